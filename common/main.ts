@@ -1,0 +1,31 @@
+import { ConfigError } from "./config.ts";
+
+const FORCED_EXIT_MS = 10_000;
+
+/**
+ * Runs a process body with graceful shutdown: SIGTERM/SIGINT abort the signal so the body can
+ * finish what is in flight; a second signal, or 10 s, forces exit 1. A ConfigError is printed as
+ * the list of every problem and exits 2 before anything connects.
+ */
+export function runMain(svc: string, body: (signal: AbortSignal) => Promise<void>): void {
+  const controller = new AbortController();
+  const onSignal = (name: string) => {
+    if (controller.signal.aborted) process.exit(1);
+    process.stderr.write(`${svc}: ${name}, draining\n`);
+    controller.abort();
+    setTimeout(() => process.exit(1), FORCED_EXIT_MS).unref();
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  body(controller.signal).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`${svc}: ${err.message}\n`);
+        process.exit(2);
+      }
+      process.stderr.write(`${svc}: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,43 @@
+import type { FromSchema } from "json-schema-to-ts";
+import { isIP } from "node:net";
+import { COMMON_ENV, compileEnvSchema, readEnv } from "../common/config.ts";
+import { NODE_NAME_PATTERN } from "../schemas/index.ts";
+
+const properties = {
+  ...COMMON_ENV,
+  DOCKER_HOST: {
+    type: "string",
+    default: "unix:///var/run/docker.sock",
+    pattern: "^(unix|tcp|http|https)://",
+    description: "Docker engine to watch",
+  },
+  BERTH_NODE: {
+    type: "string",
+    pattern: NODE_NAME_PATTERN,
+    description: "this host's node name in Consul; default: the Docker engine's name",
+  },
+  BERTH_HOST_IP: {
+    type: "string",
+    description: "address advertised for published ports; default: the Consul agent's node address",
+  },
+  BERTH_LABEL_PREFIXES: {
+    type: "string",
+    default: "",
+    description: "comma-separated label prefixes shared besides SERVICE_* and com.docker.compose.*",
+  },
+} as const;
+
+const schema = { type: "object", properties, additionalProperties: false } as const;
+export type EmitterConfig = FromSchema<typeof schema>;
+
+const validate = compileEnvSchema<EmitterConfig>(properties);
+
+export function loadEmitterConfig(env: NodeJS.ProcessEnv): Readonly<EmitterConfig> {
+  return readEnv(validate, Object.keys(properties), env, (c) =>
+    c.BERTH_HOST_IP !== undefined && isIP(c.BERTH_HOST_IP) === 0 ? [`BERTH_HOST_IP must be an IP address, not "${c.BERTH_HOST_IP}"`] : [],
+  );
+}
+
+export function labelPrefixes(config: EmitterConfig): string[] {
+  return config.BERTH_LABEL_PREFIXES.split(",").map((p) => p.trim()).filter((p) => p !== "");
+}

@@ -1,0 +1,84 @@
+// The only file that imports dockerode. Read-only: events, inspect, list, info — nothing that mutates.
+import Docker from "dockerode";
+import { createInterface } from "node:readline";
+
+export type ContainerInspect = Docker.ContainerInspectInfo;
+
+/** One line of Docker's `/events` stream (the fields berth reads; `status`/`id`/`from` are legacy). */
+export type DockerEvent = {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> };
+  time: number;
+  timeNano: number;
+};
+
+export type DockerSource = {
+  /**
+   * Opens Docker's event stream (resolves once Docker has accepted the request, so a list taken
+   * afterwards misses nothing) and yields container events from `since` until the stream breaks.
+   */
+  openEvents(since: string | undefined, signal: AbortSignal): Promise<AsyncIterable<DockerEvent>>;
+  /** The container as inspected now, or undefined when it no longer exists. */
+  inspect(id: string): Promise<ContainerInspect | undefined>;
+  runningIds(): Promise<string[]>;
+  engineName(): Promise<string>;
+  ping(): Promise<void>;
+};
+
+export const WATCHED_ACTIONS = ["start", "die", "health_status", "rename"] as const;
+
+/** `unix:///var/run/docker.sock`, `tcp://host:2375` or `http(s)://host:port` → dockerode options. */
+export function dockerOptions(dockerHost: string): Docker.DockerOptions {
+  const url = new URL(dockerHost);
+  if (url.protocol === "unix:") return { socketPath: url.pathname };
+  const protocol = url.protocol === "https:" ? "https" : "http";
+  return { protocol, host: url.hostname, port: Number(url.port || (protocol === "https" ? 2376 : 2375)) };
+}
+
+/** Chunks can hold several events or end mid-event: one line is one event. */
+export async function* readEvents(stream: NodeJS.ReadableStream & { destroy(): void }, signal: AbortSignal): AsyncGenerator<DockerEvent> {
+  const stop = () => stream.destroy();
+  signal.addEventListener("abort", stop, { once: true });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      if (line.trim() !== "") yield JSON.parse(line) as DockerEvent;
+    }
+  } finally {
+    signal.removeEventListener("abort", stop);
+    stream.destroy();
+  }
+}
+
+export function dockerSource(dockerHost: string): DockerSource {
+  const docker = new Docker(dockerOptions(dockerHost));
+  return {
+    async openEvents(since, signal) {
+      const filters = { type: ["container" as const], event: [...WATCHED_ACTIONS] };
+      // Docker takes `since` as `<seconds>.<nanoseconds>` text; the typings only know whole seconds.
+      const options = { filters, ...(since ? { since } : {}) } as unknown as Docker.GetEventsOptions;
+      const stream = (await docker.getEvents(options)) as NodeJS.ReadableStream & { destroy(): void };
+      return readEvents(stream, signal);
+    },
+    async inspect(id) {
+      try {
+        return await docker.getContainer(id).inspect();
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+        throw err;
+      }
+    },
+    async runningIds() {
+      const list = await docker.listContainers({ filters: { status: ["running"] } });
+      return list.map((c) => c.Id);
+    },
+    async engineName() {
+      const info = (await docker.info()) as { Name?: string };
+      return info.Name ?? "";
+    },
+    async ping() {
+      await docker.ping();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { runMain } from "../common/main.ts";
+import { createLogger } from "../common/log.ts";
+import { connectBus, ensureJetStream } from "../common/nats.ts";
+import { isValidNodeName } from "../schemas/index.ts";
+import { labelPrefixes, loadEmitterConfig } from "./config.ts";
+import { dockerSource, type DockerSource } from "./docker.ts";
+import { eventPublisher } from "./publish.ts";
+import { watchDocker } from "./watch.ts";
+
+/** BERTH_NODE, else the engine's name up to the first dot; waits for Docker rather than exiting. */
+async function resolveNode(docker: DockerSource, configured: string | undefined, signal: AbortSignal): Promise<string> {
+  if (configured) return configured;
+  for (;;) {
+    try {
+      const name = (await docker.engineName()).split(".")[0] ?? "";
+      if (!isValidNodeName(name)) throw new Error(`Docker's engine name "${name}" is not a valid node name: set BERTH_NODE`);
+      return name;
+    } catch (err) {
+      if (signal.aborted || /BERTH_NODE/.test((err as Error).message)) throw err;
+      process.stderr.write(`emitter: waiting for Docker: ${(err as Error).message}\n`);
+      await sleep(1000, undefined, { signal });
+    }
+  }
+}
+
+runMain("emitter", async (signal) => {
+  const config = loadEmitterConfig(process.env);
+  const docker = dockerSource(config.DOCKER_HOST);
+  const nodeName = await resolveNode(docker, config.BERTH_NODE, signal);
+  const log = createLogger("emitter", config.LOG_LEVEL, { node: nodeName });
+  const bus = await connectBus(config, `berth-emitter-${nodeName}`);
+  await ensureJetStream(bus);
+  log.info({ nats: config.NATS_URL, docker: config.DOCKER_HOST, host_ip: config.BERTH_HOST_IP ?? null }, "started");
+  const node = { name: nodeName, ...(config.BERTH_HOST_IP ? { hostIp: config.BERTH_HOST_IP } : {}) };
+  await watchDocker({ docker, publish: eventPublisher(bus, log, signal), node, labelPrefixes: labelPrefixes(config), log, signal });
+  await bus.drain();
+  log.info("stopped");
+});

@@ -1,0 +1,128 @@
+// Pure: Docker's view of a container → the wire contract. The only place that knows inspect's JSON.
+import type { Container, ContainerEvent, ContainerEventType, NodeInfo } from "../schemas/index.ts";
+import type { ContainerInspect, DockerEvent } from "./docker.ts";
+
+export const ALWAYS_SHARED_LABEL_PREFIXES = ["SERVICE_", "com.docker.compose."];
+const MAX_ENTRIES = 256;
+const MAX_KEY = 256;
+const MAX_VALUE = 4096;
+
+const TYPE_OF_ACTION: Record<string, ContainerEventType> = {
+  start: "io.berth.container.started",
+  die: "io.berth.container.stopped",
+  health_status: "io.berth.container.health",
+  rename: "io.berth.container.renamed",
+};
+
+/** `health_status: healthy` → `io.berth.container.health`; undefined for actions berth ignores. */
+export function eventTypeOf(action: string): ContainerEventType | undefined {
+  return TYPE_OF_ACTION[action.split(":")[0]!.trim()];
+}
+
+export type Dropped = { key: string; reason: string };
+
+/** Keeps entries whose key starts with one of `prefixes` and fits the contract's bounds. */
+export function pickEntries(entries: Iterable<[string, string]>, prefixes: readonly string[], dropped: Dropped[]) {
+  const kept: Record<string, string> = {};
+  let count = 0;
+  for (const [key, value] of entries) {
+    if (!prefixes.some((p) => key.startsWith(p))) continue;
+    if (key.length > MAX_KEY || value.length > MAX_VALUE) dropped.push({ key, reason: "too long" });
+    else if (count >= MAX_ENTRIES) dropped.push({ key, reason: `more than ${MAX_ENTRIES} entries` });
+    else if (!Object.hasOwn(kept, key)) {
+      Object.defineProperty(kept, key, { value, enumerable: true, writable: true, configurable: true });
+      count++;
+    }
+  }
+  return kept;
+}
+
+function envEntries(env: readonly string[] | null | undefined): [string, string][] {
+  return (env ?? []).map((line) => {
+    const eq = line.indexOf("=");
+    return eq < 0 ? [line, ""] : [line.slice(0, eq), line.slice(eq + 1)];
+  });
+}
+
+function portKey(key: string): { containerPort: number; protocol: "tcp" | "udp" | "sctp" } | undefined {
+  const [port, protocol = "tcp"] = key.split("/");
+  const containerPort = Number(port);
+  if (!Number.isInteger(containerPort) || containerPort < 0 || containerPort > 65535) return undefined;
+  return protocol === "tcp" || protocol === "udp" || protocol === "sctp" ? { containerPort, protocol } : undefined;
+}
+
+/** The normalised container of a live inspect. `labelPrefixes` adds to SERVICE_* and com.docker.compose.*. */
+export function normaliseContainer(info: ContainerInspect, labelPrefixes: readonly string[], dropped: Dropped[] = []): Container {
+  const prefixes = [...ALWAYS_SHARED_LABEL_PREFIXES, ...labelPrefixes];
+  const networks: NonNullable<Container["networks"]> = {};
+  for (const [name, net] of Object.entries(info.NetworkSettings?.Networks ?? {})) {
+    networks[name] = {
+      ...(net.IPAddress ? { ipv4: net.IPAddress } : {}),
+      ...(net.GlobalIPv6Address ? { ipv6: net.GlobalIPv6Address } : {}),
+    };
+  }
+  const ports: NonNullable<Container["ports"]> = [];
+  for (const [key, bindings] of Object.entries(info.NetworkSettings?.Ports ?? {})) {
+    const port = portKey(key);
+    if (!port) continue;
+    for (const b of bindings ?? []) {
+      const hostPort = Number(b.HostPort);
+      if (Number.isInteger(hostPort) && hostPort > 0 && hostPort <= 65535) {
+        ports.push({ ...port, hostPort, ...(b.HostIp ? { hostIp: b.HostIp } : {}) });
+      }
+    }
+  }
+  const exposedPorts = Object.keys(info.Config?.ExposedPorts ?? {}).flatMap((k) => portKey(k) ?? []);
+  const health = info.State?.Health?.Status;
+  return {
+    id: info.Id,
+    name: info.Name.replace(/^\//, ""),
+    image: info.Config?.Image ?? "",
+    hostname: info.Config?.Hostname ?? "",
+    networkMode: info.HostConfig?.NetworkMode ?? "",
+    networks,
+    ports,
+    exposedPorts,
+    health: health === "starting" || health === "healthy" || health === "unhealthy" ? health : "none",
+    ...(info.State && !info.State.Running ? { exitCode: info.State.ExitCode } : {}),
+    env: pickEntries(envEntries(info.Config?.Env), ["SERVICE_"], dropped),
+    labels: pickEntries(Object.entries(info.Config?.Labels ?? {}), prefixes, dropped),
+  };
+}
+
+/** What a `die` event alone says about a container that is already gone (removed with --rm). */
+export function containerFromEvent(event: DockerEvent, labelPrefixes: readonly string[]): Container {
+  const attributes = event.Actor.Attributes ?? {};
+  const { name = event.Actor.ID.slice(0, 12), image = "", exitCode, ...rest } = attributes;
+  const code = Number(exitCode);
+  return {
+    id: event.Actor.ID,
+    name,
+    image,
+    ...(exitCode !== undefined && Number.isInteger(code) ? { exitCode: code } : {}),
+    labels: pickEntries(Object.entries(rest), [...ALWAYS_SHARED_LABEL_PREFIXES, ...labelPrefixes], []),
+  };
+}
+
+/** RFC 3339 with up to nanoseconds (Docker's `State.StartedAt`) → nanoseconds since the epoch. */
+export function rfc3339ToNanos(text: string): bigint {
+  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(text);
+  if (!match) throw new Error(`not an RFC 3339 time: ${text}`);
+  const seconds = Date.parse(`${match[1]}${match[3]}`) / 1000;
+  return BigInt(seconds) * 1_000_000_000n + BigInt((match[2] ?? "").padEnd(9, "0"));
+}
+
+/** Wraps a container as a CloudEvent; `id` is deterministic so a replayed Docker event is a duplicate. */
+export function toContainerEvent(type: ContainerEventType, node: NodeInfo, timeNano: bigint, container: Container): ContainerEvent {
+  const action = type.slice("io.berth.container.".length);
+  return {
+    specversion: "1.0",
+    id: `${node.name}.${container.id.slice(0, 12)}.${action}.${timeNano}`,
+    source: `berth://${node.name}`,
+    type,
+    subject: container.id,
+    time: new Date(Number(timeNano / 1_000_000n)).toISOString(),
+    datacontenttype: "application/json",
+    data: { node, timeNano: timeNano.toString(), container },
+  };
+}

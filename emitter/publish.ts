@@ -1,0 +1,42 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "../common/log.ts";
+import { publishDeadLetter, publishDurable, type Bus } from "../common/nats.ts";
+import { SchemaError, deadLetterSubject, parseContainerEvent, subjectFor, type ContainerEvent } from "../schemas/index.ts";
+
+export type Publish = (event: ContainerEvent) => Promise<void>;
+
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/**
+ * Validates the emitter's own output, then publishes and waits for the stream's ack. While NATS
+ * is unreachable it retries with backoff until it succeeds or `signal` aborts: an event is never
+ * dropped for want of a bus. An event that breaks the contract is dead-lettered with the reason.
+ */
+export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal): Publish {
+  return async (event) => {
+    const bytes = new TextEncoder().encode(JSON.stringify(event));
+    try {
+      parseContainerEvent(event);
+    } catch (err) {
+      if (!(err instanceof SchemaError)) throw err;
+      log.error({ code: err.code, container: event.subject, problems: err.problems }, "dead-lettered");
+      const letter = { reason: "emitter-schema", problems: err.problems, subject: subjectFor(bus.prefix, event), event: JSON.stringify(event) };
+      await publishDeadLetter(bus, deadLetterSubject(bus.prefix, "schema"), new TextEncoder().encode(JSON.stringify(letter)));
+      return;
+    }
+    const subject = subjectFor(bus.prefix, event);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ack = await publishDurable(bus, subject, bytes, event.id);
+        log.info({ container: event.subject, name: event.data.container.name, type: event.type, seq: ack.seq, duplicate: ack.duplicate }, "published");
+        return;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
+        log.warn({ container: event.subject, err: (err as Error).message, retry_ms: delay }, "publish failed");
+        await sleep(delay, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  };
+}

@@ -1,0 +1,103 @@
+// The only file that imports undici: a small typed client for the three agent endpoints berth uses.
+import { Pool } from "undici";
+
+/** Body of `PUT /v1/agent/service/register`, in Consul's own field names. */
+export type ServiceRegistration = {
+  ID: string;
+  Name: string;
+  Tags?: string[];
+  Address?: string;
+  Port?: number;
+  Meta?: Record<string, string>;
+  EnableTagOverride?: boolean;
+  Weights?: { Passing: number; Warning: number };
+  Check?: Record<string, unknown>;
+  Checks?: Record<string, unknown>[];
+};
+
+/** One entry of `GET /v1/agent/services`. */
+export type AgentService = {
+  ID: string;
+  Service: string;
+  Tags: string[];
+  Meta: Record<string, string>;
+  Port: number;
+  Address: string;
+};
+
+export type AgentClient = {
+  register(service: ServiceRegistration): Promise<void>;
+  /** Resolves false when the agent did not know the ID (already gone). */
+  deregister(serviceId: string): Promise<boolean>;
+  /** Services matching a go-bexpr `filter`, keyed by service ID. */
+  services(filter: string): Promise<Record<string, AgentService>>;
+  close(): Promise<void>;
+};
+
+/**
+ * A failed agent call. `status` is the HTTP status, or 0 when the agent could not be reached;
+ * `retryable` tells the caller whether waiting can help (network, 5xx, 429) or not (other 4xx).
+ */
+export class ConsulError extends Error {
+  override readonly name = "ConsulError";
+  readonly code = "E_CONSUL";
+  readonly retryable: boolean;
+  constructor(
+    readonly op: string,
+    readonly status: number,
+    readonly agentText: string,
+    options?: ErrorOptions,
+  ) {
+    super(`consul: ${op}: ${status === 0 ? "agent unreachable" : `${status}`}: ${agentText}`, options);
+    this.retryable = status === 0 || status >= 500 || status === 429;
+  }
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export function agentClient(baseUrl: string, token: string | undefined): AgentClient {
+  const url = new URL(baseUrl);
+  const base = url.pathname.replace(/\/$/, "");
+  const pool = new Pool(url.origin, {
+    connections: 16,
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    bodyTimeout: REQUEST_TIMEOUT_MS,
+  });
+  const headers: Record<string, string> = token ? { "x-consul-token": token } : {};
+
+  async function call(op: string, method: "GET" | "PUT", path: string, body?: string): Promise<{ status: number; text: string }> {
+    try {
+      const res = await pool.request({
+        method,
+        path: `${base}${path}`,
+        headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body }),
+      });
+      return { status: res.statusCode, text: await res.body.text() };
+    } catch (err) {
+      throw new ConsulError(op, 0, (err as Error).message, { cause: err });
+    }
+  }
+
+  return {
+    async register(service) {
+      const op = "agent.service.register";
+      const res = await call(op, "PUT", "/v1/agent/service/register", JSON.stringify(service));
+      if (res.status !== 200) throw new ConsulError(op, res.status, res.text);
+    },
+    async deregister(serviceId) {
+      const op = "agent.service.deregister";
+      const res = await call(op, "PUT", `/v1/agent/service/deregister/${encodeURIComponent(serviceId)}`);
+      if (res.status === 404) return false;
+      if (res.status !== 200) throw new ConsulError(op, res.status, res.text);
+      return true;
+    },
+    async services(filter) {
+      const op = "agent.services";
+      const res = await call(op, "GET", `/v1/agent/services?filter=${encodeURIComponent(filter)}`);
+      if (res.status !== 200) throw new ConsulError(op, res.status, res.text);
+      return JSON.parse(res.text) as Record<string, AgentService>;
+    },
+    close: () => pool.close(),
+  };
+}

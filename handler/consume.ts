@@ -1,0 +1,101 @@
+import type { Logger } from "../common/log.ts";
+import type { InboundMessage, StateBucket } from "../common/nats.ts";
+import { SchemaError, decodeContainerEvent, parseSubject, type ContainerEvent } from "../schemas/index.ts";
+import { applyToAgent, type Applied } from "./apply.ts";
+import { ConsulError, type AgentClient } from "./consul.ts";
+import type { DeadLetterReason } from "./dead-letter.ts";
+import { applyLatest, recordIfNewer } from "./latest.ts";
+
+export type HandlerDeps = {
+  prefix: string;
+  bucket: StateBucket;
+  /** The agent of a node from configuration, or undefined when this handler has none for it. */
+  agentFor(node: string): AgentClient | undefined;
+  deadLetter(message: InboundMessage, reason: DeadLetterReason, problems: string[]): Promise<void>;
+  log: Logger;
+};
+
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+/** Backoff for the n-th delivery: 0.5 s, 1 s, 2 s … capped at 30 s. */
+export function retryDelay(deliveryCount: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, deliveryCount - 1));
+}
+
+class Rejected extends Error {
+  constructor(
+    readonly reason: DeadLetterReason,
+    readonly problems: string[],
+  ) {
+    super(`${reason}: ${problems.join("; ")}`);
+  }
+}
+
+function checkRouting(deps: HandlerDeps, message: InboundMessage, event: ContainerEvent): AgentClient {
+  const node = event.data.node.name;
+  const subject = parseSubject(deps.prefix, message.subject);
+  if (!subject || subject.node !== node || `io.berth.${subject.kind}` !== event.type) {
+    throw new Rejected("subject-mismatch", [`subject ${message.subject} does not match node ${node} and type ${event.type}`]);
+  }
+  const agent = deps.agentFor(node);
+  if (!agent) throw new Rejected("unknown-node", [`no Consul agent configured for node ${node}`]);
+  return agent;
+}
+
+/**
+ * One message, one outcome, one info line: applied → ack; never valid → dead letter + ack;
+ * agent unreachable or failing → nak with backoff so it is redelivered, never dropped.
+ */
+export async function handleMessage(deps: HandlerDeps, message: InboundMessage): Promise<void> {
+  let event: ContainerEvent | undefined;
+  try {
+    event = decodeContainerEvent(message.data);
+    const agent = checkRouting(deps, message, event);
+    await recordIfNewer(deps.bucket, event);
+    let applied: Applied = { registered: [], deregistered: [] };
+    const rounds = await applyLatest(deps.bucket, event, async (latest) => {
+      applied = await applyToAgent(agent, latest);
+    });
+    message.ack();
+    deps.log.info(
+      { node: event.data.node.name, container: event.subject, type: event.type, services: applied.registered, removed: applied.deregistered, rounds },
+      "applied",
+    );
+  } catch (err) {
+    await settleFailure(deps, message, event, err);
+  }
+}
+
+async function settleFailure(deps: HandlerDeps, message: InboundMessage, event: ContainerEvent | undefined, err: unknown) {
+  const where = { subject: message.subject, container: event?.subject, delivery: message.deliveryCount };
+  let rejection: Rejected | undefined;
+  if (err instanceof Rejected) rejection = err;
+  else if (err instanceof SchemaError) rejection = new Rejected("schema", err.problems);
+  else if (err instanceof ConsulError && !err.retryable) rejection = new Rejected("agent-rejected", [`${err.op} ${err.status}: ${err.agentText}`]);
+  if (rejection) {
+    try {
+      await deps.deadLetter(message, rejection.reason, rejection.problems);
+      message.ack();
+      deps.log.warn({ ...where, reason: rejection.reason, problems: rejection.problems }, "dead-lettered");
+      return;
+    } catch (dlqErr) {
+      err = dlqErr;
+    }
+  }
+  const delay = retryDelay(message.deliveryCount);
+  message.nak(delay);
+  const code = (err as { code?: unknown }).code;
+  deps.log.warn({ ...where, code, err: (err as Error).message, retry_ms: delay }, "retrying");
+}
+
+/** Works on up to `concurrency` messages at once; one failing message never ends the loop. */
+export async function consumeLoop(deps: HandlerDeps, messages: AsyncIterable<InboundMessage>, concurrency: number): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  for await (const message of messages) {
+    const work = handleMessage(deps, message).finally(() => inFlight.delete(work));
+    inFlight.add(work);
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+}

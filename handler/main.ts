@@ -1,0 +1,32 @@
+import { runMain } from "../common/main.ts";
+import { createLogger } from "../common/log.ts";
+import { connectBus, ensureJetStream, openStateBucket, pullEvents } from "../common/nats.ts";
+import { agentUrlFor } from "./agents.ts";
+import { agentDirectory, loadHandlerConfig } from "./config.ts";
+import { agentClient, type AgentClient } from "./consul.ts";
+import { consumeLoop } from "./consume.ts";
+import { deadLetter } from "./dead-letter.ts";
+
+runMain("handler", async (signal) => {
+  const config = loadHandlerConfig(process.env);
+  const log = createLogger("handler", config.LOG_LEVEL, { worker: String(process.pid) });
+  const directory = agentDirectory(config);
+  const agents = new Map<string, AgentClient>();
+  const agentFor = (node: string) => {
+    const url = agentUrlFor(directory, node);
+    if (url === undefined) return undefined;
+    let agent = agents.get(url);
+    if (!agent) agents.set(url, (agent = agentClient(url, config.CONSUL_HTTP_TOKEN)));
+    return agent;
+  };
+
+  const bus = await connectBus(config, "berth-handler");
+  await ensureJetStream(bus);
+  const bucket = await openStateBucket(bus);
+  log.info({ nats: config.NATS_URL, agents: directory.kind, concurrency: config.BERTH_HANDLER_CONCURRENCY }, "started");
+  const deps = { prefix: bus.prefix, bucket, agentFor, deadLetter: deadLetter.bind(null, bus), log };
+  await consumeLoop(deps, pullEvents(bus, config.BERTH_HANDLER_CONCURRENCY * 2, signal), config.BERTH_HANDLER_CONCURRENCY);
+  await bus.drain();
+  await Promise.all([...agents.values()].map((a) => a.close()));
+  log.info("stopped");
+});

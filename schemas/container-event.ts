@@ -1,0 +1,122 @@
+import type { FromSchema } from "json-schema-to-ts";
+
+/** Node names become NATS subject tokens and `{node}` in agent URL templates. */
+export const NODE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$";
+const CONTAINER_ID_PATTERN = "^[0-9a-f]{64}$";
+/** Docker event time in nanoseconds since the epoch, as decimal text (it does not fit a double). */
+const NANOS_PATTERN = "^[0-9]{1,20}$";
+const PORT = { type: "integer", minimum: 0, maximum: 65535 } as const;
+const PROTOCOL = { enum: ["tcp", "udp", "sctp"] } as const;
+const SHORT_TEXT = { type: "string", maxLength: 256 } as const;
+const IP_TEXT = { type: "string", maxLength: 64, pattern: "^[0-9A-Fa-f.:]*$" } as const;
+
+const stringMap = (maxProperties: number, keyPattern: string) =>
+  ({
+    type: "object",
+    maxProperties,
+    propertyNames: { type: "string", maxLength: 256, pattern: keyPattern },
+    additionalProperties: { type: "string", maxLength: 4096 },
+  }) as const;
+
+export const nodeSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name"],
+  properties: {
+    name: { type: "string", pattern: NODE_NAME_PATTERN },
+    /** Address advertised for published ports (`BERTH_HOST_IP`). */
+    hostIp: IP_TEXT,
+  },
+} as const;
+
+export const containerSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["id", "name"],
+  properties: {
+    id: { type: "string", pattern: CONTAINER_ID_PATTERN },
+    name: { type: "string", minLength: 1, maxLength: 256 },
+    image: SHORT_TEXT,
+    hostname: SHORT_TEXT,
+    networkMode: SHORT_TEXT,
+    networks: {
+      type: "object",
+      maxProperties: 64,
+      propertyNames: { maxLength: 256 },
+      additionalProperties: {
+        type: "object",
+        additionalProperties: false,
+        properties: { ipv4: IP_TEXT, ipv6: IP_TEXT },
+      },
+    },
+    /** Published ports: one entry per host binding. */
+    ports: {
+      type: "array",
+      maxItems: 1024,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["containerPort", "protocol"],
+        properties: { containerPort: PORT, protocol: PROTOCOL, hostIp: IP_TEXT, hostPort: PORT },
+      },
+    },
+    exposedPorts: {
+      type: "array",
+      maxItems: 1024,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["containerPort", "protocol"],
+        properties: { containerPort: PORT, protocol: PROTOCOL },
+      },
+    },
+    health: { enum: ["none", "starting", "healthy", "unhealthy"] },
+    exitCode: { type: "integer", minimum: -2147483648, maximum: 2147483647 },
+    /** Only SERVICE_* variables: the rest of a container's environment never leaves its host. */
+    env: stringMap(256, "^SERVICE_"),
+    labels: stringMap(256, "^.+$"),
+  },
+} as const;
+
+const dataSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["node", "timeNano", "container"],
+  properties: {
+    node: nodeSchema,
+    timeNano: { type: "string", pattern: NANOS_PATTERN },
+    container: containerSchema,
+  },
+} as const;
+
+export const CONTAINER_EVENT_TYPES = [
+  "io.berth.container.started",
+  "io.berth.container.stopped",
+  "io.berth.container.health",
+  "io.berth.container.renamed",
+] as const;
+
+/** CloudEvents 1.0, structured JSON mode, carrying one normalised container. */
+export const containerEventSchema = {
+  $id: "https://berth.dev/schemas/container-event.v1.json",
+  $schema: "http://json-schema.org/draft-07/schema#",
+  title: "berth container event",
+  type: "object",
+  additionalProperties: false,
+  required: ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data"],
+  properties: {
+    specversion: { const: "1.0" },
+    id: { type: "string", minLength: 1, maxLength: 256 },
+    source: { type: "string", pattern: "^berth://[A-Za-z0-9][A-Za-z0-9_-]{0,62}$" },
+    type: { enum: CONTAINER_EVENT_TYPES },
+    subject: { type: "string", pattern: CONTAINER_ID_PATTERN },
+    time: { type: "string", maxLength: 64 },
+    datacontenttype: { const: "application/json" },
+    data: dataSchema,
+  },
+} as const;
+
+export type ContainerEvent = FromSchema<typeof containerEventSchema>;
+export type Container = ContainerEvent["data"]["container"];
+export type NodeInfo = ContainerEvent["data"]["node"];
+export type ContainerEventType = ContainerEvent["type"];

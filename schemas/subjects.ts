@@ -1,0 +1,52 @@
+import { NODE_NAME_PATTERN, type ContainerEvent } from "./container-event.ts";
+
+/** The only place subject strings are built or read. Layout: `<prefix>.v1.<node>.<kind>.<action>`. */
+export const DEFAULT_PREFIX = "berth";
+const nodeName = new RegExp(NODE_NAME_PATTERN);
+const PREFIX_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+
+export function isValidNodeName(name: string): boolean {
+  return nodeName.test(name);
+}
+
+export function isValidPrefix(prefix: string): boolean {
+  return PREFIX_PATTERN.test(prefix);
+}
+
+/** `io.berth.container.started` → `container.started`. */
+export function kindOf(type: ContainerEvent["type"]): string {
+  return type.slice("io.berth.".length);
+}
+
+export function subjectFor(prefix: string, event: ContainerEvent): string {
+  return `${prefix}.v1.${event.data.node.name}.${kindOf(event.type)}`;
+}
+
+/** Every node's events (5 tokens); dead letters have 4 tokens and so never match. */
+export function eventSubjects(prefix: string): string {
+  return `${prefix}.v1.*.*.*`;
+}
+
+export function deadLetterSubject(prefix: string, reason: string): string {
+  return `${prefix}.v1.dlq.${reason}`;
+}
+
+export function deadLetterSubjects(prefix: string): string {
+  return `${prefix}.v1.dlq.*`;
+}
+
+export type ParsedSubject = { node: string; kind: string };
+
+/** Reads an event subject back; undefined when it is not one of ours. */
+export function parseSubject(prefix: string, subject: string): ParsedSubject | undefined {
+  const tokens = subject.split(".");
+  if (tokens.length !== 5 || tokens[0] !== prefix || tokens[1] !== "v1") return undefined;
+  const [, , node, kind, action] = tokens as [string, string, string, string, string];
+  return isValidNodeName(node) ? { node, kind: `${kind}.${action}` } : undefined;
+}
+
+/** JetStream stream, consumer and KV names derived from the prefix, so installations can share a server. */
+export function streamNames(prefix: string) {
+  const p = prefix.toUpperCase().replaceAll("-", "_");
+  return { events: `${p}_EVENTS`, deadLetters: `${p}_DLQ`, consumer: `${p}_handlers`, state: `${p}_containers` };
+}

@@ -1,0 +1,15 @@
+// Writes the schemas as plain JSON Schema files for consumers in other languages (`npm run schemas:write`).
+import { writeFileSync } from "node:fs";
+import { containerEventSchema } from "./container-event.ts";
+
+export const JSON_SCHEMA_FILES = {
+  "schemas/json/container-event.v1.json": containerEventSchema,
+} as const;
+
+export function renderJsonSchema(schema: object): string {
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const [path, schema] of Object.entries(JSON_SCHEMA_FILES)) writeFileSync(path, renderJsonSchema(schema));
+}
