@@ -46,10 +46,12 @@ export function readEnv<T extends object>(
     const value = env[key];
     if (value !== undefined && value !== "") picked[key] = value;
   }
-  if (!validate(picked)) throw new ConfigError(describeErrors(validate.errors, "env").map((p) => p.replace("env/", "")));
-  const problems = check(picked);
+  const valid = validate(picked);
+  // The extra rules read only string-valued keys, so they run even when the schema failed:
+  // the operator sees every problem at once.
+  const problems = [...(valid ? [] : describeErrors(validate.errors, "env").map((p) => p.replace("env/", ""))), ...check(picked as T)];
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(picked);
+  return Object.freeze(picked as T);
 }
 
 export function compileEnvSchema<T>(properties: Record<string, object>): ValidateFunction<T> {

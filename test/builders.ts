@@ -1,0 +1,109 @@
+// Builders for unit tests: small valid values that each test changes only where it cares.
+import type { InboundMessage, StateBucket } from "../common/nats.ts";
+import type { Container, ContainerEvent, ContainerEventType } from "../schemas/index.ts";
+import { toContainerEvent } from "../emitter/normalise.ts";
+import type { AgentClient, AgentService, ServiceRegistration } from "../handler/consul.ts";
+
+export const ID_A = "a".repeat(64);
+export const ID_B = "b".repeat(64);
+
+export function container(overrides: Partial<Container> = {}): Container {
+  return {
+    id: ID_A,
+    name: "svc4",
+    image: "registry.local:5000/team/web:1.2",
+    ports: [{ containerPort: 8080, protocol: "tcp", hostIp: "0.0.0.0", hostPort: 8084 }],
+    env: { SERVICE_NAME: "svc4" },
+    labels: {},
+    ...overrides,
+  };
+}
+
+export function event(
+  overrides: { type?: ContainerEventType; node?: string; hostIp?: string; timeNano?: bigint; container?: Partial<Container> } = {},
+): ContainerEvent {
+  const node = { name: overrides.node ?? "node3", ...(overrides.hostIp === undefined ? { hostIp: "10.0.0.3" } : overrides.hostIp === "" ? {} : { hostIp: overrides.hostIp }) };
+  return toContainerEvent(overrides.type ?? "io.berth.container.started", node, overrides.timeNano ?? 1_700_000_000_000_000_000n, container(overrides.container));
+}
+
+export const bytesOf = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
+
+/** A message whose settlement is recorded instead of sent. */
+export function message(subject: string, data: Uint8Array, deliveryCount = 1) {
+  const settled: { acked: number; naks: number[] } = { acked: 0, naks: [] };
+  const msg: InboundMessage = {
+    subject,
+    data,
+    deliveryCount,
+    ack: () => void settled.acked++,
+    nak: (delay) => void settled.naks.push(delay),
+    working: () => undefined,
+  };
+  return { msg, settled };
+}
+
+/** The state bucket's contract (compare-and-set on a revision) in memory. */
+export function memoryBucket(): StateBucket & { entries: Map<string, { value: Uint8Array; revision: number }> } {
+  const entries = new Map<string, { value: Uint8Array; revision: number }>();
+  let revision = 0;
+  return {
+    entries,
+    async get(key) {
+      return entries.get(key);
+    },
+    async compareAndSet(key, value, expected) {
+      if ((entries.get(key)?.revision ?? 0) !== expected) return false;
+      entries.set(key, { value, revision: ++revision });
+      return true;
+    },
+  };
+}
+
+/**
+ * An in-memory agent for unit tests of the handler's logic (the HTTP contract is covered by the
+ * agent double). Understands the `Meta.k == "v" and …` filters berth sends; `gate` lets a test
+ * hold a call until it decides to release it.
+ */
+export function memoryAgent() {
+  const services = new Map<string, ServiceRegistration>();
+  const calls: string[] = [];
+  let failure: Error | undefined;
+  let gate: ((op: string) => Promise<void>) | undefined;
+  const agent: AgentClient & {
+    services_: typeof services;
+    calls: string[];
+    failWith(err: Error | undefined): void;
+    gateWith(g: ((op: string) => Promise<void>) | undefined): void;
+  } = {
+    services_: services,
+    calls,
+    failWith: (err) => void (failure = err),
+    gateWith: (g) => void (gate = g),
+    async register(service) {
+      calls.push(`register ${service.ID}`);
+      await gate?.(`register ${service.ID}`);
+      if (failure) throw failure;
+      services.set(service.ID, service);
+    },
+    async deregister(id) {
+      calls.push(`deregister ${id}`);
+      await gate?.(`deregister ${id}`);
+      if (failure) throw failure;
+      return services.delete(id);
+    },
+    async services(filter) {
+      calls.push(`services ${filter}`);
+      if (failure) throw failure;
+      const wanted = [...filter.matchAll(/Meta\.(\w+) == "([^"]*)"/g)].map((m) => [m[1]!, m[2]!] as const);
+      const out: Record<string, AgentService> = {};
+      for (const s of services.values()) {
+        if (wanted.every(([k, v]) => s.Meta?.[k] === v)) {
+          out[s.ID] = { ID: s.ID, Service: s.Name, Tags: s.Tags ?? [], Meta: s.Meta ?? {}, Port: s.Port ?? 0, Address: s.Address ?? "" };
+        }
+      }
+      return out;
+    },
+    async close() {},
+  };
+  return agent;
+}

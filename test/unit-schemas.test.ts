@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { JSON_SCHEMA_FILES, renderJsonSchema } from "../schemas/write-json.ts";
+import { SchemaError, decodeContainerEvent, parseContainerEvent } from "../schemas/index.ts";
+import { bytesOf, event } from "./builders.ts";
+
+function problemsOf(value: unknown): string[] {
+  try {
+    parseContainerEvent(value);
+  } catch (err) {
+    assert.ok(err instanceof SchemaError);
+    return err.problems;
+  }
+  assert.fail("expected a SchemaError");
+}
+
+describe("schemas", () => {
+  test("schemas - the exported JSON Schema files are up to date (run `npm run schemas:write`)", () => {
+    for (const [path, schema] of Object.entries(JSON_SCHEMA_FILES)) {
+      assert.equal(readFileSync(path, "utf8"), renderJsonSchema(schema), `${path} is stale`);
+    }
+  });
+
+  test("schemas - a built event is valid", () => {
+    assert.deepEqual(parseContainerEvent(event()), event());
+  });
+
+  test("schemas - every missing required field is reported", () => {
+    const { id: _id, data: _data, ...rest } = event();
+    const problems = problemsOf(rest);
+    assert.ok(problems.some((p) => p.includes("'id'")), problems.join());
+    assert.ok(problems.some((p) => p.includes("'data'")), problems.join());
+  });
+
+  test("schemas - unknown properties are rejected at every level", () => {
+    const e = event() as unknown as { extra: number; data: { container: { secret: string } } };
+    e.extra = 1;
+    e.data.container.secret = "x";
+    const problems = problemsOf(e);
+    assert.ok(problems.some((p) => p.includes("(extra)")));
+    assert.ok(problems.some((p) => p.includes("(secret)")));
+  });
+
+  test("schemas - env may only carry SERVICE_* keys", () => {
+    const problems = problemsOf(event({ container: { env: { SERVICE_NAME: "a", DB_PASSWORD: "x" } } }));
+    assert.ok(problems.some((p) => p.includes("/data/container/env")), problems.join());
+  });
+
+  test("schemas - node names that are not subject tokens are rejected", () => {
+    for (const name of ["node.3", "node 3", "*", ">", "", "-lead", "x".repeat(64)]) {
+      const e = event();
+      (e.data.node as { name: string }).name = name;
+      assert.ok(problemsOf(e).some((p) => p.includes("/data/node/name")), name);
+    }
+  });
+
+  test("schemas - source and subject must agree with data", () => {
+    const e = { ...event(), source: "berth://node1" };
+    assert.deepEqual(problemsOf(e), ["/source must name data.node.name"]);
+    const f = { ...event(), subject: "b".repeat(64) };
+    assert.deepEqual(problemsOf(f), ["/subject must equal data.container.id"]);
+  });
+
+  test("schemas - bytes that are not UTF-8 JSON are SchemaErrors, not crashes", () => {
+    for (const bytes of [new Uint8Array([0xff, 0xfe, 0x7b]), bytesOf("{"), bytesOf("null"), bytesOf("[]"), bytesOf('"x"')]) {
+      assert.throws(() => decodeContainerEvent(bytes), SchemaError);
+    }
+  });
+
+  test("schemas - oversized messages are refused before parsing", () => {
+    assert.throws(() => decodeContainerEvent(new Uint8Array(1024 * 1024 + 1)), /over 1048576/);
+  });
+});
