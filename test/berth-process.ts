@@ -1,0 +1,72 @@
+// Runs `npm run emitter` / `npm run handler` equivalents as child processes and reads their JSON logs.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { registerCleanup } from "./harness/cleanup.ts";
+import { waitFor } from "./harness/wait.ts";
+
+export type LogLine = { level: string; msg: string; [field: string]: unknown };
+
+export type BerthProcess = {
+  pid: number;
+  logs: LogLine[];
+  stderr: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  waitForLog(match: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
+  /** Sends `signal` (default SIGTERM) and waits for the exit; SIGKILL after 10 s. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+};
+
+const ENTRY = { emitter: "emitter/main.ts", handler: "handler/main.ts" } as const;
+
+export async function startBerth(kind: keyof typeof ENTRY, env: Record<string, string>): Promise<BerthProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", ENTRY[kind]], {
+    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.once("spawn", () => resolve(child.pid!));
+    child.once("error", reject);
+  });
+  const logs: LogLine[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    try {
+      logs.push(JSON.parse(line) as LogLine);
+    } catch {
+      stderr.push(line);
+    }
+  });
+  createInterface({ input: child.stderr! }).on("line", (line) => stderr.push(line));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  let done = false;
+  void exited.then(() => (done = true));
+  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
+    if (!done) child.kill(signal);
+    const timer = setTimeout(() => !done && child.kill("SIGKILL"), 10_000);
+    const result = await exited;
+    clearTimeout(timer);
+    unregister();
+    return result;
+  };
+  const unregister = registerCleanup(`${kind} ${pid}`, async () => void (await stop("SIGKILL")), () => {
+    if (!done) process.kill(pid, "SIGKILL");
+  });
+  const proc: BerthProcess = {
+    pid,
+    logs,
+    stderr,
+    exited,
+    stop,
+    waitForLog: (match, what, timeoutMs = 15_000) =>
+      waitFor(
+        () => {
+          if (done && !logs.some(match)) throw new Error(`${kind} exited: ${stderr.slice(-5).join("\n")}`);
+          return logs.find(match);
+        },
+        { what: `${kind} log: ${what}`, timeoutMs },
+      ),
+  };
+  return proc;
+}
