@@ -51,9 +51,7 @@ function portKey(key: string): { containerPort: number; protocol: "tcp" | "udp" 
   return protocol === "tcp" || protocol === "udp" || protocol === "sctp" ? { containerPort, protocol } : undefined;
 }
 
-/** The normalised container of a live inspect. `labelPrefixes` adds to SERVICE_* and com.docker.compose.*. */
-export function normaliseContainer(info: ContainerInspect, labelPrefixes: readonly string[], dropped: Dropped[] = []): Container {
-  const prefixes = [...ALWAYS_SHARED_LABEL_PREFIXES, ...labelPrefixes];
+function networksOf(info: ContainerInspect): NonNullable<Container["networks"]> {
   const networks: NonNullable<Container["networks"]> = {};
   for (const [name, net] of Object.entries(info.NetworkSettings?.Networks ?? {})) {
     networks[name] = {
@@ -61,6 +59,22 @@ export function normaliseContainer(info: ContainerInspect, labelPrefixes: readon
       ...(net.GlobalIPv6Address ? { ipv6: net.GlobalIPv6Address } : {}),
     };
   }
+  return networks;
+}
+
+/** `container:<x>` network mode → <x>, the container whose network stack this one shares. */
+export function networkPeerOf(info: ContainerInspect): string | undefined {
+  const mode = info.HostConfig?.NetworkMode ?? "";
+  return mode.startsWith("container:") ? mode.slice("container:".length) || undefined : undefined;
+}
+
+/**
+ * The normalised container of a live inspect. `labelPrefixes` adds to SERVICE_* and com.docker.compose.*.
+ * `peer` is the inspect of `networkPeerOf(info)`, when there is one and it could be inspected.
+ */
+export function normaliseContainer(info: ContainerInspect, labelPrefixes: readonly string[], dropped: Dropped[] = [], peer?: ContainerInspect): Container {
+  const prefixes = [...ALWAYS_SHARED_LABEL_PREFIXES, ...labelPrefixes];
+  const networks = networksOf(info);
   const ports: NonNullable<Container["ports"]> = [];
   for (const [key, bindings] of Object.entries(info.NetworkSettings?.Ports ?? {})) {
     const port = portKey(key);
@@ -81,6 +95,7 @@ export function normaliseContainer(info: ContainerInspect, labelPrefixes: readon
     hostname: info.Config?.Hostname ?? "",
     networkMode: info.HostConfig?.NetworkMode ?? "",
     networks,
+    ...(peer && networkPeerOf(info) ? { peerNetworks: networksOf(peer) } : {}),
     ports,
     exposedPorts,
     health: health === "starting" || health === "healthy" || health === "unhealthy" ? health : "none",

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../common/log.ts";
 import type { NodeInfo } from "../schemas/index.ts";
 import type { DockerEvent, DockerSource } from "./docker.ts";
-import { containerFromEvent, eventTypeOf, normaliseContainer, rfc3339ToNanos, toContainerEvent } from "./normalise.ts";
+import { containerFromEvent, eventTypeOf, networkPeerOf, normaliseContainer, rfc3339ToNanos, toContainerEvent } from "./normalise.ts";
 import type { Publish } from "./publish.ts";
 
 export type WatchDeps = {
@@ -17,16 +17,23 @@ export type WatchDeps = {
 const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 10_000;
 
+/** A container's inspect, plus that of the container whose network it shares (`container:<x>` mode). */
+async function inspectWithPeer(docker: DockerSource, id: string) {
+  const info = await docker.inspect(id);
+  const peerId = info && networkPeerOf(info);
+  return { info, peer: peerId ? await docker.inspect(peerId) : undefined };
+}
+
 /** Turns one Docker event into a published berth event; a container already gone still yields `stopped`. */
 export async function emitEvent(deps: WatchDeps, event: DockerEvent): Promise<void> {
   const type = eventTypeOf(event.Action);
   if (!type) return;
-  const info = await deps.docker.inspect(event.Actor.ID);
+  const { info, peer } = await inspectWithPeer(deps.docker, event.Actor.ID);
   const dropped: { key: string; reason: string }[] = [];
   const container = info
-    ? normaliseContainer(info, deps.labelPrefixes, dropped)
+    ? normaliseContainer(info, deps.labelPrefixes, dropped, peer)
     : type === "io.berth.container.stopped"
-      ? containerFromEvent(event, deps.labelPrefixes)
+      ? { ...containerFromEvent(event, deps.labelPrefixes), removed: true as const }
       : undefined;
   if (!container) {
     deps.log.info({ container: event.Actor.ID, action: event.Action, reason: "container gone" }, "skipped");
@@ -40,9 +47,9 @@ export async function emitEvent(deps: WatchDeps, event: DockerEvent): Promise<vo
 export async function emitRunning(deps: WatchDeps): Promise<number> {
   let count = 0;
   for (const id of await deps.docker.runningIds()) {
-    const info = await deps.docker.inspect(id);
+    const { info, peer } = await inspectWithPeer(deps.docker, id);
     if (!info?.State?.Running) continue;
-    const container = normaliseContainer(info, deps.labelPrefixes);
+    const container = normaliseContainer(info, deps.labelPrefixes, [], peer);
     await deps.publish(toContainerEvent("io.berth.container.started", deps.node, rfc3339ToNanos(info.State.StartedAt), container));
     count++;
   }

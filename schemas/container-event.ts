@@ -18,6 +18,18 @@ const stringMap = (maxProperties: number, keyPattern: string) =>
     additionalProperties: { type: "string", maxLength: 4096 },
   }) as const;
 
+/** Network name → the container's addresses on it. */
+const NETWORKS = {
+  type: "object",
+  maxProperties: 64,
+  propertyNames: { maxLength: 256 },
+  additionalProperties: {
+    type: "object",
+    additionalProperties: false,
+    properties: { ipv4: IP_TEXT, ipv6: IP_TEXT },
+  },
+} as const;
+
 export const nodeSchema = {
   type: "object",
   additionalProperties: false,
@@ -39,16 +51,12 @@ export const containerSchema = {
     image: SHORT_TEXT,
     hostname: SHORT_TEXT,
     networkMode: SHORT_TEXT,
-    networks: {
-      type: "object",
-      maxProperties: 64,
-      propertyNames: { maxLength: 256 },
-      additionalProperties: {
-        type: "object",
-        additionalProperties: false,
-        properties: { ipv4: IP_TEXT, ipv6: IP_TEXT },
-      },
-    },
+    networks: NETWORKS,
+    /**
+     * `networkMode` `container:<x>`: the networks of container <x>, whose network stack this one
+     * shares (the handler cannot ask Docker). Absent when <x> could not be inspected.
+     */
+    peerNetworks: NETWORKS,
     /** Published ports: one entry per host binding. */
     ports: {
       type: "array",
@@ -72,6 +80,8 @@ export const containerSchema = {
     },
     health: { enum: ["none", "starting", "healthy", "unhealthy"] },
     exitCode: { type: "integer", minimum: -2147483648, maximum: 2147483647 },
+    /** The container no longer existed when inspected (e.g. `--rm`): the rest comes from the Docker event alone. */
+    removed: { const: true },
     /** Only SERVICE_* variables: the rest of a container's environment never leaves its host. */
     env: stringMap(256, "^SERVICE_"),
     labels: stringMap(256, "^.+$"),
