@@ -1,6 +1,7 @@
 import type { FromSchema } from "json-schema-to-ts";
 import { COMMON_ENV, compileEnvSchema, readEnv } from "../common/config.ts";
 import { DEFAULT_AGENT_TEMPLATE, checkAgentTemplate, parseAgentMap, type AgentDirectory } from "./agents.ts";
+import { MAPPING_ENV } from "./settings.ts";
 
 const properties = {
   ...COMMON_ENV,
@@ -21,6 +22,7 @@ const properties = {
     default: 64,
     description: "messages one handler works on at once",
   },
+  ...MAPPING_ENV,
 } as const;
 
 const schema = { type: "object", properties, additionalProperties: false } as const;

@@ -11,8 +11,24 @@ export type ServiceRegistration = {
   Meta?: Record<string, string>;
   EnableTagOverride?: boolean;
   Weights?: { Passing: number; Warning: number };
-  Check?: Record<string, unknown>;
-  Checks?: Record<string, unknown>[];
+  Check?: ServiceCheck;
+  Checks?: ServiceCheck[];
+};
+
+/** One check of a registration (the AgentServiceCheck fields berth sends). Durations are Go text: `10s`. */
+export type ServiceCheck = {
+  HTTP?: string;
+  Method?: string;
+  TLSSkipVerify?: boolean;
+  TCP?: string;
+  GRPC?: string;
+  GRPCUseTLS?: boolean;
+  TTL?: string;
+  Args?: string[];
+  Interval?: string;
+  Timeout?: string;
+  Status?: "passing" | "warning" | "critical";
+  DeregisterCriticalServiceAfter?: string;
 };
 
 /** One entry of `GET /v1/agent/services`. */

@@ -1,10 +1,11 @@
 import type { Logger } from "../common/log.ts";
 import type { InboundMessage, StateBucket } from "../common/nats.ts";
 import { SchemaError, decodeContainerEvent, parseSubject, type ContainerEvent } from "../schemas/index.ts";
-import { applyToAgent, type Applied } from "./apply.ts";
+import { NOTHING_APPLIED, applyToAgent, type Applied } from "./apply.ts";
 import { ConsulError, type AgentClient } from "./consul.ts";
 import type { DeadLetterReason } from "./dead-letter.ts";
 import { applyLatest, recordIfNewer } from "./latest.ts";
+import { DEFAULT_MAPPING_SETTINGS, type MappingSettings } from "./settings.ts";
 
 export type HandlerDeps = {
   prefix: string;
@@ -13,6 +14,8 @@ export type HandlerDeps = {
   agentFor(node: string): AgentClient | undefined;
   deadLetter(message: InboundMessage, reason: DeadLetterReason, problems: string[]): Promise<void>;
   log: Logger;
+  /** BERTH_INTERNAL, BERTH_EXPLICIT, … (handler/settings.ts); registrator's defaults when absent. */
+  mapping?: MappingSettings;
 };
 
 const RETRY_BASE_MS = 500;
@@ -53,13 +56,15 @@ export async function handleMessage(deps: HandlerDeps, message: InboundMessage):
     event = decodeContainerEvent(message.data);
     const agent = checkRouting(deps, message, event);
     await recordIfNewer(deps.bucket, event);
-    let applied: Applied = { registered: [], deregistered: [] };
+    let applied: Applied = NOTHING_APPLIED;
     const rounds = await applyLatest(deps.bucket, event, async (latest) => {
-      applied = await applyToAgent(agent, latest);
+      applied = await applyToAgent(agent, latest, deps.mapping ?? DEFAULT_MAPPING_SETTINGS);
     });
     message.ack();
+    const where = { node: event.data.node.name, container: event.subject };
+    if (applied.warnings.length > 0) deps.log.warn({ ...where, warnings: applied.warnings }, "mapping warnings");
     deps.log.info(
-      { node: event.data.node.name, container: event.subject, type: event.type, services: applied.registered, removed: applied.deregistered, rounds },
+      { ...where, type: event.type, services: applied.registered, removed: applied.deregistered, kept: applied.kept, rounds },
       "applied",
     );
   } catch (err) {

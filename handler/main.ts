@@ -6,6 +6,7 @@ import { agentDirectory, loadHandlerConfig } from "./config.ts";
 import { agentClient, type AgentClient } from "./consul.ts";
 import { consumeLoop } from "./consume.ts";
 import { deadLetter } from "./dead-letter.ts";
+import { mappingSettings } from "./settings.ts";
 
 runMain("handler", async (signal) => {
   const config = loadHandlerConfig(process.env);
@@ -24,7 +25,7 @@ runMain("handler", async (signal) => {
   await ensureJetStream(bus);
   const bucket = await openStateBucket(bus);
   log.info({ nats: config.NATS_URL, agents: directory.kind, concurrency: config.BERTH_HANDLER_CONCURRENCY }, "started");
-  const deps = { prefix: bus.prefix, bucket, agentFor, deadLetter: deadLetter.bind(null, bus), log };
+  const deps = { prefix: bus.prefix, bucket, agentFor, deadLetter: deadLetter.bind(null, bus), log, mapping: mappingSettings(config) };
   await consumeLoop(deps, pullEvents(bus, config.BERTH_HANDLER_CONCURRENCY * 2, signal), config.BERTH_HANDLER_CONCURRENCY);
   await bus.drain();
   await Promise.all([...agents.values()].map((a) => a.close()));

@@ -1,85 +1,110 @@
-// Pure: a container event → the Consul service definitions it should have. No I/O.
+// Pure: a container event + handler settings → the Consul service registrations it should have. No I/O.
+// The rules are registrator's (registrator.md §2–3) with DESIGN.md §4's corrections; each concern
+// has its file: service-keys (SERVICE_* grammar), ports (which ports, which address), naming,
+// checks, meta.
 import type { Container, ContainerEvent } from "../schemas/index.ts";
+import { checksFor } from "./checks.ts";
 import type { ServiceRegistration } from "./consul.ts";
+import { OWNER_META, metaFor } from "./meta.ts";
+import { defaultServiceId, serviceId, serviceName } from "./naming.ts";
+import { addressOf, candidatePorts, portLabel, type Candidate, type Skipped } from "./ports.ts";
+import { isOn, keysForPort, splitList, type Warn } from "./service-keys.ts";
+import type { MappingSettings } from "./settings.ts";
 
-/** Meta keys that mark a service as berth's (P6). Underscores, so go-bexpr selectors can name them. */
-export const OWNER_META = { node: "berth_node", container: "berth_container" } as const;
+export { OWNER_META };
+export type { Skipped };
+
+export type Mapping = {
+  /** Exactly the services the agent should hold for this container incarnation. */
+  services: ServiceRegistration[];
+  /** True: leave the container's current services as they are (BERTH_DEREGISTER=on-success after a failure). */
+  keep: boolean;
+  /** Why a port (or, without `port`, the whole container) has no service. */
+  skipped: Skipped[];
+  /** Keys berth dropped or read leniently; the services are registered without them. */
+  warnings: string[];
+};
 
 /** Services berth registered for one container incarnation on its node. */
 export function ownedByContainer(node: string, containerId: string): string {
   return `Meta.${OWNER_META.node} == "${node}" and Meta.${OWNER_META.container} == "${containerId}"`;
 }
 
-/** SERVICE_* keys from env and labels, labels winning, keyed by the part after `SERVICE_`. */
-export function serviceKeys(container: Container): Map<string, string> {
-  const keys = new Map<string, string>();
-  for (const source of [container.env ?? {}, container.labels ?? {}]) {
-    for (const [key, value] of Object.entries(source)) {
-      if (key.startsWith("SERVICE_")) keys.set(key.slice("SERVICE_".length).toLowerCase(), value);
-    }
-  }
-  return keys;
+/**
+ * Registrator §3.9, for a container that is not running: `always` removes its services;
+ * `on-success` keeps them unless it exited with 0, was killed by a signal (code & 128), or is
+ * already removed (its exit code could not be read). A stop whose container runs again keeps them.
+ */
+function keepsServices(container: Container, settings: MappingSettings): boolean {
+  if (settings.deregister === "always" || container.removed) return false;
+  const code = container.exitCode;
+  return code === undefined || (code !== 0 && (code & 128) !== 128);
 }
 
-/** `registry:5000/team/web:1.2@sha256:…` → `web`. */
-export function imageBaseName(image: string): string {
-  const withoutDigest = image.split("@")[0] ?? "";
-  const last = withoutDigest.split("/").pop() ?? "";
-  return last.split(":")[0] ?? "";
+function stoppedMapping(container: Container, settings: MappingSettings): Mapping {
+  const keep = keepsServices(container, settings);
+  const how = container.removed ? "removed" : container.exitCode === undefined ? "stopped" : `exited with code ${container.exitCode}`;
+  const reason = keep ? `${how}: services kept (BERTH_DEREGISTER=on-success)` : `${how}: no services`;
+  return { services: [], keep, skipped: [{ reason }], warnings: [] };
 }
 
-const ANY_ADDRESS = new Set(["", "0.0.0.0", "::"]);
+type Context = { event: ContainerEvent; settings: MappingSettings; group: boolean; warn: Warn };
 
-type PublishedPort = { containerPort: number; protocol: string; hostPort: number; hostIp: string | undefined };
-
-/** One entry per (container port, protocol, host port): Docker lists 0.0.0.0 and :: bindings separately. */
-export function publishedPorts(container: Container): PublishedPort[] {
-  const byKey = new Map<string, PublishedPort>();
-  for (const p of container.ports ?? []) {
-    if (p.hostPort === undefined) continue;
-    const key = `${p.containerPort}/${p.protocol}/${p.hostPort}`;
-    const specific = p.hostIp !== undefined && !ANY_ADDRESS.has(p.hostIp) ? p.hostIp : undefined;
-    const seen = byKey.get(key);
-    if (!seen) byKey.set(key, { containerPort: p.containerPort, protocol: p.protocol, hostPort: p.hostPort, hostIp: specific });
-    else if (!seen.hostIp && specific) seen.hostIp = specific;
-  }
-  return [...byKey.values()].sort((a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol));
-}
-
-function splitTags(text: string | undefined): string[] {
-  return (text ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
-}
-
-function isTrue(text: string | undefined): boolean {
-  return text !== undefined && ["1", "true", "yes", "on"].includes(text.trim().toLowerCase());
+function serviceFor(candidate: Candidate, { event, settings, group, warn }: Context): ServiceRegistration | { reason: string } {
+  const { node, container } = event.data;
+  const keys = keysForPort(container, candidate.containerPort);
+  if (isOn(keys, "ignore", warn)) return { reason: "SERVICE_IGNORE is set" };
+  if (settings.explicit && !keys.has("name")) return { reason: "BERTH_EXPLICIT is set and SERVICE_NAME is not" };
+  const name = serviceName(container, candidate, keys, group, settings.nameFrom);
+  if (name === "") return { reason: "no name: set SERVICE_NAME (the image is unknown)" };
+  const network = keys.get("network");
+  const choice = network ? { name: network.value, required: true } : settings.network ? { name: settings.network, required: false } : undefined;
+  const where = addressOf(candidate.reach, node.hostIp, choice);
+  if ("reason" in where) return where;
+  const target = { host: where.address, port: candidate.port, containerId: container.id, containerPort: candidate.containerPort };
+  return {
+    ID: serviceId(node.name, container, candidate, keys, group),
+    Name: name,
+    Tags: [...splitList(keys.get("tags")?.value ?? ""), ...settings.tags, ...(candidate.protocol === "tcp" ? [] : [candidate.protocol])],
+    ...(where.address ? { Address: where.address } : {}),
+    Port: candidate.port,
+    Meta: metaFor(keys, node.name, container.id, warn),
+    ...checksFor(keys, target, warn),
+  };
 }
 
 /**
- * The services a running container should have: one per published port, named by SERVICE_NAME
- * or the image's base name (`-<port>` appended when several ports qualify), advertised on the
- * binding's own host IP, else the node's advertised address, else the agent's node address.
+ * The services of the container in `event`: one per qualifying port (see ports.ts), named,
+ * identified, tagged, checked and annotated from its SERVICE_* keys and `settings`. No two
+ * services share an ID: a given ID that is already taken falls back to the default one.
  */
-export function servicesFor(event: ContainerEvent): ServiceRegistration[] {
+export function servicesFor(event: ContainerEvent, settings: MappingSettings): Mapping {
   const { node, container } = event.data;
-  if (event.type === "io.berth.container.stopped") return [];
-  const keys = serviceKeys(container);
-  if (isTrue(keys.get("ignore"))) return [];
-  const ports = publishedPorts(container);
-  const baseName = keys.get("name") ?? imageBaseName(container.image ?? "");
-  return ports.flatMap((port) => {
-    const udp = port.protocol === "udp";
-    const name = ports.length > 1 ? `${baseName}-${port.containerPort}` : baseName;
-    if (name === "") return [];
-    const address = port.hostIp ?? node.hostIp;
-    return [
-      {
-        ID: `${node.name}:${container.name}:${container.id.slice(0, 12)}:${port.containerPort}${udp ? ":udp" : ""}`,
-        Name: name,
-        Tags: [...splitTags(keys.get("tags")), ...(udp ? ["udp"] : [])],
-        ...(address ? { Address: address } : {}),
-        Port: port.hostPort,
-        Meta: { [OWNER_META.node]: node.name, [OWNER_META.container]: container.id },
-      },
-    ];
-  });
+  if (event.type === "io.berth.container.stopped" || container.exitCode !== undefined || container.removed) {
+    return stoppedMapping(container, settings);
+  }
+  const { candidates, skipped } = candidatePorts(container, settings.internal);
+  const warnings: string[] = [];
+  const services: ServiceRegistration[] = [];
+  const ids = new Set<string>();
+  for (const candidate of candidates) {
+    const label = portLabel(candidate);
+    const warn = (message: string) => void warnings.push(`${label}: ${message}`);
+    const service = serviceFor(candidate, { event, settings, group: candidates.length > 1, warn });
+    if ("reason" in service) {
+      skipped.push({ port: label, reason: service.reason });
+      continue;
+    }
+    if (ids.has(service.ID)) {
+      warn(`service ID "${service.ID}" is already used by another port: the default ID is used`);
+      service.ID = defaultServiceId(node.name, container, candidate);
+    }
+    if (ids.has(service.ID)) {
+      skipped.push({ port: label, reason: `its default service ID "${service.ID}" is taken by another port's SERVICE_<port>_ID` });
+      continue;
+    }
+    ids.add(service.ID);
+    services.push(service);
+  }
+  return { services, keep: false, skipped, warnings };
 }

@@ -3,6 +3,7 @@ import type { InboundMessage, StateBucket } from "../common/nats.ts";
 import type { Container, ContainerEvent, ContainerEventType } from "../schemas/index.ts";
 import { toContainerEvent } from "../emitter/normalise.ts";
 import type { AgentClient, AgentService, ServiceRegistration } from "../handler/consul.ts";
+import { DEFAULT_MAPPING_SETTINGS, type MappingSettings } from "../handler/settings.ts";
 
 export const ID_A = "a".repeat(64);
 export const ID_B = "b".repeat(64);
@@ -24,6 +25,32 @@ export function event(
 ): ContainerEvent {
   const node = { name: overrides.node ?? "node3", ...(overrides.hostIp === undefined ? { hostIp: "10.0.0.3" } : overrides.hostIp === "" ? {} : { hostIp: overrides.hostIp }) };
   return toContainerEvent(overrides.type ?? "io.berth.container.started", node, overrides.timeNano ?? 1_700_000_000_000_000_000n, container(overrides.container));
+}
+
+/** Mapping settings: registrator's defaults, changed where a test cares. */
+export function settings(overrides: Partial<MappingSettings> = {}): MappingSettings {
+  return { ...DEFAULT_MAPPING_SETTINGS, ...overrides };
+}
+
+type Port = NonNullable<Container["ports"]>[number];
+const PUBLISH = /^(?:(\[[0-9a-f:.]+\]|[0-9.]+):)?(\d+):(\d+)(?:\/(tcp|udp|sctp))?$/i;
+
+/** Port bindings written as `docker run -p` does: `8084:8080`, `127.0.0.1:9053:53/udp`, `[::1]:80:80`. */
+export function publish(...specs: string[]): Port[] {
+  return specs.map((spec) => {
+    const m = PUBLISH.exec(spec);
+    if (!m) throw new Error(`bad -p spec ${spec}`);
+    const hostIp = m[1]?.replace(/^\[|\]$/g, "");
+    return { containerPort: Number(m[3]), protocol: (m[4] ?? "tcp") as Port["protocol"], hostPort: Number(m[2]), ...(hostIp ? { hostIp } : {}) };
+  });
+}
+
+/** Exposed ports written as `EXPOSE` does: `80`, `53/udp`. */
+export function expose(...specs: string[]): NonNullable<Container["exposedPorts"]> {
+  return specs.map((spec) => {
+    const [port, protocol = "tcp"] = spec.split("/");
+    return { containerPort: Number(port), protocol: protocol as Port["protocol"] };
+  });
 }
 
 export const bytesOf = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));

@@ -1,0 +1,38 @@
+// Pure: the SERVICE_* keys berth does not read itself → Consul Meta, within Consul's limits.
+import { RECOGNISED_KEYS, type PortKeys, type Warn } from "./service-keys.ts";
+
+/** Meta keys that mark a service as berth's (P6). Underscores, so go-bexpr selectors can name them. */
+export const OWNER_META = { node: "berth_node", container: "berth_container" } as const;
+
+/** Consul's limits on service Meta (agent/structs ValidateServiceMetadata). */
+export const META_LIMITS = { pairs: 64, keyLength: 128, valueBytes: 512 } as const;
+const META_KEY = /^[A-Za-z0-9_-]+$/;
+const RESERVED_PREFIX = "berth_";
+
+function problemWith(key: string, value: string): string | undefined {
+  if (!META_KEY.test(key)) return "a Meta key may hold only letters, digits, _ and -";
+  if (key.length > META_LIMITS.keyLength) return `a Meta key is at most ${META_LIMITS.keyLength} characters`;
+  if (key.startsWith("consul-")) return "the consul- prefix is reserved by Consul";
+  if (key.startsWith(RESERVED_PREFIX)) return `the ${RESERVED_PREFIX} prefix is reserved for berth's ownership keys`;
+  if (Buffer.byteLength(value) > META_LIMITS.valueBytes) return `a Meta value is at most ${META_LIMITS.valueBytes} bytes`;
+  return undefined;
+}
+
+/**
+ * Every key berth does not read itself becomes a Meta pair (`SERVICE_REGION=us2` → `region: us2`).
+ * A pair Consul would reject is dropped with a warning instead of failing the registration; at most
+ * 64 pairs in all, berth's two ownership pairs included — those are always present and win.
+ */
+export function metaFor(keys: PortKeys, node: string, containerId: string, warn: Warn): Record<string, string> {
+  const pairs: [string, string][] = [];
+  const room = META_LIMITS.pairs - Object.keys(OWNER_META).length;
+  const candidates = [...keys].filter(([key]) => !RECOGNISED_KEYS.has(key)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, { value }] of candidates) {
+    const problem = problemWith(key, value);
+    if (problem !== undefined) warn(`Meta key "${key}" dropped: ${problem}`);
+    else if (pairs.length >= room) warn(`Meta key "${key}" dropped: Consul allows ${META_LIMITS.pairs} pairs, berth's own included`);
+    else pairs.push([key, value]);
+  }
+  pairs.push([OWNER_META.node, node], [OWNER_META.container, containerId]);
+  return Object.fromEntries(pairs);
+}
