@@ -1,0 +1,72 @@
+// The mapping settings from the environment, and what the emitter puts on the wire for them.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { ConfigError } from "../common/config.ts";
+import type { ContainerInspect } from "../emitter/docker.ts";
+import { networkPeerOf, normaliseContainer, toContainerEvent } from "../emitter/normalise.ts";
+import { loadHandlerConfig } from "../handler/config.ts";
+import { DEFAULT_MAPPING_SETTINGS, loadMappingSettings, mappingSettings } from "../handler/settings.ts";
+import { parseContainerEvent } from "../schemas/index.ts";
+
+const running = JSON.parse(readFileSync("test/fixtures/inspect-running.json", "utf8")) as ContainerInspect;
+
+function problems(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+describe("mapping settings", () => {
+  test("mapping settings - defaults are registrator's", () => {
+    assert.deepEqual(loadMappingSettings({}), DEFAULT_MAPPING_SETTINGS);
+    assert.deepEqual(mappingSettings(loadHandlerConfig({})), DEFAULT_MAPPING_SETTINGS);
+  });
+
+  test("mapping settings - every variable is read and typed", () => {
+    const env = {
+      BERTH_INTERNAL: "true",
+      BERTH_EXPLICIT: "true",
+      BERTH_TAGS: "dc1, a\\,b",
+      BERTH_DEREGISTER: "on-success",
+      BERTH_NETWORK: "app_net.1",
+      BERTH_NAME_FROM: "compose",
+    };
+    assert.deepEqual(loadMappingSettings(env), { internal: true, explicit: true, tags: ["dc1", "a,b"], deregister: "on-success", network: "app_net.1", nameFrom: "compose" });
+    assert.deepEqual(mappingSettings(loadHandlerConfig(env)), loadMappingSettings(env));
+  });
+
+  test("mapping settings - every bad value is listed at once, by the handler too", () => {
+    const env = { BERTH_INTERNAL: "maybe", BERTH_EXPLICIT: "2", BERTH_DEREGISTER: "never", BERTH_NETWORK: "-bad net", BERTH_NAME_FROM: "label" };
+    const found = problems(() => loadMappingSettings(env));
+    assert.equal(found.length, 5, found.join("\n"));
+    for (const key of Object.keys(env)) assert.ok(found.some((p) => p.includes(key)), key);
+    assert.equal(problems(() => loadHandlerConfig(env)).length, 5);
+  });
+
+  test("mapping settings - container:<x> network mode: the emitter adds <x>'s networks", () => {
+    const peerId = "f".repeat(64);
+    const sidecar = structuredClone(running);
+    sidecar.HostConfig.NetworkMode = `container:${peerId}`;
+    sidecar.NetworkSettings.Networks = {};
+    assert.equal(networkPeerOf(sidecar), peerId);
+    assert.equal(networkPeerOf(running), undefined);
+    const c = normaliseContainer(sidecar, [], [], running);
+    assert.deepEqual(c.peerNetworks, { bridge: { ipv4: running.NetworkSettings.Networks["bridge"]!.IPAddress } });
+    assert.equal(normaliseContainer(sidecar, []).peerNetworks, undefined);
+    assert.equal(normaliseContainer(running, [], [], running).peerNetworks, undefined);
+    const e = toContainerEvent("io.berth.container.started", { name: "node3" }, 1n, c);
+    assert.equal(parseContainerEvent(e), e);
+  });
+
+  test("mapping settings - removed is on the wire only as true", () => {
+    const c = { ...normaliseContainer(running, []), removed: true as const };
+    assert.ok(parseContainerEvent(toContainerEvent("io.berth.container.stopped", { name: "node3" }, 1n, c)));
+    const bad = { ...c, removed: false } as unknown as typeof c;
+    assert.throws(() => parseContainerEvent(toContainerEvent("io.berth.container.stopped", { name: "node3" }, 1n, bad)));
+  });
+});
