@@ -1,0 +1,125 @@
+// Public and internal types of the Consul agent double.
+
+export type ServiceAddress = { Address: string; Port: number };
+export type Weights = { Passing: number; Warning: number };
+
+/** One value of GET /v1/agent/services (api.AgentService), keys in wire order. */
+export type AgentService = {
+  Kind?: string;
+  ID: string;
+  Service: string;
+  Tags: string[];
+  Meta: Record<string, string>;
+  Port: number;
+  Address: string;
+  SocketPath?: string;
+  TaggedAddresses?: Record<string, ServiceAddress>;
+  Weights: Weights;
+  EnableTagOverride: boolean;
+  ContentHash?: string;
+  Proxy?: unknown;
+  Connect?: unknown;
+  Datacenter: string;
+};
+
+/** One value of GET /v1/agent/checks (structs.HealthCheck), keys in wire order. */
+export type AgentCheck = {
+  Node: string;
+  CheckID: string;
+  Name: string;
+  Status: string;
+  Notes: string;
+  Output: string;
+  ServiceID: string;
+  ServiceName: string;
+  ServiceTags: string[];
+  Type: string;
+  Interval: string;
+  Timeout: string;
+  ExposedPort: number;
+  Definition: Record<string, unknown>;
+  CreateIndex: number;
+  ModifyIndex: number;
+};
+
+export type AclToken = {
+  accessorId: string;
+  /** Service names (or "*", or a "prefix*") this token may write (write implies read). */
+  serviceWrite: string[];
+  serviceRead?: string[];
+  /** Extensions: node:write (node checks, node maintenance) and agent:read (/v1/agent/self). */
+  nodeWrite?: boolean;
+  agentRead?: boolean;
+};
+
+export type ConsulDoubleOptions = {
+  node?: string;
+  address?: string;
+  datacenter?: string;
+  port?: number;
+  acl?: { defaultPolicy: "allow" | "deny"; tokens: Record<string, AclToken> };
+};
+
+export type RequestRecord = {
+  method: string;
+  path: string;
+  query: string;
+  token?: string;
+  body?: string;
+  status: number;
+};
+
+export type ConsulDouble = {
+  url: string;
+  node: string;
+  services(): Record<string, AgentService>;
+  checks(): Record<string, AgentCheck>;
+  requests: RequestRecord[];
+  close(): Promise<void>;
+};
+
+/** A service as held in the agent's local state (structs.NodeService). */
+export type StoredService = {
+  kind: string;
+  id: string;
+  name: string;
+  tags: string[];
+  /** null when the registration had no Meta (health shows `null`, agent shows `{}`). */
+  meta: Record<string, string> | null;
+  port: number;
+  address: string;
+  socketPath: string;
+  taggedAddresses: Record<string, ServiceAddress>;
+  weights: Weights;
+  enableTagOverride: boolean;
+  proxy: unknown;
+  connect: unknown;
+  createIndex: number;
+  modifyIndex: number;
+};
+
+/** A check as held in local state, plus the copy the catalog last received. */
+export type StoredCheck = {
+  id: string;
+  name: string;
+  status: string;
+  notes: string;
+  output: string;
+  serviceId: string;
+  type: string;
+  interval: string;
+  timeout: string;
+  ttlNs: number;
+  intervalNs: number;
+  timeoutNs: number;
+  outputMaxSize: number;
+  deregisterAfterNs: number;
+  probe: { http?: string; method?: string; header?: Record<string, string[] | null>; body?: string; tcp?: string };
+  /** Status/Output as synced to the catalog (output-only changes are deferred). */
+  synced: { status: string; output: string };
+  criticalSince: number | undefined;
+  createIndex: number;
+  modifyIndex: number;
+};
+
+export type Identity = { node: string; nodeId: string; address: string; datacenter: string };
