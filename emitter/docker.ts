@@ -38,9 +38,14 @@ export function dockerOptions(dockerHost: string): Docker.DockerOptions {
 
 /** Chunks can hold several events or end mid-event: one line is one event. */
 export async function* readEvents(stream: NodeJS.ReadableStream & { destroy(): void }, signal: AbortSignal): AsyncGenerator<DockerEvent> {
-  const stop = () => stream.destroy();
-  signal.addEventListener("abort", stop, { once: true });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  // readline ends on the input's 'end' only; a destroyed stream must close it too.
+  const stop = () => {
+    lines.close();
+    stream.destroy();
+  };
+  signal.addEventListener("abort", stop, { once: true });
+  stream.once("close", () => lines.close());
   try {
     for await (const line of lines) {
       if (line.trim() !== "") yield JSON.parse(line) as DockerEvent;

@@ -97,4 +97,21 @@ describe("normalise", () => {
     for await (const e of readEvents(stream, new AbortController().signal)) seen.push(e.Actor.ID);
     assert.deepEqual(seen, ["1", "2", "3"]);
   });
+
+  test("docker-events - aborting, or Docker closing the stream, ends the iteration", async () => {
+    for (const end of ["abort", "close"] as const) {
+      const stream = new PassThrough();
+      const controller = new AbortController();
+      const seen: string[] = [];
+      const done = (async () => {
+        for await (const e of readEvents(stream, controller.signal)) seen.push(e.Actor.ID);
+      })();
+      stream.write(`${JSON.stringify({ Type: "container", Action: "start", Actor: { ID: "1" }, time: 1, timeNano: 1 })}\n`);
+      await new Promise((r) => setImmediate(r));
+      if (end === "abort") controller.abort();
+      else stream.destroy();
+      await done;
+      assert.deepEqual(seen, ["1"], end);
+    }
+  });
 });
