@@ -6,6 +6,7 @@ import { register } from "tsx/esm/api";
 const COMMANDS = {
   emitter: "../emitter/main.ts",
   handler: "../handler/main.ts",
+  explain: "../cli/explain.ts",
 };
 
 const [command, ...rest] = process.argv.slice(2);

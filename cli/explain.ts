@@ -1,0 +1,107 @@
+// `berth explain <container>`: the bodies berth would PUT to /v1/agent/service/register for one
+// container, read from Docker directly — no NATS, no Consul, nothing written. A composition root:
+// flags and environment → settings → container-services.ts (the pipeline's own steps) → stdout.
+import { isIP } from "node:net";
+import { parseArgs } from "node:util";
+import { ConfigError } from "../common/config.ts";
+import { dockerSource } from "../emitter/docker.ts";
+import { loadMappingSettings } from "../handler/settings.ts";
+import { SchemaError, isValidNodeName } from "../schemas/index.ts";
+import { containerServices } from "./container-services.ts";
+
+const USAGE = `usage: berth explain <container> [--internal] [--explicit] [--host-ip IP] [--node NAME]
+         [--network NET] [--tags a,b] [--deregister always|on-success] [--name-from image|compose]
+
+Prints the JSON array of bodies berth would PUT to /v1/agent/service/register for <container>
+(name or ID) of the Docker engine at DOCKER_HOST, and on stderr why each skipped port is skipped.
+Each flag overrides the environment variable the emitter or handler reads for it:
+  --internal BERTH_INTERNAL  --explicit BERTH_EXPLICIT  --host-ip BERTH_HOST_IP  --node BERTH_NODE
+  --network BERTH_NETWORK    --tags BERTH_TAGS          --deregister BERTH_DEREGISTER
+  --name-from BERTH_NAME_FROM
+`;
+
+const FLAGS = {
+  internal: { type: "boolean", env: "BERTH_INTERNAL" },
+  explicit: { type: "boolean", env: "BERTH_EXPLICIT" },
+  "host-ip": { type: "string", env: "BERTH_HOST_IP" },
+  node: { type: "string", env: "BERTH_NODE" },
+  network: { type: "string", env: "BERTH_NETWORK" },
+  tags: { type: "string", env: "BERTH_TAGS" },
+  deregister: { type: "string", env: "BERTH_DEREGISTER" },
+  "name-from": { type: "string", env: "BERTH_NAME_FROM" },
+  help: { type: "boolean", short: "h", env: "" },
+} as const;
+
+/** Thrown for anything the user can fix; printed without a stack. */
+class ExplainError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
+/** The environment with each given flag written over its variable. */
+function effectiveEnv(argv: string[], env: NodeJS.ProcessEnv): { container: string; env: NodeJS.ProcessEnv } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new ExplainError(`${(err as Error).message}\n${USAGE}`, 2);
+  }
+  if (parsed.values.help) throw new ExplainError(USAGE, 0);
+  const [container, ...extra] = parsed.positionals;
+  if (container === undefined || extra.length > 0) throw new ExplainError(`expected exactly one container\n${USAGE}`, 2);
+  const merged = { ...env };
+  for (const [flag, value] of Object.entries(parsed.values)) {
+    const name = FLAGS[flag as keyof typeof FLAGS].env;
+    if (name !== "" && value !== undefined) merged[name] = String(value);
+  }
+  return { container, env: merged };
+}
+
+/** Mapping settings plus the emitter's BERTH_HOST_IP, every problem listed at once. */
+function readSettings(env: NodeJS.ProcessEnv) {
+  const problems: string[] = [];
+  const hostIp = env.BERTH_HOST_IP || undefined;
+  if (hostIp !== undefined && isIP(hostIp) === 0) problems.push(`BERTH_HOST_IP must be an IP address, not "${hostIp}"`);
+  const node = env.BERTH_NODE || undefined;
+  if (node !== undefined && !isValidNodeName(node)) problems.push(`BERTH_NODE must be a valid node name, not "${node}"`);
+  try {
+    const settings = loadMappingSettings(env);
+    if (problems.length === 0) return { settings, hostIp, node };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  throw new ExplainError(new ConfigError(problems).message, 2);
+}
+
+async function explain(argv: string[], env: NodeJS.ProcessEnv, warn: (line: string) => void): Promise<unknown[]> {
+  const given = effectiveEnv(argv, env);
+  const options = readSettings(given.env);
+  const docker = dockerSource(given.env.DOCKER_HOST || "unix:///var/run/docker.sock");
+  let found;
+  try {
+    found = await containerServices(docker, given.container, options);
+  } catch (err) {
+    if (!(err instanceof SchemaError)) throw err;
+    throw new ExplainError(`the handler would dead-letter this container's event:\n  ${err.problems.join("\n  ")}`, 1);
+  }
+  if (!found) throw new ExplainError(`no such container: ${given.container}`, 1);
+  for (const d of found.dropped) warn(`warning: ${d.key} is not shared by the emitter: ${d.reason}`);
+  for (const s of found.mapping.skipped) warn(`skipped ${s.port ?? "container"}: ${s.reason}`);
+  for (const w of found.mapping.warnings) warn(`warning: ${w}`);
+  return found.mapping.services;
+}
+
+const write = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => stream.write(text, () => resolve()));
+
+try {
+  const services = await explain(process.argv.slice(2), process.env, (line) => void process.stderr.write(`${line}\n`));
+  await write(process.stdout, `${JSON.stringify(services, null, 2)}\n`);
+  process.exit(0);
+} catch (err) {
+  const known = err instanceof ExplainError;
+  const text = known ? err.message : `berth explain: ${(err as Error).message}`;
+  await write(known && err.exitCode === 0 ? process.stdout : process.stderr, text.endsWith("\n") ? text : `${text}\n`);
+  process.exit(known ? err.exitCode : 1);
+}

@@ -1,0 +1,92 @@
+// `berth explain` as users run it (`node bin/berth.js explain …`) against a private dockerd.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { cleanupAll } from "./harness/cleanup.ts";
+import { docker } from "./harness/docker-cli.ts";
+import { canStartDockerd, missingForDockerd, startDockerd, type DockerEngine } from "./harness/dockerd.ts";
+import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
+import { requireOrSkip } from "./harness/prereq.ts";
+
+const IP = "127.0.0.62";
+
+type Result = { code: number; stdout: string; stderr: string };
+
+/** Runs the CLI with only PATH, DOCKER_HOST and `env` in its environment. */
+function explain(dockerHost: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    const childEnv = { PATH: process.env.PATH ?? "", DOCKER_HOST: dockerHost, ...env };
+    execFile(process.execPath, ["bin/berth.js", "explain", ...args], { env: childEnv, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe("explain", () => {
+  let engine: DockerEngine;
+  let ready = false;
+  const run = (...args: string[]) => docker(engine, "run", "-d", "--pull=never", ...args);
+
+  before(async () => {
+    if (!canStartDockerd()) return;
+    engine = await startDockerd({ name: "explain", ip: IP });
+    await ensureTestImage(engine);
+    ready = true;
+  });
+  after(cleanupAll);
+
+  const prereq = (t: Parameters<typeof requireOrSkip>[0]) =>
+    requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ") || "none"})`, ready);
+
+  test("explain - prints the exact register bodies of a running container, and skipped ports on stderr", async (t) => {
+    if (!prereq(t)) return;
+    const id = await run(
+      "--name", "web1", "-p", "18180:8080", "--expose", "9000",
+      "-e", "SERVICE_NAME=web", "-e", "SERVICE_TAGS=a,b", "-e", "SERVICE_8080_CHECK_HTTP=/health", "-l", "SERVICE_REGION=eu",
+      TEST_IMAGE,
+    );
+    const out = await explain(engine.host, ["web1", "--node", "node7", "--tags", "x"]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(JSON.parse(out.stdout), [
+      {
+        ID: `node7:web1:${id.slice(0, 12)}:8080`,
+        Name: "web",
+        Tags: ["a", "b", "x"],
+        Address: IP,
+        Port: 18180,
+        Meta: { region: "eu", berth_node: "node7", berth_container: id },
+        Check: { HTTP: `http://${IP}:18180/health`, Interval: "10s" },
+      },
+    ]);
+    assert.match(out.stderr, /^skipped 9000\/tcp: exposed but not published/m);
+  });
+
+  test("explain - flags override the environment; unflagged variables still apply", async (t) => {
+    if (!prereq(t)) return;
+    await run("--name", "web2", "-p", "18181:8080", TEST_IMAGE);
+    const out = await explain(engine.host, ["web2", "--node", "node7", "--tags", "flag"], { BERTH_TAGS: "env", BERTH_INTERNAL: "true", BERTH_NODE: "ignored" });
+    assert.equal(out.code, 0, out.stderr);
+    const [svc] = JSON.parse(out.stdout) as { Tags: string[]; Port: number; Address: string; ID: string }[];
+    assert.deepEqual([svc?.Tags, svc?.Port, svc?.ID.split(":")[0]], [["flag"], 8080, "node7"]);
+    assert.match(svc?.Address ?? "", /^10\.213\./);
+  });
+
+  test("explain - a stopped container under on-success: nothing to register, the reason on stderr", async (t) => {
+    if (!prereq(t)) return;
+    const id = await run("--name", "failed", "-p", "18182:8080", TEST_IMAGE, "sh", "-c", "exit 3");
+    await docker(engine, "wait", id);
+    const out = await explain(engine.host, ["failed", "--deregister", "on-success", "--node", "node7"]);
+    assert.deepEqual([out.code, JSON.parse(out.stdout)], [0, []]);
+    assert.match(out.stderr, /exited with code 3: services kept \(BERTH_DEREGISTER=on-success\)/);
+  });
+
+  test("explain - bad settings are listed together (exit 2); an unknown container exits 1", async (t) => {
+    if (!prereq(t)) return;
+    const bad = await explain(engine.host, ["web1", "--host-ip", "nowhere", "--deregister", "never"], { BERTH_INTERNAL: "maybe" });
+    assert.equal(bad.code, 2);
+    for (const key of ["BERTH_HOST_IP", "BERTH_DEREGISTER", "BERTH_INTERNAL"]) assert.match(bad.stderr, new RegExp(key));
+    const missing = await explain(engine.host, ["nosuch", "--node", "node7"]);
+    assert.deepEqual([missing.code, missing.stdout], [1, ""]);
+    assert.match(missing.stderr, /no such container: nosuch/);
+  });
+});
