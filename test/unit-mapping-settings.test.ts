@@ -11,14 +11,11 @@ import { parseContainerEvent } from "../schemas/index.ts";
 
 const running = JSON.parse(readFileSync("test/fixtures/inspect-running.json", "utf8")) as ContainerInspect;
 
+/** The problems of the ConfigError `load` throws. */
 function problems(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail("expected a ConfigError");
+  let found: string[] = [];
+  assert.throws(load, (err) => err instanceof ConfigError && (found = err.problems).length > 0);
+  return found;
 }
 
 describe("mapping settings", () => {
