@@ -1,13 +1,15 @@
-// The mapping settings from the environment, and what the emitter puts on the wire for them.
+// The mapping settings from the environment, and what the emitter puts on the wire for the mapping.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { ConfigError } from "../common/config.ts";
-import type { ContainerInspect } from "../emitter/docker.ts";
+import { createLogger } from "../common/log.ts";
+import type { ContainerInspect, DockerSource } from "../emitter/docker.ts";
+import { emitEvent } from "../emitter/watch.ts";
 import { networkPeerOf, normaliseContainer, toContainerEvent } from "../emitter/normalise.ts";
 import { loadHandlerConfig } from "../handler/config.ts";
 import { DEFAULT_MAPPING_SETTINGS, loadMappingSettings, mappingSettings } from "../handler/settings.ts";
-import { parseContainerEvent } from "../schemas/index.ts";
+import { parseContainerEvent, type ContainerEvent } from "../schemas/index.ts";
 
 const running = JSON.parse(readFileSync("test/fixtures/inspect-running.json", "utf8")) as ContainerInspect;
 
@@ -45,7 +47,7 @@ describe("mapping settings", () => {
     assert.equal(problems(() => loadHandlerConfig(env)).length, 5);
   });
 
-  test("mapping settings - container:<x> network mode: the emitter adds <x>'s networks", () => {
+  test("mapping wire - container:<x> network mode: the emitter adds <x>'s networks", () => {
     const peerId = "f".repeat(64);
     const sidecar = structuredClone(running);
     sidecar.HostConfig.NetworkMode = `container:${peerId}`;
@@ -60,10 +62,31 @@ describe("mapping settings", () => {
     assert.equal(parseContainerEvent(e), e);
   });
 
-  test("mapping settings - removed is on the wire only as true", () => {
+  test("mapping wire - removed is on the wire only as true", () => {
     const c = { ...normaliseContainer(running, []), removed: true as const };
     assert.ok(parseContainerEvent(toContainerEvent("io.berth.container.stopped", { name: "node3" }, 1n, c)));
     const bad = { ...c, removed: false } as unknown as typeof c;
     assert.throws(() => parseContainerEvent(toContainerEvent("io.berth.container.stopped", { name: "node3" }, 1n, bad)));
+  });
+
+  test("mapping wire - the watch loop inspects a container:<x> peer, and marks a container gone at die as removed", async () => {
+    const peerId = "f".repeat(64);
+    const sidecar = structuredClone(running);
+    sidecar.HostConfig.NetworkMode = `container:${peerId}`;
+    const inspected = new Map<string, ContainerInspect>([[running.Id, sidecar], [peerId, running]]);
+    const published: ContainerEvent[] = [];
+    const deps = {
+      docker: { inspect: async (id: string) => inspected.get(id) } as unknown as DockerSource,
+      publish: async (e: ContainerEvent) => void published.push(e),
+      node: { name: "node3" },
+      labelPrefixes: [],
+      log: createLogger("emitter", "silent"),
+      signal: new AbortController().signal,
+    };
+    const dockerEvent = (id: string, Action: string) => ({ Type: "container", Action, Actor: { ID: id, Attributes: { name: "x", exitCode: "1" } }, time: 1, timeNano: 1e9 });
+    await emitEvent(deps, dockerEvent(running.Id, "start"));
+    await emitEvent(deps, dockerEvent("e".repeat(64), "die"));
+    assert.deepEqual(published[0]?.data.container.peerNetworks, { bridge: { ipv4: running.NetworkSettings.Networks["bridge"]!.IPAddress } });
+    assert.deepEqual([published[1]?.data.container.removed, published[1]?.data.container.exitCode], [true, 1]);
   });
 });
