@@ -197,3 +197,17 @@ export async function openStateBucket(bus: Bus): Promise<StateBucket> {
     },
   };
 }
+
+export type StoredMessage = { subject: string; data: Uint8Array };
+
+/** Reads up to `limit` dead letters from the oldest, without consuming them (an ordered consumer). */
+export async function readDeadLetters(bus: Bus, limit: number): Promise<StoredMessage[]> {
+  const consumer = await bus.js.consumers.get(streamNames(bus.prefix).deadLetters);
+  const batch = await consumer.fetch({ max_messages: limit, expires: 1000 });
+  const out: StoredMessage[] = [];
+  for await (const m of batch) {
+    out.push({ subject: m.subject, data: m.data });
+    if (out.length >= limit || m.info.pending === 0) break;
+  }
+  return out;
+}

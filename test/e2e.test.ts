@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { startBerth, type BerthProcess } from "./berth-process.ts";
 import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
-import { cleanupAll } from "./harness/cleanup.ts";
+import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { docker } from "./harness/docker-cli.ts";
 import { canStartDockerd, missingForDockerd, startDockerd, type DockerEngine } from "./harness/dockerd.ts";
 import { httpGet } from "./harness/http.ts";
@@ -55,6 +55,7 @@ describe("e2e", () => {
     await Promise.all(
       NODES.map(async (node) => {
         agents[node] = await startConsulDouble({ node, address: HOST_IP[node] });
+        registerCleanup(`${node} agent double`, () => agents[node].close());
         engines[node] = await startDockerd({ name: `e2e${node.slice(-1)}`, ip: HOST_IP[node] });
         await ensureTestImage(engines[node]);
       }),
