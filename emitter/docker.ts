@@ -26,7 +26,7 @@ export type DockerSource = {
   ping(): Promise<void>;
 };
 
-export const WATCHED_ACTIONS = ["start", "die", "health_status", "rename"] as const;
+export const WATCHED_ACTIONS = ["start", "die", "destroy", "health_status", "rename"] as const;
 
 /** `unix:///var/run/docker.sock`, `tcp://host:2375` or `http(s)://host:port` → dockerode options. */
 export function dockerOptions(dockerHost: string): Docker.DockerOptions {

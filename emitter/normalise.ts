@@ -10,6 +10,8 @@ const MAX_VALUE = 4096;
 const TYPE_OF_ACTION: Record<string, ContainerEventType> = {
   start: "io.berth.container.started",
   die: "io.berth.container.stopped",
+  // A container kept registered after a failed exit (BERTH_DEREGISTER=on-success) goes when removed.
+  destroy: "io.berth.container.stopped",
   health_status: "io.berth.container.health",
   rename: "io.berth.container.renamed",
 };

@@ -77,6 +77,7 @@ describe("normalise", () => {
   test("normalise - Docker actions map to event types", () => {
     assert.equal(eventTypeOf("start"), "io.berth.container.started");
     assert.equal(eventTypeOf("die"), "io.berth.container.stopped");
+    assert.equal(eventTypeOf("destroy"), "io.berth.container.stopped");
     assert.equal(eventTypeOf("health_status: healthy"), "io.berth.container.health");
     assert.equal(eventTypeOf("exec_start: sh"), undefined);
   });
