@@ -31,6 +31,8 @@ export const LIMITS = {
   duplicateWindowSeconds: 120,
   ackWaitSeconds: 30,
   maxAckPending: 10_000,
+  /** State entries (and delete markers) expire after this; reconciliation rewrites live ones in time. */
+  stateTtlSeconds: 7 * 24 * 3600,
 } as const;
 
 export type Bus = {
@@ -113,7 +115,7 @@ export async function ensureJetStream(bus: Bus): Promise<void> {
   } catch (err) {
     if (!isApiError(err, ALREADY_IN_USE)) throw err;
   }
-  await new Kvm(bus.js).create(names.state, { history: 1 });
+  await new Kvm(bus.js).create(names.state, { history: 1, ttl: LIMITS.stateTtlSeconds * 1000 });
 }
 
 export type PublishResult = { duplicate: boolean; seq: number };
@@ -170,10 +172,16 @@ export async function* pullEvents(bus: Bus, batch: number, signal: AbortSignal):
 }
 
 /** The latest desired state of each container, `<node>.<container-id>` → event JSON (history 1). */
+export type StateEntry = { value: Uint8Array; revision: number; created: Date };
+
 export type StateBucket = {
-  get(key: string): Promise<{ value: Uint8Array; revision: number } | undefined>;
+  get(key: string): Promise<StateEntry | undefined>;
   /** Writes only if the key is still at `revision` (0: absent); false when someone else wrote first. */
   compareAndSet(key: string, value: Uint8Array, revision: number): Promise<boolean>;
+  /** Deletes only if the key is still at `revision`; false when someone else wrote first. */
+  deleteAt(key: string, revision: number): Promise<boolean>;
+  /** Keys matching a subject-style filter, e.g. `node3.*`. */
+  keys(filter: string): Promise<string[]>;
 };
 
 const WRONG_LAST_SEQUENCE = 10071;
@@ -183,7 +191,21 @@ export async function openStateBucket(bus: Bus): Promise<StateBucket> {
   return {
     async get(key) {
       const entry = await kv.get(key);
-      return entry && entry.operation === "PUT" ? { value: entry.value, revision: entry.revision } : undefined;
+      return entry && entry.operation === "PUT" ? { value: entry.value, revision: entry.revision, created: entry.created } : undefined;
+    },
+    async deleteAt(key, revision) {
+      try {
+        await kv.delete(key, { previousSeq: revision });
+        return true;
+      } catch (err) {
+        if (isApiError(err, [WRONG_LAST_SEQUENCE])) return false;
+        throw err;
+      }
+    },
+    async keys(filter) {
+      const out: string[] = [];
+      for await (const key of await kv.keys(filter)) out.push(key);
+      return out;
     },
     async compareAndSet(key, value, revision) {
       try {

@@ -1,28 +1,40 @@
 import type { ContainerEvent } from "../schemas/index.ts";
 import type { AgentClient } from "./consul.ts";
+import { isCurrent, stamped } from "./fingerprint.ts";
 import { ownedByContainer, servicesFor } from "./mapping.ts";
 import type { MappingSettings } from "./settings.ts";
 
 /** `kept`: the mapping asked to leave the container's services as they are (on-success policy). */
-export type Applied = { registered: string[]; deregistered: string[]; kept: boolean; warnings: string[] };
+export type Applied = { registered: string[]; unchanged: string[]; deregistered: string[]; kept: boolean; warnings: string[] };
 
-export const NOTHING_APPLIED: Applied = Object.freeze({ registered: [], deregistered: [], kept: false, warnings: [] });
+export const NOTHING_APPLIED: Applied = Object.freeze({ registered: [], unchanged: [], deregistered: [], kept: false, warnings: [] });
 
 /**
  * Makes the agent hold exactly the services this container incarnation should have: registers
- * the desired ones (idempotent in Consul) and removes berth's others for the same container.
+ * the desired ones the agent does not already hold as they are, and removes berth's others for
+ * the same container.
  * Services that berth's Meta does not mark as this container's are never looked at. When the
  * mapping says to keep them (a failed exit under BERTH_DEREGISTER=on-success), nothing is called.
  */
 export async function applyToAgent(agent: AgentClient, event: ContainerEvent, settings: MappingSettings): Promise<Applied> {
-  const { services: desired, keep: leaveAsIs, warnings } = servicesFor(event, settings);
-  if (leaveAsIs) return { registered: [], deregistered: [], kept: true, warnings };
+  const mapping = servicesFor(event, settings);
+  const { keep: leaveAsIs, warnings } = mapping;
+  if (leaveAsIs) return { ...NOTHING_APPLIED, kept: true, warnings };
+  const desired = mapping.services.map(stamped);
   const existing = await agent.services(ownedByContainer(event.data.node.name, event.data.container.id));
-  for (const service of desired) await agent.register(service);
+  const registered: string[] = [];
+  const unchanged: string[] = [];
+  for (const service of desired) {
+    if (isCurrent(existing[service.ID], service)) unchanged.push(service.ID);
+    else {
+      await agent.register(service);
+      registered.push(service.ID);
+    }
+  }
   const keep = new Set(desired.map((s) => s.ID));
   const deregistered: string[] = [];
   for (const id of Object.keys(existing)) {
     if (!keep.has(id) && (await agent.deregister(id))) deregistered.push(id);
   }
-  return { registered: desired.map((s) => s.ID), deregistered, kept: false, warnings };
+  return { registered, unchanged, deregistered, kept: false, warnings };
 }

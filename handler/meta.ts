@@ -2,7 +2,7 @@
 import { RECOGNISED_KEYS, type PortKeys, type Warn } from "./service-keys.ts";
 
 /** Meta keys that mark a service as berth's (P6). Underscores, so go-bexpr selectors can name them. */
-export const OWNER_META = { node: "berth_node", container: "berth_container" } as const;
+export const OWNER_META = { node: "berth_node", container: "berth_container", hash: "berth_hash" } as const;
 
 /** Consul's limits on service Meta (agent/structs ValidateServiceMetadata). */
 export const META_LIMITS = { pairs: 64, keyLength: 128, valueBytes: 512 } as const;

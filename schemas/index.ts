@@ -16,6 +16,9 @@ export {
   streamNames,
   subjectFor,
 } from "./subjects.ts";
-export { MAX_EVENT_BYTES, decodeContainerEvent, parseContainerEvent } from "./validate.ts";
+export { MAX_SNAPSHOT_CONTAINERS, nodeSnapshotSchema } from "./node-snapshot.ts";
+export { MAX_EVENT_BYTES, decodeBerthEvent, decodeContainerEvent, parseBerthEvent, parseContainerEvent, parseNodeSnapshot } from "./validate.ts";
+export type { BerthEvent } from "./validate.ts";
+export type { NodeSnapshot } from "./node-snapshot.ts";
 export type { Container, ContainerEvent, ContainerEventType, NodeInfo } from "./container-event.ts";
 export type { ParsedSubject } from "./subjects.ts";

@@ -1,4 +1,5 @@
-import { NODE_NAME_PATTERN, type ContainerEvent } from "./container-event.ts";
+import { NODE_NAME_PATTERN } from "./container-event.ts";
+import type { BerthEvent } from "./validate.ts";
 
 /** The only place subject strings are built or read. Layout: `<prefix>.v1.<node>.<kind>.<action>`. */
 export const DEFAULT_PREFIX = "berth";
@@ -13,12 +14,12 @@ export function isValidPrefix(prefix: string): boolean {
   return PREFIX_PATTERN.test(prefix);
 }
 
-/** `io.berth.container.started` → `container.started`. */
-export function kindOf(type: ContainerEvent["type"]): string {
+/** `io.berth.container.started` → `container.started`; `io.berth.node.snapshot` → `node.snapshot`. */
+export function kindOf(type: BerthEvent["type"]): string {
   return type.slice("io.berth.".length);
 }
 
-export function subjectFor(prefix: string, event: ContainerEvent): string {
+export function subjectFor(prefix: string, event: BerthEvent): string {
   return `${prefix}.v1.${event.data.node.name}.${kindOf(event.type)}`;
 }
 

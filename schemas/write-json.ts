@@ -1,9 +1,11 @@
 // Writes the schemas as plain JSON Schema files for consumers in other languages (`npm run schemas:write`).
 import { writeFileSync } from "node:fs";
 import { containerEventSchema } from "./container-event.ts";
+import { nodeSnapshotSchema } from "./node-snapshot.ts";
 
 export const JSON_SCHEMA_FILES = {
   "schemas/json/container-event.v1.json": containerEventSchema,
+  "schemas/json/node-snapshot.v1.json": nodeSnapshotSchema,
 } as const;
 
 export function renderJsonSchema(schema: object): string {

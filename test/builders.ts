@@ -1,5 +1,5 @@
 // Builders for unit tests: small valid values that each test changes only where it cares.
-import type { InboundMessage, StateBucket } from "../common/nats.ts";
+import type { InboundMessage, StateBucket, StateEntry } from "../common/nats.ts";
 import type { Container, ContainerEvent, ContainerEventType } from "../schemas/index.ts";
 import { toContainerEvent } from "../emitter/normalise.ts";
 import type { AgentClient, AgentService, ServiceRegistration } from "../handler/consul.ts";
@@ -69,10 +69,15 @@ export function message(subject: string, data: Uint8Array, deliveryCount = 1) {
   return { msg, settled };
 }
 
-/** The state bucket's contract (compare-and-set on a revision) in memory. */
-export function memoryBucket(): StateBucket & { entries: Map<string, { value: Uint8Array; revision: number }> } {
-  const entries = new Map<string, { value: Uint8Array; revision: number }>();
+/** The state bucket's contract (compare-and-set on a revision, subject-style key filters) in memory. */
+export function memoryBucket(): StateBucket & { entries: Map<string, StateEntry> } {
+  const entries = new Map<string, StateEntry>();
   let revision = 0;
+  const matches = (filter: string, key: string) => {
+    const f = filter.split(".");
+    const k = key.split(".");
+    return f.length === k.length && f.every((t, i) => t === "*" || t === k[i]);
+  };
   return {
     entries,
     async get(key) {
@@ -80,8 +85,17 @@ export function memoryBucket(): StateBucket & { entries: Map<string, { value: Ui
     },
     async compareAndSet(key, value, expected) {
       if ((entries.get(key)?.revision ?? 0) !== expected) return false;
-      entries.set(key, { value, revision: ++revision });
+      entries.set(key, { value, revision: ++revision, created: new Date() });
       return true;
+    },
+    async deleteAt(key, expected) {
+      if ((entries.get(key)?.revision ?? 0) !== expected) return false;
+      ++revision;
+      entries.delete(key);
+      return true;
+    },
+    async keys(filter) {
+      return [...entries.keys()].filter((k) => matches(filter, k));
     },
   };
 }

@@ -1,4 +1,5 @@
 // Other SERVICE_* keys → Consul Meta, within Consul's limits, with berth's ownership pairs.
+import { stamped } from "../handler/fingerprint.ts";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { metaFor } from "../handler/meta.ts";
@@ -43,13 +44,14 @@ describe("mapping meta", () => {
     assert.match(found.warnings.join("\n"), /Meta key "com\.example\.team" dropped: a Meta key may hold only letters, digits, _ and -/);
   });
 
-  test("mapping meta - at most 64 pairs, berth's two included: the first 62 keys by name are kept", () => {
+  test("mapping meta - at most 64 pairs, berth's three included (the hash is stamped at apply): the first 61 keys by name are kept", () => {
     const env = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`SERVICE_K${String(i).padStart(2, "0")}`, "v"]));
     const found = meta(env);
-    assert.equal(Object.keys(found.meta).length, 64);
-    assert.equal(found.meta["k61"], "v");
-    assert.equal(found.meta["k62"], undefined);
-    assert.equal(found.warnings.length, 8);
+    assert.equal(Object.keys(found.meta).length, 63);
+    assert.equal(Object.keys(stamped({ ID: "x", Name: "x", Meta: found.meta }).Meta ?? {}).length, 64);
+    assert.equal(found.meta["k60"], "v");
+    assert.equal(found.meta["k61"], undefined);
+    assert.equal(found.warnings.length, 9);
   });
 
   test("mapping meta - a __proto__ key is an own pair, not a prototype", () => {

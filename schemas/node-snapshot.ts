@@ -1,0 +1,45 @@
+import type { FromSchema } from "json-schema-to-ts";
+import { NODE_NAME_PATTERN, nodeSchema } from "./container-event.ts";
+
+/** Upper bound of containers one snapshot can name (64-hex IDs keep it far below NATS's 1 MiB). */
+export const MAX_SNAPSHOT_CONTAINERS = 10_000;
+
+/**
+ * Every container running on a node at `timeNano`, taken by its emitter at start-up and every
+ * BERTH_RESYNC_SECONDS. The handlers treat it as the truth at that instant: a container they
+ * believe running that is not listed, and whose last event is older, has stopped.
+ */
+export const nodeSnapshotSchema = {
+  $id: "https://berth.dev/schemas/node-snapshot.v1.json",
+  $schema: "http://json-schema.org/draft-07/schema#",
+  title: "berth node snapshot",
+  type: "object",
+  additionalProperties: false,
+  required: ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data"],
+  properties: {
+    specversion: { const: "1.0" },
+    id: { type: "string", minLength: 1, maxLength: 256 },
+    source: { type: "string", pattern: "^berth://[A-Za-z0-9][A-Za-z0-9_-]{0,62}$" },
+    type: { const: "io.berth.node.snapshot" },
+    subject: { type: "string", pattern: NODE_NAME_PATTERN },
+    time: { type: "string", maxLength: 64 },
+    datacontenttype: { const: "application/json" },
+    data: {
+      type: "object",
+      additionalProperties: false,
+      required: ["node", "timeNano", "containers"],
+      properties: {
+        node: nodeSchema,
+        timeNano: { type: "string", pattern: "^[0-9]{1,20}$" },
+        containers: {
+          type: "array",
+          maxItems: MAX_SNAPSHOT_CONTAINERS,
+          uniqueItems: true,
+          items: { type: "string", pattern: "^[0-9a-f]{64}$" },
+        },
+      },
+    },
+  },
+} as const;
+
+export type NodeSnapshot = FromSchema<typeof nodeSnapshotSchema>;
