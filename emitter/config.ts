@@ -25,6 +25,13 @@ const properties = {
     default: "",
     description: "comma-separated label prefixes shared besides SERVICE_* and com.docker.compose.*",
   },
+  BERTH_RESYNC_SECONDS: {
+    type: "integer",
+    minimum: 0,
+    maximum: 86400,
+    default: 60,
+    description: "seconds between node snapshots that let handlers reconcile each agent; 0: only at start-up",
+  },
 } as const;
 
 const schema = { type: "object", properties, additionalProperties: false } as const;

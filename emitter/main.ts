@@ -6,6 +6,7 @@ import { isValidNodeName } from "../schemas/index.ts";
 import { labelPrefixes, loadEmitterConfig } from "./config.ts";
 import { dockerSource, type DockerSource } from "./docker.ts";
 import { eventPublisher } from "./publish.ts";
+import { resyncEvery } from "./snapshot.ts";
 import { watchDocker } from "./watch.ts";
 
 /** BERTH_NODE, else the engine's name up to the first dot; waits for Docker rather than exiting. */
@@ -33,7 +34,8 @@ runMain("emitter", async (signal) => {
   await ensureJetStream(bus);
   log.info({ nats: config.NATS_URL, docker: config.DOCKER_HOST, host_ip: config.BERTH_HOST_IP ?? null }, "started");
   const node = { name: nodeName, ...(config.BERTH_HOST_IP ? { hostIp: config.BERTH_HOST_IP } : {}) };
-  await watchDocker({ docker, publish: eventPublisher(bus, log, signal), node, labelPrefixes: labelPrefixes(config), log, signal });
+  const deps = { docker, publish: eventPublisher(bus, log, signal), node, labelPrefixes: labelPrefixes(config), log, signal };
+  await Promise.all([watchDocker(deps), config.BERTH_RESYNC_SECONDS > 0 ? resyncEvery(deps, config.BERTH_RESYNC_SECONDS) : undefined]);
   await bus.drain();
   log.info("stopped");
 });

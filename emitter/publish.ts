@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../common/log.ts";
 import { publishDeadLetter, publishDurable, type Bus } from "../common/nats.ts";
-import { SchemaError, deadLetterSubject, parseContainerEvent, subjectFor, type ContainerEvent } from "../schemas/index.ts";
+import { SchemaError, deadLetterSubject, parseBerthEvent, subjectFor, type BerthEvent } from "../schemas/index.ts";
 
-export type Publish = (event: ContainerEvent) => Promise<void>;
+export type Publish = (event: BerthEvent) => Promise<void>;
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
@@ -17,7 +17,7 @@ export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal): Publ
   return async (event) => {
     const bytes = new TextEncoder().encode(JSON.stringify(event));
     try {
-      parseContainerEvent(event);
+      parseBerthEvent(event);
     } catch (err) {
       if (!(err instanceof SchemaError)) throw err;
       log.error({ code: err.code, container: event.subject, problems: err.problems }, "dead-lettered");
@@ -29,7 +29,8 @@ export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal): Publ
     for (let attempt = 0; ; attempt++) {
       try {
         const ack = await publishDurable(bus, subject, bytes, event.id);
-        log.info({ container: event.subject, name: event.data.container.name, type: event.type, seq: ack.seq, duplicate: ack.duplicate }, "published");
+        const about = event.type === "io.berth.node.snapshot" ? { containers: event.data.containers.length } : { container: event.subject, name: event.data.container.name };
+        log.info({ ...about, type: event.type, seq: ack.seq, duplicate: ack.duplicate }, "published");
         return;
       } catch (err) {
         if (signal.aborted) throw err;

@@ -4,6 +4,7 @@ import type { NodeInfo } from "../schemas/index.ts";
 import type { DockerEvent, DockerSource } from "./docker.ts";
 import { containerFromEvent, eventTypeOf, networkPeerOf, normaliseContainer, rfc3339ToNanos, toContainerEvent } from "./normalise.ts";
 import type { Publish } from "./publish.ts";
+import { emitSnapshot, nowNanos } from "./snapshot.ts";
 
 export type WatchDeps = {
   docker: DockerSource;
@@ -43,17 +44,23 @@ export async function emitEvent(deps: WatchDeps, event: DockerEvent): Promise<vo
   await deps.publish(toContainerEvent(type, deps.node, BigInt(event.timeNano), container));
 }
 
-/** Publishes a `started` event for every running container, timed by its own start so order holds. */
+/**
+ * Publishes a `started` event for every running container, timed by its own start so order holds,
+ * then the node's snapshot as of just before the listing, so containers that stopped while
+ * nobody watched are removed.
+ */
 export async function emitRunning(deps: WatchDeps): Promise<number> {
-  let count = 0;
+  const at = nowNanos();
+  const ids: string[] = [];
   for (const id of await deps.docker.runningIds()) {
     const { info, peer } = await inspectWithPeer(deps.docker, id);
     if (!info?.State?.Running) continue;
     const container = normaliseContainer(info, deps.labelPrefixes, [], peer);
     await deps.publish(toContainerEvent("io.berth.container.started", deps.node, rfc3339ToNanos(info.State.StartedAt), container));
-    count++;
+    ids.push(id);
   }
-  return count;
+  await emitSnapshot(deps, { at, ids });
+  return ids.length;
 }
 
 /**

@@ -1,11 +1,12 @@
 import type { Logger } from "../common/log.ts";
 import type { InboundMessage, StateBucket } from "../common/nats.ts";
-import { SchemaError, decodeContainerEvent, parseSubject, type ContainerEvent } from "../schemas/index.ts";
+import { SchemaError, decodeBerthEvent, parseSubject, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
 import { NOTHING_APPLIED, applyToAgent, type Applied } from "./apply.ts";
 import { ConsulError, type AgentClient } from "./consul.ts";
 import type { DeadLetterReason } from "./dead-letter.ts";
-import { applyLatest, recordIfNewer } from "./latest.ts";
+import { applyLatest, recordIfNewer, stateKey, stoppedAt } from "./latest.ts";
 import { DEFAULT_MAPPING_SETTINGS, type MappingSettings } from "./settings.ts";
+import { reconcileNode } from "./snapshot.ts";
 
 export type HandlerDeps = {
   prefix: string;
@@ -35,7 +36,7 @@ class Rejected extends Error {
   }
 }
 
-function checkRouting(deps: HandlerDeps, message: InboundMessage, event: ContainerEvent): AgentClient {
+function checkRouting(deps: HandlerDeps, message: InboundMessage, event: BerthEvent): AgentClient {
   const node = event.data.node.name;
   const subject = parseSubject(deps.prefix, message.subject);
   if (!subject || subject.node !== node || `io.berth.${subject.kind}` !== event.type) {
@@ -51,28 +52,39 @@ function checkRouting(deps: HandlerDeps, message: InboundMessage, event: Contain
  * agent unreachable or failing → nak with backoff so it is redelivered, never dropped.
  */
 export async function handleMessage(deps: HandlerDeps, message: InboundMessage): Promise<void> {
-  let event: ContainerEvent | undefined;
+  let event: BerthEvent | undefined;
   try {
-    event = decodeContainerEvent(message.data);
+    event = decodeBerthEvent(message.data);
     const agent = checkRouting(deps, message, event);
-    await recordIfNewer(deps.bucket, event);
-    let applied: Applied = NOTHING_APPLIED;
-    const rounds = await applyLatest(deps.bucket, event, async (latest) => {
-      applied = await applyToAgent(agent, latest, deps.mapping ?? DEFAULT_MAPPING_SETTINGS);
-    });
+    if (event.type === "io.berth.node.snapshot") {
+      const result = await reconcileNode(deps.bucket, agent, event, deps.mapping ?? DEFAULT_MAPPING_SETTINGS);
+      message.ack();
+      deps.log.info({ node: event.subject, containers: event.data.containers.length, ...result }, "reconciled");
+      return;
+    }
+    await applyContainerEvent(deps, agent, event);
     message.ack();
-    const where = { node: event.data.node.name, container: event.subject };
-    if (applied.warnings.length > 0) deps.log.warn({ ...where, warnings: applied.warnings }, "mapping warnings");
-    deps.log.info(
-      { ...where, type: event.type, services: applied.registered, removed: applied.deregistered, kept: applied.kept, rounds },
-      "applied",
-    );
   } catch (err) {
     await settleFailure(deps, message, event, err);
   }
 }
 
-async function settleFailure(deps: HandlerDeps, message: InboundMessage, event: ContainerEvent | undefined, err: unknown) {
+async function applyContainerEvent(deps: HandlerDeps, agent: AgentClient, event: ContainerEvent): Promise<void> {
+  await recordIfNewer(deps.bucket, event);
+  let applied: Applied = NOTHING_APPLIED;
+  const key = stateKey(event.data.node.name, event.subject);
+  const rounds = await applyLatest(deps.bucket, key, () => stoppedAt(event, BigInt(event.data.timeNano)), async (latest) => {
+    applied = await applyToAgent(agent, latest, deps.mapping ?? DEFAULT_MAPPING_SETTINGS);
+  });
+  const where = { node: event.data.node.name, container: event.subject };
+  if (applied.warnings.length > 0) deps.log.warn({ ...where, warnings: applied.warnings }, "mapping warnings");
+  deps.log.info(
+    { ...where, type: event.type, services: applied.registered, unchanged: applied.unchanged, removed: applied.deregistered, kept: applied.kept, rounds },
+    "applied",
+  );
+}
+
+async function settleFailure(deps: HandlerDeps, message: InboundMessage, event: BerthEvent | undefined, err: unknown) {
   const where = { subject: message.subject, container: event?.subject, delivery: message.deliveryCount };
   let rejection: Rejected | undefined;
   if (err instanceof Rejected) rejection = err;

@@ -9,7 +9,7 @@ import { emitEvent } from "../emitter/watch.ts";
 import { networkPeerOf, normaliseContainer, toContainerEvent } from "../emitter/normalise.ts";
 import { loadHandlerConfig } from "../handler/config.ts";
 import { DEFAULT_MAPPING_SETTINGS, loadMappingSettings, mappingSettings } from "../handler/settings.ts";
-import { parseContainerEvent, type ContainerEvent } from "../schemas/index.ts";
+import { parseContainerEvent, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
 
 const running = JSON.parse(readFileSync("test/fixtures/inspect-running.json", "utf8")) as ContainerInspect;
 
@@ -77,7 +77,7 @@ describe("mapping settings", () => {
     const published: ContainerEvent[] = [];
     const deps = {
       docker: { inspect: async (id: string) => inspected.get(id) } as unknown as DockerSource,
-      publish: async (e: ContainerEvent) => void published.push(e),
+      publish: async (e: BerthEvent) => void (e.type !== "io.berth.node.snapshot" && published.push(e)),
       node: { name: "node3" },
       labelPrefixes: [],
       log: createLogger("emitter", "silent"),

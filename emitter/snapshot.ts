@@ -1,0 +1,45 @@
+import { setInterval } from "node:timers/promises";
+import type { NodeInfo, NodeSnapshot } from "../schemas/index.ts";
+import type { WatchDeps } from "./watch.ts";
+
+/** Now, in nanoseconds, truncated to the millisecond: earlier rather than later, which is the safe side. */
+export const nowNanos = () => BigInt(Date.now()) * 1_000_000n;
+
+export function toNodeSnapshot(node: NodeInfo, timeNano: bigint, containers: string[]): NodeSnapshot {
+  return {
+    specversion: "1.0",
+    id: `${node.name}.snapshot.${timeNano}`,
+    source: `berth://${node.name}`,
+    type: "io.berth.node.snapshot",
+    subject: node.name,
+    time: new Date(Number(timeNano / 1_000_000n)).toISOString(),
+    datacontenttype: "application/json",
+    data: { node, timeNano: timeNano.toString(), containers: [...new Set(containers)] },
+  };
+}
+
+/**
+ * Publishes the node's running containers as of a time taken *before* listing them: anything the
+ * handlers believe running that is not listed, and whose last event is older, has stopped.
+ */
+export async function emitSnapshot(deps: WatchDeps, listed?: { at: bigint; ids: string[] }): Promise<void> {
+  const at = listed?.at ?? nowNanos();
+  const ids = listed?.ids ?? (await deps.docker.runningIds());
+  await deps.publish(toNodeSnapshot(deps.node, at, ids));
+}
+
+/** Every `seconds`, a snapshot, so the handlers converge even after lost state or agent drift (P2). */
+export async function resyncEvery(deps: WatchDeps, seconds: number): Promise<void> {
+  try {
+    for await (const _ of setInterval(seconds * 1000, undefined, { signal: deps.signal })) {
+      try {
+        await emitSnapshot(deps);
+      } catch (err) {
+        if (deps.signal.aborted) return;
+        deps.log.warn({ err: (err as Error).message }, "resync failed");
+      }
+    }
+  } catch (err) {
+    if (!deps.signal.aborted) throw err;
+  }
+}

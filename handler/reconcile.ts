@@ -1,0 +1,54 @@
+// Pure: which containers of a node need their services fixed, from one listing of the agent.
+import type { ContainerEvent } from "../schemas/index.ts";
+import type { AgentService } from "./consul.ts";
+import { isCurrent, stamped } from "./fingerprint.ts";
+import { servicesFor } from "./mapping.ts";
+import { OWNER_META } from "./meta.ts";
+import type { MappingSettings } from "./settings.ts";
+
+const CONTAINER_ID = /^[0-9a-f]{64}$/;
+
+export type NodeDrift = {
+  /** Containers whose services differ from what their latest state asks for. */
+  containers: string[];
+  /** Services to add or update, and services to remove, in all. */
+  missing: number;
+  stale: number;
+};
+
+/**
+ * Compares each container's desired services (its latest state, mapped) with the agent's
+ * berth-owned services of the node. A service whose container berth has no state for is stale.
+ * Containers under the on-success keep rule are left as they are.
+ */
+export function nodeDrift(
+  latest: ReadonlyMap<string, ContainerEvent>,
+  actual: Readonly<Record<string, AgentService>>,
+  settings: MappingSettings,
+): NodeDrift {
+  const actualByContainer = new Map<string, AgentService[]>();
+  for (const service of Object.values(actual)) {
+    const id = service.Meta[OWNER_META.container];
+    if (!id || !CONTAINER_ID.test(id)) continue; // not marked as a container's: not berth's to judge
+    actualByContainer.set(id, [...(actualByContainer.get(id) ?? []), service]);
+  }
+  const drift: NodeDrift = { containers: [], missing: 0, stale: 0 };
+  for (const [id, event] of latest) {
+    const mapping = servicesFor(event, settings);
+    if (mapping.keep) continue;
+    const desired = mapping.services.map(stamped);
+    const have = actualByContainer.get(id) ?? [];
+    const wanted = new Set(desired.map((s) => s.ID));
+    const missing = desired.filter((s) => !isCurrent(actual[s.ID], s)).length;
+    const stale = have.filter((s) => !wanted.has(s.ID)).length;
+    if (missing + stale > 0) drift.containers.push(id);
+    drift.missing += missing;
+    drift.stale += stale;
+  }
+  for (const [id, have] of actualByContainer) {
+    if (latest.has(id)) continue;
+    drift.containers.push(id);
+    drift.stale += have.length;
+  }
+  return drift;
+}

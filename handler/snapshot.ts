@@ -1,0 +1,82 @@
+// A node snapshot: record it, stop what it no longer lists, then fix the agent where it drifted.
+import { LIMITS, type StateBucket } from "../common/nats.ts";
+import type { ContainerEvent, NodeSnapshot } from "../schemas/index.ts";
+import { applyToAgent } from "./apply.ts";
+import type { AgentClient } from "./consul.ts";
+import { OWNER_META } from "./meta.ts";
+import { applyLatest, decodeSnapshot, decodeState, encode, recordIfNewer, snapshotKey, stateKey, stoppedAt } from "./latest.ts";
+import { nodeDrift } from "./reconcile.ts";
+import type { MappingSettings } from "./settings.ts";
+
+export type Reconciled = { outdated: boolean; stopped: number; missing: number; stale: number; fixed: number; pruned: number };
+
+/** Keeps only the newest snapshot of a node; false when a newer one is already stored. */
+async function recordSnapshot(bucket: StateBucket, snapshot: NodeSnapshot): Promise<boolean> {
+  const key = snapshotKey(snapshot.data.node.name);
+  for (;;) {
+    const stored = await bucket.get(key);
+    if (stored && BigInt(decodeSnapshot(stored).data.timeNano) >= BigInt(snapshot.data.timeNano)) return false;
+    if (await bucket.compareAndSet(key, encode(snapshot), stored?.revision ?? 0)) return true;
+  }
+}
+
+/**
+ * Makes the node's berth-owned services in its agent equal to its running containers (P2):
+ * containers the snapshot no longer lists and whose last event is older are recorded as stopped;
+ * then one listing of the agent gives the drift, and only drifted containers are applied, each
+ * through the same latest-state path as single events (so a concurrent start or stop is never
+ * undone). Services without berth's ownership Meta are never listed, so never touched (P6).
+ */
+export async function reconcileNode(bucket: StateBucket, agent: AgentClient, snapshot: NodeSnapshot, settings: MappingSettings): Promise<Reconciled> {
+  const node = snapshot.data.node.name;
+  const at = BigInt(snapshot.data.timeNano);
+  const result: Reconciled = { outdated: false, stopped: 0, missing: 0, stale: 0, fixed: 0, pruned: 0 };
+  if (!(await recordSnapshot(bucket, snapshot))) return { ...result, outdated: true };
+  const listed = new Set(snapshot.data.containers);
+  const latest = new Map<string, ContainerEvent>();
+  const prunable = new Map<string, number>();
+  for (const key of await bucket.keys(`${node}.*`)) {
+    const entry = await bucket.get(key);
+    if (!entry) continue;
+    let event = decodeState(entry);
+    const id = event.data.container.id;
+    const older = BigInt(event.data.timeNano) < at;
+    if (event.type !== "io.berth.container.stopped" && older && !listed.has(id)) {
+      event = stoppedAt(event, at);
+      await recordIfNewer(bucket, event);
+      result.stopped++;
+    } else if (event.type === "io.berth.container.stopped" && older && !listed.has(id)) {
+      prunable.set(key, entry.revision);
+    } else if (Date.now() - entry.created.getTime() > (LIMITS.stateTtlSeconds * 1000) / 2) {
+      await bucket.compareAndSet(key, entry.value, entry.revision); // rewritten so the bucket's TTL never drops a live state
+    }
+    latest.set(id, event);
+  }
+  const actual = await agent.services(`Meta.${OWNER_META.node} == "${node}"`);
+  const drift = nodeDrift(latest, actual, settings);
+  result.missing = drift.missing;
+  result.stale = drift.stale;
+  for (const id of drift.containers) {
+    const known = latest.get(id);
+    const fallback = () => known ?? stoppedAt(ownerless(node, id, snapshot), at);
+    await applyLatest(bucket, stateKey(node, id), fallback, async (state) => void (await applyToAgent(agent, state, settings)));
+    result.fixed++;
+  }
+  // Stopped states older than the snapshot are history now: its list guards against their old starts.
+  for (const [key, revision] of prunable) if (await bucket.deleteAt(key, revision)) result.pruned++;
+  return result;
+}
+
+/** A stand-in event for services berth owns on the agent but holds no state for. */
+function ownerless(node: string, id: string, snapshot: NodeSnapshot): ContainerEvent {
+  return {
+    specversion: "1.0",
+    id: `${node}.${id.slice(0, 12)}.stopped.${snapshot.data.timeNano}`,
+    source: snapshot.source,
+    type: "io.berth.container.stopped",
+    subject: id,
+    time: snapshot.time,
+    datacontenttype: "application/json",
+    data: { node: snapshot.data.node, timeNano: snapshot.data.timeNano, container: { id, name: id.slice(0, 12), removed: true } },
+  };
+}

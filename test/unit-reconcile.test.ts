@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createLogger } from "../common/log.ts";
+import { toNodeSnapshot } from "../emitter/snapshot.ts";
+import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
+import { stamped } from "../handler/fingerprint.ts";
+import { servicesFor } from "../handler/mapping.ts";
+import { nodeDrift } from "../handler/reconcile.ts";
+import { subjectFor, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
+import { bytesOf, event, memoryAgent, memoryBucket, message, settings } from "./builders.ts";
+
+const ID = (c: string) => c.repeat(64);
+
+function setup() {
+  const agent = memoryAgent();
+  const bucket = memoryBucket();
+  const deps: HandlerDeps = {
+    prefix: "berth",
+    bucket,
+    agentFor: () => agent,
+    deadLetter: async () => assert.fail("nothing here is dead-lettered"),
+    log: createLogger("handler", "silent"),
+  };
+  const send = async (e: BerthEvent) => {
+    const { msg, settled } = message(subjectFor("berth", e), bytesOf(e));
+    await handleMessage(deps, msg);
+    assert.deepEqual(settled, { acked: 1, naks: [] });
+  };
+  const snapshot = (at: bigint, ids: string[]) => send(toNodeSnapshot({ name: "node3", hostIp: "10.0.0.3" }, at, ids));
+  const writes = () => agent.calls.filter((c) => !c.startsWith("services"));
+  return { agent, bucket, send, snapshot, writes };
+}
+
+const started = (c: string, t: bigint) => event({ timeNano: t, container: { id: ID(c), name: `svc-${c}` } });
+const asAgentService = (e: ContainerEvent) =>
+  Object.fromEntries(servicesFor(e, settings()).services.map(stamped).map((s) => [s.ID, { ID: s.ID, Service: s.Name, Tags: s.Tags ?? [], Meta: s.Meta ?? {}, Port: s.Port ?? 0, Address: s.Address ?? "" }]));
+
+describe("reconcile", () => {
+  test("reconcile - drift counts missing, changed and stale services, and ignores services without container ownership", () => {
+    const a = started("a", 1n);
+    const b = started("b", 1n);
+    const actual = { ...asAgentService(a), ...asAgentService(started("c", 1n)) };
+    const changed = Object.values(asAgentService(b))[0]!;
+    actual[changed.ID] = { ...changed, Meta: { ...changed.Meta, berth_hash: "old" } };
+    actual["by-hand"] = { ID: "by-hand", Service: "db", Tags: [], Meta: { berth_node: "node3" }, Port: 1, Address: "" };
+    const drift = nodeDrift(new Map([[a.subject, a], [b.subject, b]]), actual, settings());
+    assert.deepEqual(drift, { containers: [ID("b"), ID("c")], missing: 1, stale: 1 });
+  });
+
+  test("reconcile - a snapshot removes containers that stopped unseen, registers missing ones, and PUTs nothing unchanged", async () => {
+    const { agent, send, snapshot, writes } = setup();
+    await send(started("a", 1n));
+    await send(started("b", 1n));
+    await send(started("c", 1n));
+    agent.services_.delete([...agent.services_.keys()].find((k) => k.includes(":cccccccccccc:"))!); // lost from the agent
+    agent.services_.set("handmade", { ID: "handmade", Name: "db" }); // not berth's
+    agent.services_.set("foreign", { ID: "foreign", Name: "x", Meta: { berth_node: "node1", berth_container: ID("f") } });
+    agent.calls.length = 0;
+    await snapshot(5n, [ID("a"), ID("c")]); // b died while nobody watched
+    assert.deepEqual(writes().sort(), [`deregister node3:svc-b:bbbbbbbbbbbb:8080`, `register node3:svc-c:cccccccccccc:8080`]);
+    assert.deepEqual([...agent.services_.keys()].sort(), ["foreign", "handmade", "node3:svc-a:aaaaaaaaaaaa:8080", "node3:svc-c:cccccccccccc:8080"]);
+    agent.calls.length = 0;
+    await snapshot(6n, [ID("a"), ID("c")]);
+    assert.deepEqual(writes(), [], "a converged node costs one listing and no writes");
+  });
+
+  test("reconcile - a start newer than the snapshot is not undone by it", async () => {
+    const { agent, send, snapshot } = setup();
+    await send(started("a", 10n));
+    await snapshot(5n, []);
+    assert.equal(agent.services_.size, 1);
+  });
+
+  test("reconcile - an old start redelivered after its stop was pruned does not resurrect the service", async () => {
+    const { agent, bucket, send, snapshot } = setup();
+    await send(started("a", 1n));
+    await send(event({ type: "io.berth.container.stopped", timeNano: 2n, container: { id: ID("a"), name: "svc-a" } }));
+    await snapshot(5n, []);
+    assert.equal(bucket.entries.has(`node3.${ID("a")}`), false, "the stopped state is pruned");
+    await send(started("a", 1n));
+    assert.equal(agent.services_.size, 0);
+  });
+
+  test("reconcile - an older snapshot than the last one is ignored", async () => {
+    const { agent, send, snapshot } = setup();
+    await snapshot(10n, [ID("a")]);
+    await send(started("a", 1n));
+    agent.calls.length = 0;
+    await snapshot(5n, []);
+    assert.deepEqual(agent.calls, [], "an outdated snapshot does not even list the agent");
+    assert.equal(agent.services_.size, 1);
+  });
+
+  test("reconcile - services berth owns but holds no state for are removed", async () => {
+    const { agent, snapshot } = setup();
+    agent.services_.set("orphan", { ID: "orphan", Name: "x", Meta: { berth_node: "node3", berth_container: ID("e") } });
+    await snapshot(5n, []);
+    assert.equal(agent.services_.has("orphan"), false);
+  });
+
+  test("apply - a redelivered or duplicate start PUTs nothing when the agent already holds it", async () => {
+    const { send, writes } = setup();
+    await send(started("a", 1n));
+    await send(started("a", 1n));
+    assert.deepEqual(writes(), ["register node3:svc-a:aaaaaaaaaaaa:8080"]);
+  });
+});
