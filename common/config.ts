@@ -1,4 +1,6 @@
+import { accessSync, constants } from "node:fs";
 import { configAjv, describeErrors, type ValidateFunction } from "./ajv.ts";
+import { redactText, registerSecret } from "./redact.ts";
 import { LOG_LEVELS } from "./log.ts";
 import { DEFAULT_PREFIX } from "../schemas/index.ts";
 
@@ -6,8 +8,11 @@ import { DEFAULT_PREFIX } from "../schemas/index.ts";
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
   readonly code = "E_CONFIG";
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    const redacted = problems.map(redactText);
+    super(`invalid configuration:\n  - ${redacted.join("\n  - ")}`);
+    this.problems = redacted;
   }
 }
 
@@ -23,6 +28,11 @@ export const COMMON_ENV = {
   NATS_PASSWORD: { type: "string", description: "NATS password" },
   NATS_TOKEN: { type: "string", description: "NATS authentication token" },
   BERTH_PREFIX: {
+  NATS_CREDS: { type: "string", description: "path of a NATS credentials file (user JWT and nkey seed)" },
+  NATS_NKEY: { type: "string", description: "path of a file holding a NATS user nkey seed (SU…)" },
+  NATS_CA: { type: "string", description: "path of the CA certificate(s) that signed the NATS server's certificate (PEM); turns TLS on" },
+  NATS_CERT: { type: "string", description: "path of a client certificate for NATS TLS (PEM, with NATS_KEY)" },
+  NATS_KEY: { type: "string", description: "path of the client certificate's private key (PEM)" },
     type: "string",
     default: DEFAULT_PREFIX,
     pattern: "^[a-z][a-z0-9_-]{0,31}$",
@@ -49,11 +59,41 @@ export function readEnv<T extends object>(
   const valid = validate(picked);
   // The extra rules read only string-valued keys, so they run even when the schema failed:
   // the operator sees every problem at once.
-  const problems = [...(valid ? [] : describeErrors(validate.errors, "env").map((p) => p.replace("env/", ""))), ...check(picked as T)];
+const SECRET_KEY = /(_PASSWORD|_TOKEN)$/;
+
+  const problems = [
+    ...(valid ? [] : describeErrors(validate.errors, "env").map((p) => p.replace("env/", ""))),
+    ...checkNatsAuth(picked),
+    ...check(picked as T),
+  ];
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(picked as T);
 }
 
 export function compileEnvSchema<T>(properties: Record<string, object>): ValidateFunction<T> {
   return configAjv.compile<T>({ type: "object", properties, additionalProperties: false });
+}
+    // NATS_PASSWORD, NATS_TOKEN, CONSUL_HTTP_TOKEN …: censored in every line this process prints.
+    if (SECRET_KEY.test(key)) registerSecret(value);
+
+/** One way to authenticate to NATS at a time, and every file named must be readable (its content is never printed). */
+function checkNatsAuth(env: Record<string, string>): string[] {
+  const problems: string[] = [];
+  const ways = ["NATS_USER", "NATS_TOKEN", "NATS_CREDS", "NATS_NKEY"].filter((k) => env[k] !== undefined);
+  if (ways.length > 1) problems.push(`${ways.join(", ")}: set only one way to authenticate to NATS`);
+  if (env["NATS_PASSWORD"] !== undefined && env["NATS_USER"] === undefined) problems.push("NATS_PASSWORD needs NATS_USER");
+  if ((env["NATS_CERT"] === undefined) !== (env["NATS_KEY"] === undefined)) problems.push("NATS_CERT and NATS_KEY go together");
+  for (const key of ["NATS_CREDS", "NATS_NKEY", "NATS_CA", "NATS_CERT", "NATS_KEY"]) problems.push(...unreadable(key, env[key]));
+  return problems;
+}
+
+/** `[problem]` when the file at `path` cannot be read by this process; its content is never printed. */
+export function unreadable(what: string, path: string | undefined): string[] {
+  if (path === undefined) return [];
+  try {
+    accessSync(path, constants.R_OK);
+    return [];
+  } catch (err) {
+    return [`${what}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`];
+  }
 }

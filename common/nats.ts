@@ -1,5 +1,14 @@
 // The only file that imports @nats-io: connection, JetStream set-up, publish, consume and the state bucket.
-import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import {
+  PermissionViolationError,
+  connect,
+  credsAuthenticator,
+  nanos,
+  nkeyAuthenticator,
+  type ConnectionOptions,
+  type NatsConnection,
+} from "@nats-io/transport-node";
 import {
   AckPolicy,
   DiscardPolicy,
@@ -19,6 +28,13 @@ export type NatsSettings = {
   NATS_USER?: string;
   NATS_PASSWORD?: string;
   NATS_TOKEN?: string;
+  /** A creds file (user JWT + seed), or an nkey seed file. */
+  NATS_CREDS?: string;
+  NATS_NKEY?: string;
+  /** TLS: the CA that signed the server's certificate; a client certificate and key when the server asks. */
+  NATS_CA?: string;
+  NATS_CERT?: string;
+  NATS_KEY?: string;
   BERTH_PREFIX: string;
 };
 
@@ -42,25 +58,85 @@ export type Bus = {
   /** Resolves when the connection is closed for good; an Error if it closed because of one. */
   closed(): Promise<void | Error>;
   drain(): Promise<void>;
+  /** Calls `listener` with each subject the server refused this connection to publish to. */
+  onDenied(listener: (denial: NatsPermissionError) => void): () => void;
 };
+
+/**
+ * The server refused a publish (its users' `permissions`). NATS reports this apart from the
+ * request, which would otherwise only time out: berth turns it into this error, naming the subject.
+ */
+export class NatsPermissionError extends Error {
+  override readonly name = "NatsPermissionError";
+  readonly code = "E_NATS_PERMISSION";
+  constructor(
+    readonly subject: string,
+    serverText: string,
+  ) {
+    super(`NATS refused this connection permission to publish to "${subject}" (${serverText}): check this user's permissions in the nats-server configuration`);
+  }
+}
+
+/** Credentials and TLS from the settings; file contents are read here, never logged. */
+function authOptions(settings: NatsSettings): Partial<ConnectionOptions> {
+  const options: Partial<ConnectionOptions> = {};
+  if (settings.NATS_USER !== undefined) Object.assign(options, { user: settings.NATS_USER, pass: settings.NATS_PASSWORD ?? "" });
+  if (settings.NATS_TOKEN !== undefined) options.token = settings.NATS_TOKEN;
+  if (settings.NATS_CREDS !== undefined) options.authenticator = credsAuthenticator(readFileSync(settings.NATS_CREDS));
+  if (settings.NATS_NKEY !== undefined) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(settings.NATS_NKEY, "utf8").trim()));
+  if (settings.NATS_CA !== undefined || settings.NATS_CERT !== undefined) {
+    options.tls = {
+      ...(settings.NATS_CA !== undefined ? { caFile: settings.NATS_CA } : {}),
+      ...(settings.NATS_CERT !== undefined ? { certFile: settings.NATS_CERT } : {}),
+      ...(settings.NATS_KEY !== undefined ? { keyFile: settings.NATS_KEY } : {}),
+    };
+  }
+  return options;
+}
 
 export async function connectBus(settings: NatsSettings, name: string): Promise<Bus> {
   const nc = await connect({
     servers: settings.NATS_URL.split(","),
     name,
+    // Replies come to `_INBOX.<name>.…`, so nats-server permissions can give each process its own inboxes.
+    inboxPrefix: `_INBOX.${name}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
-    ...(settings.NATS_USER !== undefined ? { user: settings.NATS_USER, pass: settings.NATS_PASSWORD ?? "" } : {}),
-    ...(settings.NATS_TOKEN !== undefined ? { token: settings.NATS_TOKEN } : {}),
+    ...authOptions(settings),
   });
+  const listeners = new Set<(denial: NatsPermissionError) => void>();
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type !== "error" || !(s.error instanceof PermissionViolationError) || s.error.operation !== "publish") continue;
+      const denial = new NatsPermissionError(s.error.subject, s.error.message);
+      for (const listener of listeners) listener(denial);
+    }
+  })();
   return {
     nc,
     js: jetstream(nc),
     prefix: settings.BERTH_PREFIX,
     closed: () => nc.closed(),
     drain: () => nc.drain(),
+    onDenied(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
   };
+}
+
+/** Runs `work`, failing fast with a NatsPermissionError when the server refuses a publish `work` depends on. */
+async function unlessDenied<T>(bus: Bus, match: (subject: string) => boolean, work: () => Promise<T>): Promise<T> {
+  let stop = () => {};
+  const denied = new Promise<never>((_, reject) => {
+    stop = bus.onDenied((denial) => match(denial.subject) && reject(denial));
+  });
+  try {
+    return await Promise.race([work(), denied]);
+  } finally {
+    stop();
+  }
 }
 
 /** JetStream API error code for "stream name already in use" / "consumer already exists" races. */
@@ -70,11 +146,34 @@ function isApiError(err: unknown, codes: readonly number[]): boolean {
   return err instanceof JetStreamApiError && codes.includes(err.code);
 }
 
+/** JetStream API error codes for "stream not found" and "consumer not found". */
+const NOT_FOUND = [10059, 10014];
+
+/** Looks first, creates only what is missing: a user allowed only to read the JetStream API works once the rest exists. */
+async function unlessExists(look: () => Promise<unknown>, create: () => Promise<unknown>): Promise<void> {
+  try {
+    await look();
+    return;
+  } catch (err) {
+    if (!isApiError(err, NOT_FOUND)) throw err;
+  }
+  try {
+    await create();
+  } catch (err) {
+    if (!isApiError(err, ALREADY_IN_USE)) throw err;
+  }
+}
+
 /**
  * Creates the streams, the shared consumer and the state bucket if missing. Idempotent, and
- * safe when several emitters and handlers start at the same time.
+ * safe when several emitters and handlers start at the same time. A refused JetStream API call
+ * fails at once with a NatsPermissionError naming it (instead of a timeout).
  */
-export async function ensureJetStream(bus: Bus): Promise<void> {
+export function ensureJetStream(bus: Bus): Promise<void> {
+  return unlessDenied(bus, (subject) => subject.startsWith("$JS.API."), () => ensureJetStreamNow(bus));
+}
+
+async function ensureJetStreamNow(bus: Bus): Promise<void> {
   const jsm = await jetstreamManager(bus.nc);
   const names = streamNames(bus.prefix);
   const streams = [
@@ -98,23 +197,19 @@ export async function ensureJetStream(bus: Bus): Promise<void> {
     },
   ];
   for (const config of streams) {
-    try {
-      await jsm.streams.add({ ...config, storage: StorageType.File });
-    } catch (err) {
-      if (!isApiError(err, ALREADY_IN_USE)) throw err;
-    }
+    await unlessExists(() => jsm.streams.info(config.name), () => jsm.streams.add({ ...config, storage: StorageType.File }));
   }
-  try {
-    await jsm.consumers.add(names.events, {
-      durable_name: names.consumer,
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: nanos(LIMITS.ackWaitSeconds * 1000),
-      max_deliver: -1,
-      max_ack_pending: LIMITS.maxAckPending,
-    });
-  } catch (err) {
-    if (!isApiError(err, ALREADY_IN_USE)) throw err;
-  }
+  await unlessExists(
+    () => jsm.consumers.info(names.events, names.consumer),
+    () =>
+      jsm.consumers.add(names.events, {
+        durable_name: names.consumer,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(LIMITS.ackWaitSeconds * 1000),
+        max_deliver: -1,
+        max_ack_pending: LIMITS.maxAckPending,
+      }),
+  );
   await new Kvm(bus.js).create(names.state, { history: 1, ttl: LIMITS.stateTtlSeconds * 1000 });
 }
 
@@ -122,13 +217,13 @@ export type PublishResult = { duplicate: boolean; seq: number };
 
 /** Publishes and waits for the stream's ack; `msgId` lets JetStream drop a duplicate. */
 export async function publishDurable(bus: Bus, subject: string, data: Uint8Array, msgId: string): Promise<PublishResult> {
-  const ack = await bus.js.publish(subject, data, { msgID: msgId });
+  const ack = await unlessDenied(bus, (denied) => denied === subject, () => bus.js.publish(subject, data, { msgID: msgId }));
   return { duplicate: ack.duplicate, seq: ack.seq };
 }
 
 /** Core publish with the server's confirmation that it accepted it into a stream. */
 export async function publishDeadLetter(bus: Bus, subject: string, data: Uint8Array): Promise<void> {
-  await bus.js.publish(subject, data);
+  await unlessDenied(bus, (denied) => denied === subject, () => bus.js.publish(subject, data));
 }
 
 /** One message as the handler sees it: no NATS types leak past this file. */

@@ -1,0 +1,81 @@
+// P3 under controlled scheduling: two workers, every interleaving of their bucket and agent calls.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createLogger } from "../common/log.ts";
+import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
+import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
+import { bytesOf, event, memoryAgent, memoryBucket, message } from "./builders.ts";
+import { forEverySchedule, gated, runScheduled, seeded } from "./scheduler.ts";
+
+const A = "a".repeat(64);
+const B = "b".repeat(64);
+const start = (t: bigint, id = A) => event({ timeNano: t, container: { id, name: "svc4" } });
+const stop = (t: bigint, id = A) => event({ type: "io.berth.container.stopped", timeNano: t, container: { id, name: "svc4", exitCode: 137 } });
+
+/** Runs each worker's messages in order, the workers interleaved as `choose` says; returns the agent. */
+async function schedule(perWorker: ContainerEvent[][], choose: (n: number) => number) {
+  const agent = memoryAgent();
+  const bucket = memoryBucket();
+  const trace = await runScheduled((gate) => {
+    const g = gated(bucket, agent, gate);
+    const deps: HandlerDeps = {
+      prefix: "berth",
+      bucket: g.bucket,
+      agentFor: () => g.agent,
+      deadLetter: async () => assert.fail("nothing is dead-lettered"),
+      log: createLogger("handler", "silent"),
+    };
+    return perWorker.map((events, i) => ({
+      name: `w${i + 1}`,
+      body: async () => {
+        for (const e of events) {
+          const { msg, settled } = message(subjectFor("berth", e), bytesOf(e));
+          await handleMessage(deps, msg);
+          assert.deepEqual(settled, { acked: 1, naks: [] });
+        }
+      },
+    }));
+  }, choose);
+  return { agent, trace };
+}
+
+const registered = (agent: ReturnType<typeof memoryAgent>, id = A) => [...agent.services_.values()].filter((s) => s.Meta?.["berth_container"] === id).length;
+
+describe("ordering", () => {
+  test("ordering - a start and its stop on two workers: in every interleaving the service ends gone", async (t) => {
+    for (const split of [[[start(1n)], [stop(2n)]], [[stop(2n)], [start(1n)]]]) {
+      const schedules = await forEverySchedule(async (choose) => {
+        const { agent, trace } = await schedule(split, choose);
+        assert.equal(registered(agent), 0, trace.join(" "));
+      });
+      assert.ok(schedules > 100, `explored ${schedules} schedules`);
+      t.diagnostic(`${schedules} schedules explored`);
+    }
+  });
+
+  test("ordering - start/stop/start/stop of one container over two workers, 3,000 seeded schedules per split", async () => {
+    const events = [start(1n), stop(2n), start(3n), stop(4n)];
+    const splits = [[[0, 2], [1, 3]], [[0, 1], [2, 3]], [[3, 2], [1, 0]], [[0, 3], [2, 1]]];
+    for (const [i, split] of splits.entries()) {
+      for (let seed = 0; seed < 750; seed++) {
+        const { agent, trace } = await schedule(split.map((w) => w.map((k) => events[k]!)), seeded(seed * 31 + i));
+        assert.equal(registered(agent), 0, `split ${i} seed ${seed}: ${trace.join(" ")}`);
+      }
+    }
+  });
+
+  test("ordering - when the last event is a start, the service ends registered in every schedule tried", async () => {
+    const events = [start(1n), stop(2n), start(3n)];
+    for (let seed = 0; seed < 1000; seed++) {
+      const { agent, trace } = await schedule([[events[0]!, events[2]!], [events[1]!]], seeded(seed));
+      assert.equal(registered(agent), 1, `seed ${seed}: ${trace.join(" ")}`);
+    }
+  });
+
+  test("ordering - two incarnations of one container name never remove each other's services (2,000 seeded schedules)", async () => {
+    for (let seed = 0; seed < 2000; seed++) {
+      const { agent, trace } = await schedule([[start(1n, A), stop(3n, A)], [start(2n, B)]], seeded(seed));
+      assert.deepEqual([registered(agent, A), registered(agent, B)], [0, 1], `seed ${seed}: ${trace.join(" ")}`);
+    }
+  });
+});
