@@ -27,12 +27,12 @@ export const COMMON_ENV = {
   NATS_USER: { type: "string", description: "NATS user name (with NATS_PASSWORD)" },
   NATS_PASSWORD: { type: "string", description: "NATS password" },
   NATS_TOKEN: { type: "string", description: "NATS authentication token" },
-  BERTH_PREFIX: {
   NATS_CREDS: { type: "string", description: "path of a NATS credentials file (user JWT and nkey seed)" },
   NATS_NKEY: { type: "string", description: "path of a file holding a NATS user nkey seed (SU…)" },
   NATS_CA: { type: "string", description: "path of the CA certificate(s) that signed the NATS server's certificate (PEM); turns TLS on" },
   NATS_CERT: { type: "string", description: "path of a client certificate for NATS TLS (PEM, with NATS_KEY)" },
   NATS_KEY: { type: "string", description: "path of the client certificate's private key (PEM)" },
+  BERTH_PREFIX: {
     type: "string",
     default: DEFAULT_PREFIX,
     pattern: "^[a-z][a-z0-9_-]{0,31}$",
@@ -40,6 +40,8 @@ export const COMMON_ENV = {
   },
   LOG_LEVEL: { enum: LOG_LEVELS, default: "info", description: "pino log level" },
 } as const;
+
+const SECRET_KEY = /(_PASSWORD|_TOKEN)$/;
 
 /**
  * Reads the declared variables from `env` (empty counts as unset), coerces and fills defaults
@@ -55,12 +57,12 @@ export function readEnv<T extends object>(
   for (const key of keys) {
     const value = env[key];
     if (value !== undefined && value !== "") picked[key] = value;
+    // NATS_PASSWORD, NATS_TOKEN, CONSUL_HTTP_TOKEN …: censored in every line this process prints.
+    if (SECRET_KEY.test(key)) registerSecret(value);
   }
   const valid = validate(picked);
   // The extra rules read only string-valued keys, so they run even when the schema failed:
   // the operator sees every problem at once.
-const SECRET_KEY = /(_PASSWORD|_TOKEN)$/;
-
   const problems = [
     ...(valid ? [] : describeErrors(validate.errors, "env").map((p) => p.replace("env/", ""))),
     ...checkNatsAuth(picked),
@@ -73,8 +75,6 @@ const SECRET_KEY = /(_PASSWORD|_TOKEN)$/;
 export function compileEnvSchema<T>(properties: Record<string, object>): ValidateFunction<T> {
   return configAjv.compile<T>({ type: "object", properties, additionalProperties: false });
 }
-    // NATS_PASSWORD, NATS_TOKEN, CONSUL_HTTP_TOKEN …: censored in every line this process prints.
-    if (SECRET_KEY.test(key)) registerSecret(value);
 
 /** One way to authenticate to NATS at a time, and every file named must be readable (its content is never printed). */
 function checkNatsAuth(env: Record<string, string>): string[] {

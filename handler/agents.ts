@@ -1,7 +1,14 @@
+import { readFileSync } from "node:fs";
+import { redactUrl, registerSecret } from "../common/redact.ts";
 import { isValidNodeName } from "../schemas/index.ts";
 
+/** An agent's address and, when its entry names one, its own ACL token (else CONSUL_HTTP_TOKEN). */
+export type AgentEntry = { url: string; token?: TokenSource };
+/** `token=<secret>` or `token=@<file>`; the file is read when the handler starts. */
+export type TokenSource = { value: string } | { file: string };
+
 /** How a handler finds the agent of node X: only from its own configuration, never from an event. */
-export type AgentDirectory = { kind: "map"; agents: ReadonlyMap<string, string> } | { kind: "template"; template: string };
+export type AgentDirectory = { kind: "map"; agents: ReadonlyMap<string, AgentEntry> } | { kind: "template"; template: string };
 
 export const DEFAULT_AGENT_TEMPLATE = "http://{node}:8500";
 
@@ -10,28 +17,41 @@ function checkAgentUrl(text: string, what: string): string | undefined {
   try {
     url = new URL(text);
   } catch {
-    return `${what} is not a URL: "${text}"`;
+    return `${what} is not a URL: "${redactUrl(text)}"`;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return `${what} must be http:// or https://, not "${text}"`;
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `${what} must be http:// or https://, not "${redactUrl(text)}"`;
   if (url.username || url.password) return `${what} must not carry credentials; use CONSUL_HTTP_TOKEN`;
-  if (url.search || url.hash) return `${what} must not have a query or fragment: "${text}"`;
+  if (url.search || url.hash) return `${what} must not have a query or fragment`;
   return undefined;
 }
 
-/** `node1=http://10.0.0.1:8500,node2=http://10.0.0.2:8500` → map; every problem is reported. */
-export function parseAgentMap(text: string): { agents: Map<string, string>; problems: string[] } {
-  const agents = new Map<string, string>();
+/** `token=<secret>` or `token=@<file>` after the URL's `;`; a problem never repeats the secret. */
+function parseTokenOption(option: string, node: string): TokenSource | string {
+  if (!option.startsWith("token=") || option.length === "token=".length) return `BERTH_CONSUL_AGENTS: agent of ${node}: after ";" only token=<secret> or token=@<file> may follow`;
+  const value = option.slice("token=".length);
+  return value.startsWith("@") ? { file: value.slice(1) } : { value };
+}
+
+/**
+ * `node1=http://10.0.0.1:8500;token=@/run/secrets/node1,node2=…` → map; every problem is
+ * reported. An agent URL never holds `;`, so everything after it is the entry's options.
+ */
+export function parseAgentMap(text: string): { agents: Map<string, AgentEntry>; problems: string[] } {
+  const agents = new Map<string, AgentEntry>();
   const problems: string[] = [];
   for (const entry of text.split(",").map((e) => e.trim()).filter((e) => e !== "")) {
-    const eq = entry.indexOf("=");
-    const node = eq < 0 ? "" : entry.slice(0, eq).trim();
-    const url = entry.slice(eq + 1).trim();
-    if (!isValidNodeName(node)) problems.push(`BERTH_CONSUL_AGENTS: "${entry}" must be <node>=<url> with a valid node name`);
+    const [address = "", ...options] = entry.split(";").map((o) => o.trim());
+    const eq = address.indexOf("=");
+    const node = eq < 0 ? "" : address.slice(0, eq).trim();
+    const url = address.slice(eq + 1).trim();
+    if (!isValidNodeName(node)) problems.push(`BERTH_CONSUL_AGENTS: "${redactUrl(address)}" must be <node>=<url>[;token=…] with a valid node name`);
     else if (agents.has(node)) problems.push(`BERTH_CONSUL_AGENTS: node ${node} is listed twice`);
+    else if (options.length > 1) problems.push(`BERTH_CONSUL_AGENTS: agent of ${node}: one token at most`);
     else {
-      const problem = checkAgentUrl(url, `BERTH_CONSUL_AGENTS: agent of ${node}`);
+      const token = options[0] === undefined ? undefined : parseTokenOption(options[0], node);
+      const problem = checkAgentUrl(url, `BERTH_CONSUL_AGENTS: agent of ${node}`) ?? (typeof token === "string" ? token : undefined);
       if (problem) problems.push(problem);
-      else agents.set(node, url.replace(/\/$/, ""));
+      else agents.set(node, { url: url.replace(/\/$/, ""), ...(token !== undefined && typeof token !== "string" ? { token } : {}) });
     }
   }
   if (agents.size === 0 && problems.length === 0) problems.push("BERTH_CONSUL_AGENTS lists no agent");
@@ -52,9 +72,24 @@ export function checkAgentTemplate(template: string): string[] {
   return [];
 }
 
-/** The agent URL for a node, or undefined when this handler has no agent for it (map mode). */
-export function agentUrlFor(directory: AgentDirectory, node: string): string | undefined {
+/** The agent of a node, or undefined when this handler has no agent for it (map mode) or the name is invalid. */
+export function agentEntryFor(directory: AgentDirectory, node: string): AgentEntry | undefined {
   if (!isValidNodeName(node)) return undefined;
   if (directory.kind === "map") return directory.agents.get(node);
-  return directory.template.replaceAll("{node}", node).replace(/\/$/, "");
+  return { url: directory.template.replaceAll("{node}", node).replace(/\/$/, "") };
+}
+
+export function agentUrlFor(directory: AgentDirectory, node: string): string | undefined {
+  return agentEntryFor(directory, node)?.url;
+}
+
+/**
+ * The token an agent's requests carry: its own (a file is read now, so a rotated file is read
+ * again by the next handler started), else `fallback` (CONSUL_HTTP_TOKEN). Never printed.
+ */
+export function agentToken(entry: AgentEntry, fallback: string | undefined): string | undefined {
+  const source = entry.token;
+  const token = source === undefined ? fallback : "file" in source ? readFileSync(source.file, "utf8").trim() : source.value;
+  registerSecret(token);
+  return token;
 }

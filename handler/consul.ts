@@ -71,13 +71,20 @@ export class ConsulError extends Error {
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
-export function agentClient(baseUrl: string, token: string | undefined): AgentClient {
+/** PEM texts for HTTPS to agents: the CA that signed their certificates, and a client certificate + key. */
+export type ConsulTls = { ca?: string; cert?: string; key?: string };
+
+export type AgentClientOptions = { token?: string | undefined; tls?: ConsulTls | undefined };
+
+export function agentClient(baseUrl: string, { token, tls }: AgentClientOptions = {}): AgentClient {
   const url = new URL(baseUrl);
   const base = url.pathname.replace(/\/$/, "");
   const pool = new Pool(url.origin, {
     connections: 16,
     headersTimeout: REQUEST_TIMEOUT_MS,
     bodyTimeout: REQUEST_TIMEOUT_MS,
+    // Certificates are always verified (against `ca` when given, else the system's CAs).
+    ...(tls && url.protocol === "https:" ? { connect: { ...tls, rejectUnauthorized: true } } : {}),
   });
   const headers: Record<string, string> = token ? { "x-consul-token": token } : {};
 

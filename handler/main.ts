@@ -1,9 +1,8 @@
 import { runMain } from "../common/main.ts";
 import { createLogger } from "../common/log.ts";
 import { connectBus, ensureJetStream, openStateBucket, pullEvents } from "../common/nats.ts";
-import { agentUrlFor } from "./agents.ts";
-import { agentDirectory, loadHandlerConfig } from "./config.ts";
-import { agentClient, type AgentClient } from "./consul.ts";
+import { agentPool } from "./agent-pool.ts";
+import { agentDirectory, consulTls, loadHandlerConfig } from "./config.ts";
 import { consumeLoop } from "./consume.ts";
 import { deadLetter } from "./dead-letter.ts";
 import { mappingSettings } from "./settings.ts";
@@ -12,14 +11,8 @@ runMain("handler", async (signal) => {
   const config = loadHandlerConfig(process.env);
   const log = createLogger("handler", config.LOG_LEVEL, { worker: String(process.pid) });
   const directory = agentDirectory(config);
-  const agents = new Map<string, AgentClient>();
-  const agentFor = (node: string) => {
-    const url = agentUrlFor(directory, node);
-    if (url === undefined) return undefined;
-    let agent = agents.get(url);
-    if (!agent) agents.set(url, (agent = agentClient(url, config.CONSUL_HTTP_TOKEN)));
-    return agent;
-  };
+  const agents = agentPool(directory, config.CONSUL_HTTP_TOKEN, consulTls(config));
+  const agentFor = agents.agentFor;
 
   const bus = await connectBus(config, "berth-handler");
   await ensureJetStream(bus);
@@ -28,6 +21,6 @@ runMain("handler", async (signal) => {
   const deps = { prefix: bus.prefix, bucket, agentFor, deadLetter: deadLetter.bind(null, bus), log, mapping: mappingSettings(config) };
   await consumeLoop(deps, pullEvents(bus, config.BERTH_HANDLER_CONCURRENCY * 2, signal), config.BERTH_HANDLER_CONCURRENCY);
   await bus.drain();
-  await Promise.all([...agents.values()].map((a) => a.close()));
+  await agents.closeAll();
   log.info("stopped");
 });

@@ -1,0 +1,31 @@
+// Secrets never printed: every log line, configuration error and status text goes through redactText.
+
+const CENSOR = "[redacted]";
+/** `scheme://user:password@` (and `scheme://token@`): the part before `@` is a credential. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@"',]+@/gi;
+/** Shorter values are not treated as secrets: censoring `a` everywhere would destroy every line. */
+const MIN_SECRET_LENGTH = 4;
+
+const secrets = new Set<string>();
+
+/** Remembers a secret this process holds (a token, a password): it is censored wherever it appears. */
+export function registerSecret(value: string | undefined): void {
+  const trimmed = value?.trim();
+  if (trimmed !== undefined && trimmed.length >= MIN_SECRET_LENGTH) secrets.add(trimmed);
+}
+
+/** Credentials in URLs replaced; every registered secret replaced, also JSON-escaped. */
+export function redactText(text: string): string {
+  let out = text.includes("@") ? text.replace(URL_USERINFO, `$1${CENSOR}@`) : text;
+  for (const secret of secrets) {
+    if (out.includes(secret)) out = out.replaceAll(secret, CENSOR);
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (escaped !== secret && out.includes(escaped)) out = out.replaceAll(escaped, CENSOR);
+  }
+  return out;
+}
+
+/** A URL (or a comma-separated list of URLs) without the credentials it may carry. */
+export function redactUrl(text: string): string {
+  return text.replace(URL_USERINFO, `$1${CENSOR}@`);
+}
