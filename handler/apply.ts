@@ -1,6 +1,7 @@
 import type { ContainerEvent } from "../schemas/index.ts";
 import type { AgentClient } from "./consul.ts";
 import { isCurrent, stamped } from "./fingerprint.ts";
+import { healthUpdates } from "./health-check.ts";
 import { ownedByContainer, servicesFor } from "./mapping.ts";
 import type { MappingSettings } from "./settings.ts";
 
@@ -31,6 +32,8 @@ export async function applyToAgent(agent: AgentClient, event: ContainerEvent, se
       registered.push(service.ID);
     }
   }
+  // After registering: a re-registration keeps a check's old status, so the status is always set.
+  for (const u of healthUpdates(event, desired, settings)) await agent.updateCheck(u.checkId, u.status, u.output);
   const keep = new Set(desired.map((s) => s.ID));
   const deregistered: string[] = [];
   for (const id of Object.keys(existing)) {

@@ -17,6 +17,10 @@ export type ServiceRegistration = {
 
 /** One check of a registration (the AgentServiceCheck fields berth sends). Durations are Go text: `10s`. */
 export type ServiceCheck = {
+  /** Given for checks berth must address later (the Docker health TTL check); else Consul numbers them. */
+  CheckID?: string;
+  Name?: string;
+  Notes?: string;
   HTTP?: string;
   Method?: string;
   TLSSkipVerify?: boolean;
@@ -47,6 +51,8 @@ export type AgentClient = {
   deregister(serviceId: string): Promise<boolean>;
   /** Services matching a go-bexpr `filter`, keyed by service ID. */
   services(filter: string): Promise<Record<string, AgentService>>;
+  /** Sets a TTL check's status and output (`PUT /v1/agent/check/update/:id`). */
+  updateCheck(checkId: string, status: "passing" | "warning" | "critical", output: string): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -120,6 +126,11 @@ export function agentClient(baseUrl: string, { token, tls }: AgentClientOptions 
       const res = await call(op, "GET", `/v1/agent/services?filter=${encodeURIComponent(filter)}`);
       if (res.status !== 200) throw new ConsulError(op, res.status, res.text);
       return JSON.parse(res.text) as Record<string, AgentService>;
+    },
+    async updateCheck(checkId, status, output) {
+      const op = "agent.check.update";
+      const res = await call(op, "PUT", `/v1/agent/check/update/${encodeURIComponent(checkId)}`, JSON.stringify({ Status: status, Output: output }));
+      if (res.status !== 200) throw new ConsulError(op, res.status, res.text);
     },
     close: () => pool.close(),
   };

@@ -4,6 +4,7 @@
 // checks, meta.
 import type { Container, ContainerEvent } from "../schemas/index.ts";
 import { checksFor } from "./checks.ts";
+import { withHealthCheck } from "./health-check.ts";
 import type { ServiceRegistration } from "./consul.ts";
 import { OWNER_META, metaFor } from "./meta.ts";
 import { defaultServiceId, serviceId, serviceName } from "./naming.ts";
@@ -104,7 +105,7 @@ export function servicesFor(event: ContainerEvent, settings: MappingSettings): M
       continue;
     }
     ids.add(service.ID);
-    services.push(service);
+    services.push(withHealthCheck(service, container, settings));
   }
   return { services, keep: false, skipped, warnings };
 }

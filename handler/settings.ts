@@ -38,6 +38,11 @@ export const MAPPING_ENV = {
     default: "image",
     description: "default service name: the image's base name, or the Compose service name when there is one",
   },
+  BERTH_HEALTH_INITIAL_STATUS: {
+    enum: ["passing", "warning", "critical"],
+    default: "critical",
+    description: "status of the Consul check mirroring a Docker HEALTHCHECK while Docker says `starting`",
+  },
 } as const;
 
 type MappingEnv = FromSchema<{ type: "object"; properties: typeof MAPPING_ENV; additionalProperties: false }>;
@@ -49,6 +54,8 @@ export type MappingSettings = {
   deregister: "always" | "on-success";
   network: string | undefined;
   nameFrom: "image" | "compose";
+  /** Consul status of a Docker health check that is still `starting` (handler/health-check.ts). */
+  healthInitialStatus: "passing" | "warning" | "critical";
 };
 
 /** The settings when no variable is set (registrator's defaults). */
@@ -59,6 +66,7 @@ export const DEFAULT_MAPPING_SETTINGS: MappingSettings = Object.freeze({
   deregister: "always",
   network: undefined,
   nameFrom: "image",
+  healthInitialStatus: "critical",
 });
 
 /** Validated configuration (the handler's, or `loadMappingSettings`') → mapping settings. */
@@ -70,6 +78,7 @@ export function mappingSettings(config: MappingEnv): MappingSettings {
     deregister: config.BERTH_DEREGISTER,
     network: config.BERTH_NETWORK,
     nameFrom: config.BERTH_NAME_FROM,
+    healthInitialStatus: config.BERTH_HEALTH_INITIAL_STATUS,
   });
 }
 

@@ -110,13 +110,17 @@ export function memoryAgent() {
   const calls: string[] = [];
   let failure: Error | undefined;
   let gate: ((op: string) => Promise<void>) | undefined;
+  /** TTL check ID → the status last set with updateCheck. */
+  const checkStatus = new Map<string, string>();
   const agent: AgentClient & {
     services_: typeof services;
+    checkStatus: typeof checkStatus;
     calls: string[];
     failWith(err: Error | undefined): void;
     gateWith(g: ((op: string) => Promise<void>) | undefined): void;
   } = {
     services_: services,
+    checkStatus,
     calls,
     failWith: (err) => void (failure = err),
     gateWith: (g) => void (gate = g),
@@ -143,6 +147,12 @@ export function memoryAgent() {
         }
       }
       return out;
+    },
+    async updateCheck(checkId, status) {
+      calls.push(`update ${checkId} ${status}`);
+      await gate?.(`update ${checkId}`);
+      if (failure) throw failure;
+      checkStatus.set(checkId, status);
     },
     async close() {},
   };

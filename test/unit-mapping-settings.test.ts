@@ -34,8 +34,17 @@ describe("mapping settings", () => {
       BERTH_DEREGISTER: "on-success",
       BERTH_NETWORK: "app_net.1",
       BERTH_NAME_FROM: "compose",
+      BERTH_HEALTH_INITIAL_STATUS: "warning",
     };
-    assert.deepEqual(loadMappingSettings(env), { internal: true, explicit: true, tags: ["dc1", "a,b"], deregister: "on-success", network: "app_net.1", nameFrom: "compose" });
+    assert.deepEqual(loadMappingSettings(env), {
+      internal: true,
+      explicit: true,
+      tags: ["dc1", "a,b"],
+      deregister: "on-success",
+      network: "app_net.1",
+      nameFrom: "compose",
+      healthInitialStatus: "warning",
+    });
     assert.deepEqual(mappingSettings(loadHandlerConfig(env)), loadMappingSettings(env));
   });
 
