@@ -6,6 +6,7 @@ export const ALWAYS_SHARED_LABEL_PREFIXES = ["SERVICE_", "com.docker.compose."];
 const MAX_ENTRIES = 256;
 const MAX_KEY = 256;
 const MAX_VALUE = 4096;
+const LINE_BREAK = /[\p{Cc}\u2028\u2029]/u;
 
 const TYPE_OF_ACTION: Record<string, ContainerEventType> = {
   start: "io.berth.container.started",
@@ -30,6 +31,8 @@ export function pickEntries(entries: Iterable<[string, string]>, prefixes: reado
   for (const [key, value] of entries) {
     if (!prefixes.some((p) => key.startsWith(p))) continue;
     if (key.length > MAX_KEY || value.length > MAX_VALUE) dropped.push({ key, reason: "too long" });
+    // The contract's keys are one line: a label key with a line break must not make the whole container unregistrable.
+    else if (key === "" || LINE_BREAK.test(key)) dropped.push({ key: JSON.stringify(key), reason: "key is empty or holds a line break or control character" });
     else if (count >= MAX_ENTRIES) dropped.push({ key, reason: `more than ${MAX_ENTRIES} entries` });
     else if (!Object.hasOwn(kept, key)) {
       Object.defineProperty(kept, key, { value, enumerable: true, writable: true, configurable: true });
@@ -80,15 +83,22 @@ export function normaliseContainer(info: ContainerInspect, labelPrefixes: readon
   const ports: NonNullable<Container["ports"]> = [];
   for (const [key, bindings] of Object.entries(info.NetworkSettings?.Ports ?? {})) {
     const port = portKey(key);
-    if (!port) continue;
+    if (!port) {
+      dropped.push({ key: `port ${key}`, reason: "not a port/protocol (0-65535, tcp, udp or sctp)" });
+      continue;
+    }
     for (const b of bindings ?? []) {
       const hostPort = Number(b.HostPort);
       if (Number.isInteger(hostPort) && hostPort > 0 && hostPort <= 65535) {
         ports.push({ ...port, hostPort, ...(b.HostIp ? { hostIp: b.HostIp } : {}) });
-      }
+      } else dropped.push({ key: `port ${key} -> ${b.HostPort}`, reason: "host port out of range (1-65535)" });
     }
   }
-  const exposedPorts = Object.keys(info.Config?.ExposedPorts ?? {}).flatMap((k) => portKey(k) ?? []);
+  const exposedPorts = Object.keys(info.Config?.ExposedPorts ?? {}).flatMap((k) => {
+    const port = portKey(k);
+    if (!port) dropped.push({ key: `port ${k}`, reason: "not a port/protocol (0-65535, tcp, udp or sctp)" });
+    return port ?? [];
+  });
   const health = info.State?.Health?.Status;
   return {
     id: info.Id,
