@@ -1,0 +1,52 @@
+// SIGTERM on a handler finishes what is in flight: an agent call under way completes, the outcome
+// is logged and acked, and the process exits 0.
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { after, test } from "node:test";
+import { connectBus, ensureJetStream, publishDurable } from "../common/nats.ts";
+import { subjectFor } from "../schemas/index.ts";
+import { startBerth } from "./berth-process.ts";
+import { event } from "./builders.ts";
+import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
+import { canStartNatsServer, startNatsServer } from "./harness/nats.ts";
+import { requireOrSkip } from "./harness/prereq.ts";
+import { waitFor } from "./harness/wait.ts";
+
+after(cleanupAll);
+
+/** An agent whose register answers only when the test says so. */
+async function slowAgent() {
+  const registers: string[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith("/v1/agent/services")) return void res.setHeader("content-type", "application/json").end("{}");
+    registers.push(req.url ?? "");
+    void released.then(() => res.end());
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  registerCleanup("slow agent", () => new Promise((r) => server.close(() => r())));
+  server.closeIdleConnections();
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, registers, release };
+}
+
+test("shutdown - SIGTERM during an agent call: the call completes, is acked and logged, exit 0", async (t) => {
+  if (!requireOrSkip(t, "nats-server", canStartNatsServer())) return;
+  const nats = await startNatsServer();
+  const agent = await slowAgent();
+  const bus = await connectBus({ NATS_URL: nats.url, BERTH_PREFIX: "shut" }, "shutdown-test");
+  registerCleanup("shutdown bus", () => bus.drain());
+  await ensureJetStream(bus);
+  const handler = await startBerth("handler", { NATS_URL: nats.url, BERTH_PREFIX: "shut", BERTH_CONSUL_AGENTS: `node1=${agent.url}` });
+  await handler.waitForLog((l) => l.msg === "started", "handler started");
+  const e = event({ node: "node1" });
+  await publishDurable(bus, subjectFor("shut", e), new TextEncoder().encode(JSON.stringify(e)), e.id);
+  await waitFor(() => agent.registers.length === 1, { what: "the register call under way" });
+  const stopping = handler.stop("SIGTERM");
+  await waitFor(() => handler.stderr.some((l) => l.includes("draining")), { what: "the handler draining" });
+  agent.release();
+  const exit = await stopping;
+  assert.equal(exit.code, 0);
+  assert.ok(handler.logs.some((l) => l.msg === "applied" && l["container"] === e.subject), "the outcome was logged before exit");
+});
