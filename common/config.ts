@@ -1,7 +1,7 @@
 import { accessSync, constants } from "node:fs";
 import { configAjv, describeErrors, type ValidateFunction } from "./ajv.ts";
 import { redactText, registerSecret } from "./redact.ts";
-import { LOG_LEVELS } from "./log.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 import { DEFAULT_PREFIX } from "../schemas/index.ts";
 
 /** A configuration problem found at start-up; `problems` lists every one of them. */
@@ -39,6 +39,23 @@ export const COMMON_ENV = {
     description: "first token of every subject; lets several installations share one NATS",
   },
   LOG_LEVEL: { enum: LOG_LEVELS, default: "info", description: "pino log level" },
+  LOG_FORMAT: {
+    enum: LOG_FORMATS,
+    default: "auto",
+    description: "json: one JSON object per line; pretty: readable lines for people; auto: pretty when stdout is a terminal",
+  },
+  BERTH_METRICS_PORT: {
+    type: "integer",
+    minimum: 0,
+    maximum: 65535,
+    description: "port of /metrics (Prometheus), /healthz and /readyz; unset: no server (0: any free port)",
+  },
+  BERTH_METRICS_ADDRESS: {
+    type: "string",
+    default: "0.0.0.0",
+    pattern: "^[0-9A-Fa-f.:]+$",
+    description: "IP address the metrics server listens on (127.0.0.1 keeps it to this host)",
+  },
 } as const;
 
 const SECRET_KEY = /(_PASSWORD|_TOKEN)$/;

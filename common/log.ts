@@ -1,5 +1,6 @@
 // The only file that imports pino. JSON lines on stdout: `time`, `level`, `svc`, `msg`, then fields.
 import { pino, type Logger } from "pino";
+import { prettyLine } from "./log-pretty.ts";
 
 export type { Logger };
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -7,12 +8,23 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 /** Field names whose values are secrets wherever they appear in a log line. */
 const REDACT = ["token", "password", "*.token", "*.password", "headers.authorization", 'headers["x-consul-token"]'];
 
-export function createLogger(svc: string, level: (typeof LOG_LEVELS)[number], fields: Record<string, string> = {}): Logger {
-  return pino({
+export const LOG_FORMATS = ["auto", "json", "pretty"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** `auto`: readable lines when stdout is a terminal, JSON lines otherwise (pipes, files, log shippers). */
+export function isPretty(format: LogFormat, stream: { isTTY?: boolean } = process.stdout): boolean {
+  return format === "pretty" || (format === "auto" && stream.isTTY === true);
+}
+
+export function createLogger(svc: string, level: (typeof LOG_LEVELS)[number], fields: Record<string, string> = {}, format: LogFormat = "json"): Logger {
+  const options = {
     level,
     base: { svc, ...fields },
     messageKey: "msg",
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: { level: (label: string) => ({ level: label }) },
     redact: { paths: REDACT, censor: "[redacted]" },
-  });
+  };
+  if (!isPretty(format)) return pino(options);
+  const colour = process.stdout.isTTY === true;
+  return pino(options, { write: (line: string) => void process.stdout.write(prettyLine(line, colour)) });
 }

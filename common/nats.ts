@@ -251,16 +251,24 @@ function toInbound(m: JsMsg): InboundMessage {
  * Pulls from the consumer shared by every handler replica. Yields until `signal` aborts; a
  * consume that ends because the server went away is started again.
  */
-export async function* pullEvents(bus: Bus, batch: number, signal: AbortSignal): AsyncGenerator<InboundMessage> {
+export async function* pullEvents(
+  bus: Bus,
+  batch: number,
+  signal: AbortSignal,
+  /** Told when this worker is (true) or is no longer (false) bound to the consumer (readiness). */
+  onBound: (bound: boolean) => void = () => undefined,
+): AsyncGenerator<InboundMessage> {
   const names = streamNames(bus.prefix);
   while (!signal.aborted) {
     const consumer = await bus.js.consumers.get(names.events, names.consumer);
     const messages = await consumer.consume({ max_messages: batch });
     const stop = () => void messages.stop();
     signal.addEventListener("abort", stop, { once: true });
+    onBound(true);
     try {
       for await (const m of messages) yield toInbound(m);
     } finally {
+      onBound(false);
       signal.removeEventListener("abort", stop);
     }
   }
@@ -325,6 +333,53 @@ export async function readDeadLetters(bus: Bus, limit: number): Promise<StoredMe
   for await (const m of batch) {
     out.push({ subject: m.subject, data: m.data });
     if (out.length >= limit || m.info.pending === 0) break;
+  }
+  return out;
+}
+
+/** Tracks the connection: false from a disconnect until the next reconnect, and once closed. */
+export function watchConnection(bus: Bus): () => boolean {
+  let connected = true;
+  void (async () => {
+    for await (const s of bus.nc.status()) {
+      if (s.type === "disconnect") connected = false;
+      else if (s.type === "reconnect") connected = true;
+    }
+  })().catch(() => undefined);
+  return () => connected && !bus.nc.isClosed();
+}
+
+/** The shared consumer's backlog: not yet delivered (`pending`) and delivered but not acked. */
+export type ConsumerLag = { pending: number; ackPending: number; redelivered: number };
+
+export async function consumerLag(bus: Bus): Promise<ConsumerLag> {
+  const names = streamNames(bus.prefix);
+  const info = await (await jetstreamManager(bus.nc)).consumers.info(names.events, names.consumer);
+  return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
+}
+
+export type StreamCounts = { messages: number; bytes: number; bySubject: Record<string, number> };
+
+/** Message counts of berth's event stream and dead-letter stream, the latter per subject (reason). */
+export async function streamCounts(bus: Bus): Promise<{ events: StreamCounts; deadLetters: StreamCounts }> {
+  const jsm = await jetstreamManager(bus.nc);
+  const names = streamNames(bus.prefix);
+  const read = async (name: string, perSubject: boolean): Promise<StreamCounts> => {
+    const info = await jsm.streams.info(name, perSubject ? { subjects_filter: ">" } : undefined);
+    return { messages: info.state.messages, bytes: info.state.bytes, bySubject: { ...(info.state.subjects ?? {}) } };
+  };
+  return { events: await read(names.events, false), deadLetters: await read(names.deadLetters, true) };
+}
+
+/** The newest `limit` dead letters, oldest first (read by sequence: nothing is consumed). */
+export async function lastDeadLetters(bus: Bus, limit: number): Promise<(StoredMessage & { time: Date })[]> {
+  const jsm = await jetstreamManager(bus.nc);
+  const name = streamNames(bus.prefix).deadLetters;
+  const { state } = await jsm.streams.info(name);
+  const out: (StoredMessage & { time: Date })[] = [];
+  for (let seq = state.last_seq; seq >= state.first_seq && seq > 0 && out.length < limit; seq--) {
+    const m = await jsm.streams.getMessage(name, { seq }).catch(() => null);
+    if (m) out.unshift({ subject: m.subject, data: m.data, time: m.time });
   }
   return out;
 }

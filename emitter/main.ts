@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { runMain } from "../common/main.ts";
 import { createLogger } from "../common/log.ts";
-import { connectBus, ensureJetStream } from "../common/nats.ts";
+import { connectBus, ensureJetStream, watchConnection } from "../common/nats.ts";
+import { startOps } from "../common/ops-server.ts";
+import { emitterMetrics } from "./metrics.ts";
 import { isValidNodeName } from "../schemas/index.ts";
 import { labelPrefixes, loadEmitterConfig } from "./config.ts";
 import { dockerSource, type DockerSource } from "./docker.ts";
@@ -28,14 +30,25 @@ async function resolveNode(docker: DockerSource, configured: string | undefined,
 runMain("emitter", async (signal) => {
   const config = loadEmitterConfig(process.env);
   const docker = dockerSource(config.DOCKER_HOST);
+  let dockerUp = false;
+  let natsUp = () => false;
+  const ops = await startOps(config, () => ({ docker: dockerUp, nats: natsUp() }));
   const nodeName = await resolveNode(docker, config.BERTH_NODE, signal);
-  const log = createLogger("emitter", config.LOG_LEVEL, { node: nodeName });
+  const log = createLogger("emitter", config.LOG_LEVEL, { node: nodeName }, config.LOG_FORMAT);
+  if (ops.server) log.info({ port: ops.server.port }, "metrics listening");
+  const metrics = emitterMetrics(ops.registry);
+  const onDocker = (up: boolean) => {
+    dockerUp = up;
+    metrics.dockerConnected(nodeName, up);
+  };
   const bus = await connectBus(config, `berth-emitter-${nodeName}`);
+  natsUp = watchConnection(bus);
   await ensureJetStream(bus);
   log.info({ nats: config.NATS_URL, docker: config.DOCKER_HOST, host_ip: config.BERTH_HOST_IP ?? null }, "started");
   const node = { name: nodeName, ...(config.BERTH_HOST_IP ? { hostIp: config.BERTH_HOST_IP } : {}) };
-  const deps = { docker, publish: eventPublisher(bus, log, signal), node, labelPrefixes: labelPrefixes(config), log, signal };
+  const deps = { docker, publish: eventPublisher(bus, log, signal, metrics), node, labelPrefixes: labelPrefixes(config), log, signal, onDocker };
   await Promise.all([watchDocker(deps), config.BERTH_RESYNC_SECONDS > 0 ? resyncEvery(deps, config.BERTH_RESYNC_SECONDS) : undefined]);
   await bus.drain();
+  await ops.server?.close();
   log.info("stopped");
 });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../common/log.ts";
 import { publishDeadLetter, publishDurable, type Bus } from "../common/nats.ts";
+import { NO_EMITTER_METRICS, type EmitterMetrics } from "./metrics.ts";
 import { SchemaError, deadLetterSubject, parseBerthEvent, subjectFor, type BerthEvent } from "../schemas/index.ts";
 
 export type Publish = (event: BerthEvent) => Promise<void>;
@@ -13,7 +14,7 @@ const RETRY_MAX_MS = 5_000;
  * is unreachable it retries with backoff until it succeeds or `signal` aborts: an event is never
  * dropped for want of a bus. An event that breaks the contract is dead-lettered with the reason.
  */
-export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal): Publish {
+export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal, metrics: EmitterMetrics = NO_EMITTER_METRICS): Publish {
   return async (event) => {
     const bytes = new TextEncoder().encode(JSON.stringify(event));
     try {
@@ -23,6 +24,7 @@ export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal): Publ
       log.error({ code: err.code, container: event.subject, problems: err.problems }, "dead-lettered");
       const letter = { reason: "emitter-schema", problems: err.problems, subject: subjectFor(bus.prefix, event), event: JSON.stringify(event) };
       await publishDeadLetter(bus, deadLetterSubject(bus.prefix, "schema"), new TextEncoder().encode(JSON.stringify(letter)));
+      metrics.deadLettered("emitter-schema", String(event.data?.node?.name ?? ""));
       return;
     }
     const subject = subjectFor(bus.prefix, event);
@@ -31,11 +33,13 @@ export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal): Publ
         const ack = await publishDurable(bus, subject, bytes, event.id);
         const about = event.type === "io.berth.node.snapshot" ? { containers: event.data.containers.length } : { container: event.subject, name: event.data.container.name };
         log.info({ ...about, type: event.type, seq: ack.seq, duplicate: ack.duplicate }, "published");
+        if (!ack.duplicate) metrics.published(event.type, event.data.node.name);
         return;
       } catch (err) {
         if (signal.aborted) throw err;
         const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
         log.warn({ container: event.subject, err: (err as Error).message, retry_ms: delay }, "publish failed");
+        metrics.publishRetried(event.data.node.name);
         await sleep(delay, undefined, { signal }).catch(() => undefined);
       }
     }

@@ -13,6 +13,8 @@ export type WatchDeps = {
   labelPrefixes: readonly string[];
   log: Logger;
   signal: AbortSignal;
+  /** Told when the Docker event stream is open (true) and when it broke (false): readiness. */
+  onDocker?: (up: boolean) => void;
 };
 
 const RECONNECT_MIN_MS = 200;
@@ -76,6 +78,7 @@ export async function watchDocker(deps: WatchDeps): Promise<void> {
       const events = await deps.docker.openEvents(since, deps.signal);
       const listed = await emitRunning(deps);
       deps.log.info({ running: listed, since: since ?? null }, "watching docker");
+      deps.onDocker?.(true);
       attempt = 0;
       for await (const event of events) {
         since = String(event.time);
@@ -91,6 +94,7 @@ export async function watchDocker(deps: WatchDeps): Promise<void> {
       if (deps.signal.aborted) return;
       deps.log.warn({ err: (err as Error).message, since }, "docker unreachable");
     }
+    deps.onDocker?.(false);
     const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** attempt);
     await sleep(delay, undefined, { signal: deps.signal }).catch(() => undefined);
   }

@@ -4,6 +4,7 @@ import { SchemaError, decodeBerthEvent, parseSubject, type BerthEvent, type Cont
 import { NOTHING_APPLIED, applyToAgent, type Applied } from "./apply.ts";
 import { ConsulError, type AgentClient } from "./consul.ts";
 import type { DeadLetterReason } from "./dead-letter.ts";
+import { NO_HANDLER_METRICS, type HandlerMetrics } from "./metrics.ts";
 import { applyLatest, recordIfNewer, stateKey, stoppedAt } from "./latest.ts";
 import { DEFAULT_MAPPING_SETTINGS, type MappingSettings } from "./settings.ts";
 import { reconcileNode } from "./snapshot.ts";
@@ -17,6 +18,8 @@ export type HandlerDeps = {
   log: Logger;
   /** BERTH_INTERNAL, BERTH_EXPLICIT, … (handler/settings.ts); registrator's defaults when absent. */
   mapping?: MappingSettings;
+  /** Prometheus counters (handler/metrics.ts); nothing is recorded when absent. */
+  metrics?: HandlerMetrics;
 };
 
 const RETRY_BASE_MS = 500;
@@ -82,10 +85,15 @@ async function applyContainerEvent(deps: HandlerDeps, agent: AgentClient, event:
     { ...where, type: event.type, services: applied.registered, unchanged: applied.unchanged, removed: applied.deregistered, kept: applied.kept, rounds },
     "applied",
   );
+  const latencySeconds = (Date.now() - Number(BigInt(event.data.timeNano) / 1_000_000n)) / 1000;
+  (deps.metrics ?? NO_HANDLER_METRICS).applied(event.type, event.data.node.name, latencySeconds);
 }
 
 async function settleFailure(deps: HandlerDeps, message: InboundMessage, event: BerthEvent | undefined, err: unknown) {
   const where = { subject: message.subject, container: event?.subject, delivery: message.deliveryCount };
+  const metrics = deps.metrics ?? NO_HANDLER_METRICS;
+  const node = event?.data.node.name ?? parseSubject(deps.prefix, message.subject)?.node ?? "";
+  if (err instanceof ConsulError) metrics.agentError(node);
   let rejection: Rejected | undefined;
   if (err instanceof Rejected) rejection = err;
   else if (err instanceof SchemaError) rejection = new Rejected("schema", err.problems);
@@ -95,6 +103,7 @@ async function settleFailure(deps: HandlerDeps, message: InboundMessage, event: 
       await deps.deadLetter(message, rejection.reason, rejection.problems);
       message.ack();
       deps.log.warn({ ...where, reason: rejection.reason, problems: rejection.problems }, "dead-lettered");
+      metrics.deadLettered(rejection.reason, node);
       return;
     } catch (dlqErr) {
       err = dlqErr;
@@ -102,6 +111,7 @@ async function settleFailure(deps: HandlerDeps, message: InboundMessage, event: 
   }
   const delay = retryDelay(message.deliveryCount);
   message.nak(delay);
+  metrics.retried(node);
   const code = (err as { code?: unknown }).code;
   deps.log.warn({ ...where, code, err: (err as Error).message, retry_ms: delay }, "retrying");
 }

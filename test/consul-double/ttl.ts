@@ -6,6 +6,7 @@ import type { StoredCheck } from "./types.ts";
 
 const REAP_INTERVAL_MS = 30_000;
 const MIN_DEREGISTER_NS = 60e9;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 export type CheckRunner = ReturnType<typeof createCheckRunner>;
 
@@ -21,14 +22,18 @@ export function createCheckRunner(store: Store) {
   const lastOutput = new Map<string, string>();
   const probes = new Map<string, () => void>();
 
-  const armTtl = (c: StoredCheck) => {
+  // Go's timers take any Duration; setTimeout fires at once past 2^31-1 ms (~24.8 days), so a
+  // longer TTL (berth's health checks use 87600h) waits in steps.
+  const armTtl = (c: StoredCheck, remainingMs = c.ttlNs / 1e6) => {
     clearTimeout(ttlTimers.get(c.id));
+    const step = Math.min(remainingMs, MAX_TIMEOUT_MS);
     const timer = setTimeout(() => {
       ttlTimers.delete(c.id);
+      if (remainingMs > step) return armTtl(c, remainingMs - step);
       const last = lastOutput.get(c.id) ?? "";
       const output = last === "" ? "TTL expired" : `TTL expired (last output before timeout follows): ${last}`;
       store.updateCheck(c.id, "critical", output);
-    }, c.ttlNs / 1e6);
+    }, step);
     timer.unref();
     ttlTimers.set(c.id, timer);
   };
