@@ -7,6 +7,7 @@ const COMMANDS = {
   emitter: "../emitter/main.ts",
   handler: "../handler/main.ts",
   explain: "../cli/explain.ts",
+  status: "../cli/status.ts",
 };
 
 const [command, ...rest] = process.argv.slice(2);

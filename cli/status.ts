@@ -1,0 +1,90 @@
+// `berth status [--json]`: the pipeline at a glance, read-only — nodes (last event, last snapshot,
+// running containers, berth-owned services, drift), the stream and the consumer's lag, dead letters.
+// Configured like a handler (the same environment), so it sees the agents the handlers see.
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { ConfigError } from "../common/config.ts";
+import { connectBus } from "../common/nats.ts";
+import { agentPool } from "../handler/agent-pool.ts";
+import { agentDirectory, consulTls, loadHandlerConfig } from "../handler/config.ts";
+import { mappingSettings } from "../handler/settings.ts";
+import { formatStatus } from "./status-format.ts";
+import { statusReport } from "./status-report.ts";
+
+const USAGE = `usage: berth status [--json] [--last N]
+
+Prints berth's state without changing anything: per node the newest event and snapshot, running
+containers, berth-owned services in its agent and the drift between them; the event stream and
+the handlers' consumer lag; dead letters by reason and the last N (default 5).
+Reads the handler's environment: NATS_URL (and NATS credentials), BERTH_PREFIX,
+BERTH_CONSUL_AGENTS or BERTH_CONSUL_AGENT_TEMPLATE, CONSUL_HTTP_TOKEN, the mapping settings.
+Exit codes: 0 printed, 1 NATS or berth's streams could not be read, 2 bad arguments or settings.
+`;
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+class StatusError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
+function readArgs(argv: string[]): { json: boolean; last: number } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { json: { type: "boolean" }, last: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
+  } catch (err) {
+    throw new StatusError(`${(err as Error).message}\n${USAGE}`, 2);
+  }
+  if (parsed.values.help) throw new StatusError(USAGE, 0);
+  const last = Number(parsed.values.last ?? 5);
+  if (!Number.isInteger(last) || last < 0 || last > 1000) throw new StatusError(`--last must be an integer from 0 to 1000\n${USAGE}`, 2);
+  return { json: parsed.values.json === true, last };
+}
+
+async function status(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  const args = readArgs(argv);
+  let config;
+  try {
+    config = loadHandlerConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new StatusError(err.message, 2);
+    throw err;
+  }
+  const directory = agentDirectory(config);
+  const agents = agentPool(directory, config.CONSUL_HTTP_TOKEN, consulTls(config));
+  const waited = new AbortController();
+  const timeout = sleep(CONNECT_TIMEOUT_MS, undefined, { signal: waited.signal }).then(() => {
+    throw new StatusError(`NATS at ${config.NATS_URL} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`, 1);
+  });
+  timeout.catch(() => undefined);
+  const bus = await Promise.race([connectBus(config, "berth-status"), timeout]);
+  waited.abort();
+  try {
+    const report = await statusReport({
+      bus,
+      agentFor: agents.agentFor,
+      configuredNodes: directory.kind === "map" ? [...directory.agents.keys()] : [],
+      mapping: mappingSettings(config),
+      lastDeadLetters: args.last,
+    }).catch((err: Error) => {
+      throw new StatusError(`cannot read berth's streams (prefix ${config.BERTH_PREFIX}; has an emitter or handler started?): ${err.message}`, 1);
+    });
+    return args.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report);
+  } finally {
+    await bus.drain().catch(() => undefined);
+    await agents.closeAll();
+  }
+}
+
+const write = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => stream.write(text, () => resolve()));
+
+try {
+  await write(process.stdout, await status(process.argv.slice(2), process.env));
+  process.exit(0);
+} catch (err) {
+  const known = err instanceof StatusError;
+  const text = known ? err.message : `berth status: ${(err as Error).message}`;
+  await write(known && err.exitCode === 0 ? process.stdout : process.stderr, text.endsWith("\n") ? text : `${text}\n`);
+  process.exit(known ? err.exitCode : 1);
+}
