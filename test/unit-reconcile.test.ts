@@ -54,11 +54,13 @@ describe("reconcile", () => {
     await send(started("c", 1n));
     agent.services_.delete([...agent.services_.keys()].find((k) => k.includes(":cccccccccccc:"))!); // lost from the agent
     agent.services_.set("handmade", { ID: "handmade", Name: "db" }); // not berth's
+    // Not berth's either, though its ID is exactly the form berth gives b's service: ownership is the meta, not the ID.
+    agent.services_.set("node3:svc-x:bbbbbbbbbbbb:8080", { ID: "node3:svc-x:bbbbbbbbbbbb:8080", Name: "svc-x", Meta: { berth_node: "node3" } });
     agent.services_.set("foreign", { ID: "foreign", Name: "x", Meta: { berth_node: "node1", berth_container: ID("f") } });
     agent.calls.length = 0;
     await snapshot(5n, [ID("a"), ID("c")]); // b died while nobody watched
     assert.deepEqual(writes().sort(), [`deregister node3:svc-b:bbbbbbbbbbbb:8080`, `register node3:svc-c:cccccccccccc:8080`]);
-    assert.deepEqual([...agent.services_.keys()].sort(), ["foreign", "handmade", "node3:svc-a:aaaaaaaaaaaa:8080", "node3:svc-c:cccccccccccc:8080"]);
+    assert.deepEqual([...agent.services_.keys()].sort(), ["foreign", "handmade", "node3:svc-a:aaaaaaaaaaaa:8080", "node3:svc-c:cccccccccccc:8080", "node3:svc-x:bbbbbbbbbbbb:8080"]);
     agent.calls.length = 0;
     await snapshot(6n, [ID("a"), ID("c")]);
     assert.deepEqual(writes(), [], "a converged node costs one listing and no writes");
