@@ -72,11 +72,16 @@ export function checkAgentTemplate(template: string): string[] {
   return [];
 }
 
-/** The agent of a node, or undefined when this handler has no agent for it (map mode) or the name is invalid. */
+/**
+ * The agent of a node, or undefined when this handler has no agent for it (map mode), the name is
+ * invalid, or the template gives no URL for it (`08`, `99999999999`: all-digit hosts are IPv4
+ * numbers to a URL parser, and these are no valid address) — dead-lettered, not retried forever.
+ */
 export function agentEntryFor(directory: AgentDirectory, node: string): AgentEntry | undefined {
   if (!isValidNodeName(node)) return undefined;
   if (directory.kind === "map") return directory.agents.get(node);
-  return { url: directory.template.replaceAll("{node}", node).replace(/\/$/, "") };
+  const url = directory.template.replaceAll("{node}", node).replace(/\/$/, "");
+  return URL.canParse(url) ? { url } : undefined;
 }
 
 export function agentUrlFor(directory: AgentDirectory, node: string): string | undefined {
