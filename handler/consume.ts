@@ -60,7 +60,7 @@ export async function handleMessage(deps: HandlerDeps, message: InboundMessage):
     event = decodeBerthEvent(message.data);
     const agent = checkRouting(deps, message, event);
     if (event.type === "io.berth.node.snapshot") {
-      const result = await reconcileNode(deps.bucket, agent, event, deps.mapping ?? DEFAULT_MAPPING_SETTINGS);
+      const result = await reconcileNode(deps.bucket, agent, event, deps.mapping ?? DEFAULT_MAPPING_SETTINGS, deps.metrics);
       message.ack();
       deps.log.info({ node: event.subject, containers: event.data.containers.length, ...result }, "reconciled");
       return;

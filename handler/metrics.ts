@@ -55,13 +55,20 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
   };
 }
 
+/** How long a scrape waits for NATS to tell the consumer's lag (a request to a server that is away would wait 5 s). */
+export const LAG_READ_TIMEOUT_MS = 1_000;
+
 /** The shared consumer's backlog, read from NATS at each scrape. */
 export function addConsumerLag(registry: Registry, read: () => Promise<{ pending: number; ackPending: number }>): void {
   const pending = registry.gauge("berth_consumer_pending", "Events in the stream not yet delivered to any handler (consumer num_pending)", []);
   const ackPending = registry.gauge("berth_consumer_ack_pending", "Events delivered to a handler and not yet acknowledged", []);
   registry.onCollect(async () => {
-    // NaN rather than a stale figure while NATS cannot be asked.
-    const lag = await read().catch(() => ({ pending: NaN, ackPending: NaN }));
+    // NaN rather than a stale figure while NATS cannot be asked, and soon: /metrics stays quick.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("lag read timed out")), LAG_READ_TIMEOUT_MS)));
+    const lag = await Promise.race([read(), late])
+      .catch(() => ({ pending: NaN, ackPending: NaN }))
+      .finally(() => clearTimeout(timer));
     pending.set({}, lag.pending);
     ackPending.set({}, lag.ackPending);
   });

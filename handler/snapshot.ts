@@ -3,6 +3,7 @@ import { LIMITS, type StateBucket } from "../common/nats.ts";
 import type { ContainerEvent, NodeSnapshot } from "../schemas/index.ts";
 import { applyToAgent } from "./apply.ts";
 import type { AgentClient } from "./consul.ts";
+import { NO_HANDLER_METRICS, type HandlerMetrics } from "./metrics.ts";
 import { OWNER_META } from "./meta.ts";
 import { applyLatest, decodeSnapshot, decodeState, encode, recordIfNewer, snapshotKey, stateKey, stoppedAt } from "./latest.ts";
 import { nodeDrift } from "./reconcile.ts";
@@ -26,8 +27,16 @@ async function recordSnapshot(bucket: StateBucket, snapshot: NodeSnapshot): Prom
  * then one listing of the agent gives the drift, and only drifted containers are applied, each
  * through the same latest-state path as single events (so a concurrent start or stop is never
  * undone). Services without berth's ownership Meta are never listed, so never touched (P6).
+ * The differences are counted as found when listed, and as fixed once every drifted container
+ * has been applied (a failure part-way leaves found > fixed, which an alert can see).
  */
-export async function reconcileNode(bucket: StateBucket, agent: AgentClient, snapshot: NodeSnapshot, settings: MappingSettings): Promise<Reconciled> {
+export async function reconcileNode(
+  bucket: StateBucket,
+  agent: AgentClient,
+  snapshot: NodeSnapshot,
+  settings: MappingSettings,
+  metrics: Pick<HandlerMetrics, "reconcileFound" | "reconcileFixed"> = NO_HANDLER_METRICS,
+): Promise<Reconciled> {
   const node = snapshot.data.node.name;
   const at = BigInt(snapshot.data.timeNano);
   const result: Reconciled = { outdated: false, stopped: 0, missing: 0, stale: 0, fixed: 0, pruned: 0 };
@@ -56,12 +65,14 @@ export async function reconcileNode(bucket: StateBucket, agent: AgentClient, sna
   const drift = nodeDrift(latest, actual, settings);
   result.missing = drift.missing;
   result.stale = drift.stale;
+  if (drift.missing + drift.stale > 0) metrics.reconcileFound(node, drift.missing + drift.stale);
   for (const id of drift.containers) {
     const known = latest.get(id);
     const fallback = () => known ?? stoppedAt(ownerless(node, id, snapshot), at);
     await applyLatest(bucket, stateKey(node, id), fallback, async (state) => void (await applyToAgent(agent, state, settings)));
     result.fixed++;
   }
+  if (drift.missing + drift.stale > 0) metrics.reconcileFixed(node, drift.missing + drift.stale);
   // Stopped states older than the snapshot are history now: its list guards against their old starts.
   for (const [key, revision] of prunable) if (await bucket.deleteAt(key, revision)) result.pruned++;
   return result;

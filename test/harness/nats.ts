@@ -4,7 +4,8 @@
 // Ready when the client port accepts TCP and GET /healthz?js-enabled-only=true on the monitoring
 // port (bound to 127.0.0.1 as well, it follows -a) answers 200 {"status":"ok"}. Command-line flags
 // win over the extra config file. Log: <tmp>/nats.log. stop(): SIGTERM, SIGKILL after 5 s, the
-// temp dir (store included) is removed. restart(): same port, same store (JetStream state survives).
+// temp dir (store included) is removed. restart(): same port, same store (JetStream state survives);
+// restart({ whileDown }) runs a check while the server is away.
 // Runs under tini (see proc.ts): if the test process is SIGKILLed the server gets SIGTERM, and the
 // next startNatsServer() removes the orphaned temp dir (stale.ts). `pid` is nats-server's own PID.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -26,7 +27,8 @@ export type NatsServer = {
   storeDir: string;
   pid: number; // changes on restart()
   stop(): Promise<void>;
-  restart(): Promise<void>;
+  /** `whileDown`: awaited between the stop and the start, to look at clients while NATS is away. */
+  restart(opts?: { whileDown?: () => Promise<void> }): Promise<void>;
 };
 
 export function natsServerBinary(): string | undefined {
@@ -92,10 +94,14 @@ export async function startNatsServer(opts: { config?: string } = {}): Promise<N
         return daemon?.pid ?? 0;
       },
       stop,
-      restart: async () => {
+      restart: async ({ whileDown } = {}) => {
         if (stopping) throw new Error("nats-server was stopped");
         if (daemon) await stopDaemon(daemon, 5000);
-        await launch();
+        try {
+          await whileDown?.();
+        } finally {
+          await launch();
+        }
       },
     };
   } catch (error) {

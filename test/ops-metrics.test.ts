@@ -1,0 +1,286 @@
+// /metrics, /healthz and /readyz scraped from running processes: an emitter on a private dockerd
+// (through a socket proxy, so Docker can be made unreachable), a real nats-server, a handler and an
+// agent double. BERTH_METRICS_PORT=0 lets each process pick a free port; BERTH_RESYNC_SECONDS=2
+// makes the emitter publish node snapshots, so reconciliation runs as it does in production.
+// The tests run in order and each measures the change of counters across what it does.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { connectBus, publishDurable, type Bus } from "../common/nats.ts";
+import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
+import { startBerth, type BerthProcess } from "./berth-process.ts";
+import { event } from "./builders.ts";
+import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
+import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
+import { docker } from "./harness/docker-cli.ts";
+import { canStartDockerd, missingForDockerd, startDockerd, type PrivateDockerEngine } from "./harness/dockerd.ts";
+import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
+import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
+import { freePort } from "./harness/ports.ts";
+import { requireOrSkip } from "./harness/prereq.ts";
+import { waitFor } from "./harness/wait.ts";
+import { get, histogramOf, metricsPortOf, parseExposition, valueOf, type Exposition } from "./metrics-scrape.ts";
+import { startSocketProxy, type SocketProxy } from "./socket-proxy.ts";
+
+const PREFIX = "ops";
+const NODE = "ops1";
+const IP = "127.0.0.41";
+const STARTED = "io.berth.container.started";
+const STOPPED = "io.berth.container.stopped";
+const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** Every metric the issue asks for, in the process that exports it, with its type. */
+const EXPECTED = {
+  emitter: {
+    berth_events_published_total: "counter",
+    berth_publish_retries_total: "counter",
+    berth_events_dead_lettered_total: "counter",
+    berth_docker_connected: "gauge",
+    process_start_time_seconds: "gauge",
+    process_resident_memory_bytes: "gauge",
+  },
+  handler: {
+    berth_events_applied_total: "counter",
+    berth_event_to_agent_seconds: "histogram",
+    berth_events_dead_lettered_total: "counter",
+    berth_retries_total: "counter",
+    berth_agent_errors_total: "counter",
+    berth_reconcile_differences_found_total: "counter",
+    berth_reconcile_differences_fixed_total: "counter",
+    berth_consumer_pending: "gauge",
+    berth_consumer_ack_pending: "gauge",
+    process_start_time_seconds: "gauge",
+    process_resident_memory_bytes: "gauge",
+  },
+} as const;
+
+describe("metrics", () => {
+  let nats: NatsServer;
+  let engine: PrivateDockerEngine;
+  let proxy: SocketProxy;
+  let agent: ConsulDouble;
+  let agentPort: number;
+  let bus: Bus;
+  let emitter: BerthProcess;
+  let handler: BerthProcess;
+  const urls = { emitter: "", handler: "" };
+  let ready = false;
+
+  const scrape = async (who: keyof typeof urls): Promise<Exposition> => {
+    const res = await get(`${urls[who]}/metrics`);
+    assert.equal(res.status, 200, res.body);
+    return parseExposition(res.body);
+  };
+  const readyz = async (who: keyof typeof urls) => {
+    const r = await get(`${urls[who]}/readyz`);
+    return { status: r.status, checks: (JSON.parse(r.body) as { checks: Record<string, boolean> }).checks };
+  };
+  const encode = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
+  const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), encode(e), e.id);
+  const ownedBy = (id: string) => Object.values(agent.services()).filter((s) => s.Meta["berth_container"] === id);
+  const run = (...args: string[]) => docker(engine, "run", "-d", "--pull=never", "-p", "8080", ...args, TEST_IMAGE);
+  const start = async (kind: keyof typeof urls, env: Record<string, string>) => {
+    const proc = await startBerth(kind, { BERTH_METRICS_PORT: "0", BERTH_METRICS_ADDRESS: "127.0.0.1", NATS_URL: nats.url, BERTH_PREFIX: PREFIX, ...env });
+    urls[kind] = `http://127.0.0.1:${metricsPortOf(await proc.waitForLog((l) => l.msg === "metrics listening", `${kind} metrics port`))}`;
+    return proc;
+  };
+  const startAgent = async () => {
+    agent = await startConsulDouble({ node: NODE, address: IP, port: agentPort });
+    const double = agent;
+    registerCleanup("ops agent double", () => double.close());
+  };
+  /** The agent holds exactly one service per running container, and the handler has nothing left to do. */
+  const settled = () =>
+    waitFor(
+      async () => {
+        const running = (await docker(engine, "ps", "-q", "--no-trunc")).split("\n").filter(Boolean);
+        const owners = Object.values(agent.services()).map((s) => s.Meta["berth_container"]);
+        const m = await scrape("handler");
+        return (
+          owners.length === running.length &&
+          running.every((id) => owners.includes(id)) &&
+          valueOf(m, "berth_consumer_pending") === 0 &&
+          valueOf(m, "berth_consumer_ack_pending") === 0 &&
+          m
+        );
+      },
+      { what: "the agent equal to Docker's running containers and no consumer lag", timeoutMs: 20_000 },
+    );
+
+  before(async () => {
+    if (!canStartDockerd() || !canStartNatsServer()) return;
+    nats = await startNatsServer();
+    agentPort = await freePort();
+    await startAgent();
+    engine = await startDockerd({ name: NODE, ip: IP });
+    await ensureTestImage(engine);
+    proxy = await startSocketProxy(engine.socketPath);
+    emitter = await start("emitter", { DOCKER_HOST: proxy.host, BERTH_NODE: NODE, BERTH_HOST_IP: IP, BERTH_RESYNC_SECONDS: "2" });
+    handler = await start("handler", { BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}` });
+    await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching");
+    await handler.waitForLog((l) => l.msg === "started", "handler started");
+    bus = await connectBus({ NATS_URL: nats.url, BERTH_PREFIX: PREFIX }, "ops-test");
+    registerCleanup("ops bus", async () => bus.nc.close());
+    ready = true;
+  });
+  after(cleanupAll);
+
+  const prerequisites = (t: import("node:test").TestContext) =>
+    requireOrSkip(t, `root, nats-server and dockerd (missing: ${[...missingForDockerd(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`, ready);
+
+  test("metrics - both processes export every metric the issue lists, in the text format, with HELP and TYPE; /healthz and /readyz answer 200", async (t) => {
+    if (!prerequisites(t)) return;
+    for (const who of ["emitter", "handler"] as const) {
+      const res = await get(`${urls[who]}/metrics`);
+      assert.equal(res.contentType, CONTENT_TYPE);
+      const m = parseExposition(res.body);
+      const types = Object.fromEntries(Object.keys(EXPECTED[who]).map((name) => [name, m.families.get(name)?.type]));
+      assert.deepEqual(types, EXPECTED[who], who);
+      for (const name of Object.keys(EXPECTED[who])) assert.ok((m.families.get(name)?.help ?? "").length > 10, `${who} ${name} has a HELP text`);
+      assert.equal((await get(`${urls[who]}/healthz`)).status, 200);
+      assert.equal((await get(`${urls[who]}/nowhere`)).status, 404);
+    }
+    assert.deepEqual(await readyz("emitter"), { status: 200, checks: { docker: true, nats: true } });
+    assert.deepEqual(await readyz("handler"), { status: 200, checks: { nats: true, consumer: true } });
+    assert.equal(valueOf(await scrape("emitter"), "berth_docker_connected", { node: NODE }), 1);
+  });
+
+  test("metrics - a container started and stopped: published and applied +1 of each type on its node; one latency observation per applied event", async (t) => {
+    if (!prerequisites(t)) return;
+    const e0 = await scrape("emitter");
+    const h0 = await settled();
+    const latency0 = histogramOf(h0, "berth_event_to_agent_seconds", { node: NODE });
+    const began = Date.now();
+    const id = await run("-e", "SERVICE_NAME=scraped");
+    await waitFor(() => ownedBy(id).length === 1, { what: "the container registered" });
+    await docker(engine, "stop", id);
+    await waitFor(() => ownedBy(id).length === 0, { what: "the container deregistered" });
+    const elapsed = (Date.now() - began) / 1000;
+    const h1 = await waitFor(async () => {
+      const m = await scrape("handler");
+      return valueOf(m, "berth_events_applied_total", { type: STOPPED, node: NODE }) > valueOf(h0, "berth_events_applied_total", { type: STOPPED, node: NODE }) && m;
+    }, { what: "the stop counted as applied" });
+    const e1 = await scrape("emitter");
+    const delta = (a: Exposition, b: Exposition, name: string, labels: Record<string, string>) => valueOf(b, name, labels) - valueOf(a, name, labels);
+    assert.deepEqual(
+      {
+        published: [STARTED, STOPPED].map((type) => delta(e0, e1, "berth_events_published_total", { type, node: NODE })),
+        applied: [STARTED, STOPPED].map((type) => delta(h0, h1, "berth_events_applied_total", { type, node: NODE })),
+      },
+      { published: [1, 1], applied: [1, 1] },
+    );
+    const latency = histogramOf(h1, "berth_event_to_agent_seconds", { node: NODE });
+    assert.ok(latency, "a latency histogram for the node");
+    assert.equal(latency.count - (latency0?.count ?? 0), 2, "one observation per applied event");
+    const appliedAll = h1.families.get("berth_events_applied_total")!.samples.filter((s) => s.labels["node"] === NODE).reduce((sum, s) => sum + s.value, 0);
+    assert.equal(latency.count, appliedAll, "the histogram's count equals the applied events of the node");
+    assert.equal(latency.buckets.at(-1)?.le, Infinity);
+    assert.equal(latency.buckets.at(-1)?.count, latency.count);
+    for (let i = 1; i < latency.buckets.length; i++) assert.ok(latency.buckets[i]!.count >= latency.buckets[i - 1]!.count, "buckets are cumulative");
+    const added = latency.sum - (latency0?.sum ?? 0);
+    assert.ok(added > 0 && added < 2 * elapsed, `the two observations (${added} s) are seconds, within the ${elapsed} s the test took`);
+  });
+
+  test("metrics - dead letters counted by reason and node: a body that is no event, an event of a node no agent serves", async (t) => {
+    if (!prerequisites(t)) return;
+    const h0 = await scrape("handler");
+    const dead = (m: Exposition, reason: string, node: string) => valueOf(m, "berth_events_dead_lettered_total", { reason, node });
+    await publishDurable(bus, `${PREFIX}.v1.${NODE}.container.started`, encode("{not json"), "ops-garbage-1");
+    await publish(event({ node: "ghost", container: { id: "9".repeat(64), name: "ghost" } }));
+    const h1 = await waitFor(async () => {
+      const m = await scrape("handler");
+      return dead(m, "schema", NODE) > dead(h0, "schema", NODE) && dead(m, "unknown-node", "ghost") > dead(h0, "unknown-node", "ghost") && m;
+    }, { what: "both dead letters counted" });
+    assert.deepEqual([dead(h1, "schema", NODE) - dead(h0, "schema", NODE), dead(h1, "unknown-node", "ghost") - dead(h0, "unknown-node", "ghost")], [1, 1]);
+    const applied = (m: Exposition) => m.families.get("berth_events_applied_total")!.samples.reduce((sum, s) => sum + s.value, 0);
+    assert.equal(applied(h1), applied(h0), "nothing dead-lettered counts as applied");
+  });
+
+  test("metrics - a berth-owned service put into the agent by hand: the next snapshot finds and fixes exactly one difference", async (t) => {
+    if (!prerequisites(t)) return;
+    const h0 = await settled();
+    const orphan = { ID: `${NODE}:orphan:1`, Name: "orphan", Port: 1, Meta: { berth_node: NODE, berth_container: "7".repeat(64) } };
+    assert.equal((await fetch(`${agent.url}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify(orphan) })).status, 200);
+    await waitFor(() => agent.services()[orphan.ID] === undefined, { what: "the stale service removed by reconciliation" });
+    const h1 = await waitFor(async () => {
+      const m = await scrape("handler");
+      return valueOf(m, "berth_reconcile_differences_fixed_total", { node: NODE }) > valueOf(h0, "berth_reconcile_differences_fixed_total", { node: NODE }) && m;
+    }, { what: "the fix counted" });
+    const delta = (name: string) => valueOf(h1, name, { node: NODE }) - valueOf(h0, name, { node: NODE });
+    assert.deepEqual([delta("berth_reconcile_differences_found_total"), delta("berth_reconcile_differences_fixed_total")], [1, 1]);
+  });
+
+  test("metrics - the agent down for a while: retries and agent errors by node, the consumer's lag rises; back up: applied, slow latencies observed, lag 0", async (t) => {
+    if (!prerequisites(t)) return;
+    const h0 = await settled();
+    await agent.close();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await run("-e", `SERVICE_NAME=waits${i}`));
+    const lastStarted = Date.now();
+    const during = await waitFor(async () => {
+      const m = await scrape("handler");
+      const lag = valueOf(m, "berth_consumer_pending") + valueOf(m, "berth_consumer_ack_pending");
+      return valueOf(m, "berth_retries_total", { node: NODE }) - valueOf(h0, "berth_retries_total", { node: NODE }) >= 3 && lag >= 3 && m;
+    }, { what: "three retries counted and a lag of at least three events", timeoutMs: 20_000 });
+    const retries = valueOf(during, "berth_retries_total", { node: NODE }) - valueOf(h0, "berth_retries_total", { node: NODE });
+    const errors = valueOf(during, "berth_agent_errors_total", { node: NODE }) - valueOf(h0, "berth_agent_errors_total", { node: NODE });
+    assert.equal(errors, retries, "every retry here was an agent error");
+    assert.deepEqual(await readyz("handler"), { status: 200, checks: { nats: true, consumer: true } }, "an agent that is down is not the handler's readiness");
+    await startAgent();
+    const back = Date.now();
+    await waitFor(() => ids.every((id) => ownedBy(id).length === 1), { what: "the waiting containers registered once the agent is back", timeoutMs: 40_000 });
+    const h1 = await settled();
+    assert.equal(valueOf(h1, "berth_consumer_pending"), 0);
+    assert.equal(valueOf(h1, "berth_events_applied_total", { type: STARTED, node: NODE }) - valueOf(h0, "berth_events_applied_total", { type: STARTED, node: NODE }), 3);
+    const [l0, l1] = [histogramOf(h0, "berth_event_to_agent_seconds", { node: NODE })!, histogramOf(h1, "berth_event_to_agent_seconds", { node: NODE })!];
+    const outage = (back - lastStarted) / 1000;
+    assert.ok(l1.sum - l0.sum >= 3 * outage, `each of the 3 latencies is at least the ${outage} s the agent was still down after the last start (sum ${l1.sum - l0.sum} s)`);
+  });
+
+  test("metrics - Docker unreachable: the emitter is alive but not ready (docker false, gauge 0); reachable again: ready", async (t) => {
+    if (!prerequisites(t)) return;
+    proxy.cut({ refusing: true });
+    const down = await waitFor(async () => {
+      const r = await readyz("emitter");
+      return r.status === 503 && r;
+    }, { what: "the emitter not ready" });
+    assert.deepEqual(down.checks, { docker: false, nats: true });
+    assert.equal(valueOf(await scrape("emitter"), "berth_docker_connected", { node: NODE }), 0);
+    assert.equal((await get(`${urls.emitter}/healthz`)).status, 200);
+    proxy.accept();
+    await waitFor(async () => (await readyz("emitter")).status === 200, { what: "the emitter ready again", timeoutMs: 20_000 });
+    assert.equal(valueOf(await scrape("emitter"), "berth_docker_connected", { node: NODE }), 1);
+  });
+
+  test("metrics - NATS down: both alive, neither ready, lag unknown (NaN), the emitter retries a publish; NATS back: ready, the event applied", async (t) => {
+    if (!prerequisites(t)) return;
+    const e0 = await scrape("emitter");
+    let id = "";
+    await nats.restart({
+      whileDown: async () => {
+        for (const who of ["emitter", "handler"] as const) {
+          const r = await waitFor(async () => {
+            const x = await readyz(who);
+            return x.status === 503 && x;
+          }, { what: `${who} not ready` });
+          assert.equal(r.checks["nats"], false, who);
+          assert.equal((await get(`${urls[who]}/healthz`)).status, 200, who);
+        }
+        const began = Date.now();
+        const h = await scrape("handler");
+        const took = Date.now() - began;
+        t.diagnostic(`a handler scrape without NATS took ${took} ms`);
+        assert.ok(took < 2_500, `a scrape does not wait out a NATS request timeout (${took} ms)`);
+        assert.ok(Number.isNaN(valueOf(h, "berth_consumer_pending")), "no stale lag while NATS cannot be asked");
+        id = await run("-e", "SERVICE_NAME=offline");
+        await waitFor(async () => valueOf(await scrape("emitter"), "berth_publish_retries_total", { node: NODE }) > valueOf(e0, "berth_publish_retries_total", { node: NODE }), {
+          what: "the emitter retrying the publish",
+        });
+      },
+    });
+    for (const who of ["emitter", "handler"] as const) await waitFor(async () => (await readyz(who)).status === 200, { what: `${who} ready again`, timeoutMs: 20_000 });
+    await waitFor(() => ownedBy(id).length === 1, { what: "the container started while NATS was down registered", timeoutMs: 20_000 });
+    const e1 = await scrape("emitter");
+    assert.equal(valueOf(e1, "berth_events_published_total", { type: STARTED, node: NODE }) - valueOf(e0, "berth_events_published_total", { type: STARTED, node: NODE }), 1);
+    await settled();
+  });
+});
