@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../common/config.ts";
 import { connectBus } from "../common/nats.ts";
+import { redactText } from "../common/redact.ts";
 import { agentPool } from "../handler/agent-pool.ts";
 import { agentDirectory, consulTls, loadHandlerConfig } from "../handler/config.ts";
 import { mappingSettings } from "../handler/settings.ts";
@@ -77,7 +78,8 @@ async function status(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
   }
 }
 
-const write = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => stream.write(text, () => resolve()));
+// Everything printed is censored: NATS_URL, agent answers and dead letters may quote a secret.
+const write = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => stream.write(redactText(text), () => resolve()));
 
 try {
   await write(process.stdout, await status(process.argv.slice(2), process.env));

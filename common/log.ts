@@ -1,6 +1,7 @@
 // The only file that imports pino. JSON lines on stdout: `time`, `level`, `svc`, `msg`, then fields.
 import { pino, type Logger } from "pino";
 import { prettyLine } from "./log-pretty.ts";
+import { redactText } from "./redact.ts";
 
 export type { Logger };
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -16,7 +17,13 @@ export function isPretty(format: LogFormat, stream: { isTTY?: boolean } = proces
   return format === "pretty" || (format === "auto" && stream.isTTY === true);
 }
 
-export function createLogger(svc: string, level: (typeof LOG_LEVELS)[number], fields: Record<string, string> = {}, format: LogFormat = "json"): Logger {
+export function createLogger(
+  svc: string,
+  level: (typeof LOG_LEVELS)[number],
+  fields: Record<string, string> = {},
+  format: LogFormat = "json",
+  out: { write(line: string): unknown } = process.stdout,
+): Logger {
   const options = {
     level,
     base: { svc, ...fields },
@@ -24,7 +31,9 @@ export function createLogger(svc: string, level: (typeof LOG_LEVELS)[number], fi
     formatters: { level: (label: string) => ({ level: label }) },
     redact: { paths: REDACT, censor: "[redacted]" },
   };
-  if (!isPretty(format)) return pino(options);
-  const colour = process.stdout.isTTY === true;
-  return pino(options, { write: (line: string) => void process.stdout.write(prettyLine(line, colour)) });
+  const pretty = isPretty(format);
+  const colour = pretty && process.stdout.isTTY === true;
+  // Field names catch `token: …`; the whole line is censored too, for a secret or a URL with
+  // credentials inside a message, an error text or any other field (common/redact.ts).
+  return pino(options, { write: (line: string) => void out.write(pretty ? prettyLine(redactText(line), colour) : redactText(line)) });
 }

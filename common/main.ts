@@ -1,4 +1,5 @@
 import { ConfigError } from "./config.ts";
+import { redactText } from "./redact.ts";
 
 const FORCED_EXIT_MS = 10_000;
 
@@ -24,7 +25,8 @@ export function runMain(svc: string, body: (signal: AbortSignal) => Promise<void
         process.stderr.write(`${svc}: ${err.message}\n`);
         process.exit(2);
       }
-      process.stderr.write(`${svc}: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      // An error's text may quote a URL with credentials or a secret (a server's or an agent's answer).
+      process.stderr.write(redactText(`${svc}: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
       process.exit(1);
     },
   );

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { runMain } from "../common/main.ts";
+import { redactText } from "../common/redact.ts";
 import { createLogger } from "../common/log.ts";
 import { connectBus, ensureJetStream, watchConnection } from "../common/nats.ts";
 import { startOps } from "../common/ops-server.ts";
@@ -21,7 +22,7 @@ async function resolveNode(docker: DockerSource, configured: string | undefined,
       return name;
     } catch (err) {
       if (signal.aborted || /BERTH_NODE/.test((err as Error).message)) throw err;
-      process.stderr.write(`emitter: waiting for Docker: ${(err as Error).message}\n`);
+      process.stderr.write(redactText(`emitter: waiting for Docker: ${(err as Error).message}\n`));
       await sleep(1000, undefined, { signal });
     }
   }

@@ -29,7 +29,9 @@ function checkAgentUrl(text: string, what: string): string | undefined {
 function parseTokenOption(option: string, node: string): TokenSource | string {
   if (!option.startsWith("token=") || option.length === "token=".length) return `BERTH_CONSUL_AGENTS: agent of ${node}: after ";" only token=<secret> or token=@<file> may follow`;
   const value = option.slice("token=".length);
-  return value.startsWith("@") ? { file: value.slice(1) } : { value };
+  if (value.startsWith("@")) return { file: value.slice(1) };
+  registerSecret(value); // known from the moment it is read: censored in every error and line after
+  return { value };
 }
 
 /**
@@ -39,8 +41,10 @@ function parseTokenOption(option: string, node: string): TokenSource | string {
 export function parseAgentMap(text: string): { agents: Map<string, AgentEntry>; problems: string[] } {
   const agents = new Map<string, AgentEntry>();
   const problems: string[] = [];
-  for (const entry of text.split(",").map((e) => e.trim()).filter((e) => e !== "")) {
+  let afterToken = false;
+  for (const [i, entry] of text.split(",").map((e) => e.trim()).filter((e) => e !== "").entries()) {
     const [address = "", ...options] = entry.split(";").map((o) => o.trim());
+    const found = problems.length;
     const eq = address.indexOf("=");
     const node = eq < 0 ? "" : address.slice(0, eq).trim();
     const url = address.slice(eq + 1).trim();
@@ -53,6 +57,13 @@ export function parseAgentMap(text: string): { agents: Map<string, AgentEntry>; 
       if (problem) problems.push(problem);
       else agents.set(node, { url: url.replace(/\/$/, ""), ...(token !== undefined && typeof token !== "string" ? { token } : {}) });
     }
+    // A token holding "," is cut there, and its rest would be quoted as a bad entry: after a token,
+    // quote only what is plainly an entry of its own (`<node>=http…`), never what may be a token's rest.
+    const plainEntry = isValidNodeName(node) && /^https?:\/\//i.test(url);
+    if (afterToken && !plainEntry && problems.length > found) {
+      problems.splice(found, Infinity, `BERTH_CONSUL_AGENTS: entry ${i + 1}, after a token, is not <node>=<url>[;token=…] (a token holding "," must be given as token=@<file>)`);
+    }
+    afterToken = options.length > 0;
   }
   if (agents.size === 0 && problems.length === 0) problems.push("BERTH_CONSUL_AGENTS lists no agent");
   return { agents, problems };

@@ -1,7 +1,6 @@
 import type { FromSchema } from "json-schema-to-ts";
 import { readFileSync } from "node:fs";
 import { COMMON_ENV, compileEnvSchema, readEnv, unreadable } from "../common/config.ts";
-import { registerSecret } from "../common/redact.ts";
 import { DEFAULT_AGENT_TEMPLATE, checkAgentTemplate, parseAgentMap, type AgentDirectory } from "./agents.ts";
 import type { ConsulTls } from "./consul.ts";
 import { MAPPING_ENV } from "./settings.ts";
@@ -72,7 +71,5 @@ export function consulTls(c: HandlerConfig): ConsulTls | undefined {
 
 export function agentDirectory(config: HandlerConfig): AgentDirectory {
   if (config.BERTH_CONSUL_AGENTS === undefined) return { kind: "template", template: config.BERTH_CONSUL_AGENT_TEMPLATE };
-  const { agents } = parseAgentMap(config.BERTH_CONSUL_AGENTS);
-  for (const entry of agents.values()) if (entry.token && "value" in entry.token) registerSecret(entry.token.value);
-  return { kind: "map", agents };
+  return { kind: "map", agents: parseAgentMap(config.BERTH_CONSUL_AGENTS).agents };
 }

@@ -1,5 +1,6 @@
 // The only file that imports undici: a small typed client for the three agent endpoints berth uses.
 import { Pool } from "undici";
+import { redactText } from "../common/redact.ts";
 
 /** Body of `PUT /v1/agent/service/register`, in Consul's own field names. */
 export type ServiceRegistration = {
@@ -64,13 +65,17 @@ export class ConsulError extends Error {
   override readonly name = "ConsulError";
   readonly code = "E_CONSUL";
   readonly retryable: boolean;
+  readonly agentText: string;
   constructor(
     readonly op: string,
     readonly status: number,
-    readonly agentText: string,
+    agentText: string,
     options?: ErrorOptions,
   ) {
-    super(`consul: ${op}: ${status === 0 ? "agent unreachable" : `${status}`}: ${agentText}`, options);
+    // An agent (or a proxy before it) may quote the token it refused: the text goes to logs and dead letters.
+    const text = redactText(agentText);
+    super(`consul: ${op}: ${status === 0 ? "agent unreachable" : `${status}`}: ${text}`, options);
+    this.agentText = text;
     this.retryable = status === 0 || status >= 500 || status === 429;
   }
 }
