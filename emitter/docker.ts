@@ -26,7 +26,12 @@ export type DockerSource = {
   ping(): Promise<void>;
 };
 
-export const WATCHED_ACTIONS = ["start", "die", "destroy", "health_status", "rename"] as const;
+/**
+ * Podman's Docker-compatible API filters on its own event names and only renames them on output:
+ * its `die` matches the filter `died`, and removal is `remove` where Docker says `destroy`.
+ * Docker ignores filter values it never emits, so one list serves both engines.
+ */
+export const WATCHED_ACTIONS = ["start", "die", "died", "destroy", "remove", "health_status", "rename"] as const;
 
 /** `unix:///var/run/docker.sock`, `tcp://host:2375` or `http(s)://host:port` → dockerode options. */
 export function dockerOptions(dockerHost: string): Docker.DockerOptions {

@@ -13,6 +13,8 @@ const TYPE_OF_ACTION: Record<string, ContainerEventType> = {
   die: "io.berth.container.stopped",
   // A container kept registered after a failed exit (BERTH_DEREGISTER=on-success) goes when removed.
   destroy: "io.berth.container.stopped",
+  // Podman's name for destroy.
+  remove: "io.berth.container.stopped",
   health_status: "io.berth.container.health",
   rename: "io.berth.container.renamed",
 };
