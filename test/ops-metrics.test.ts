@@ -4,6 +4,7 @@
 // makes the emitter publish node snapshots, so reconciliation runs as it does in production.
 // The tests run in order and each measures the change of counters across what it does.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { connectBus, publishDurable, type Bus } from "../common/nats.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
@@ -282,5 +283,28 @@ describe("metrics", () => {
     const e1 = await scrape("emitter");
     assert.equal(valueOf(e1, "berth_events_published_total", { type: STARTED, node: NODE }) - valueOf(e0, "berth_events_published_total", { type: STARTED, node: NODE }), 1);
     await settled();
+  });
+
+  test("metrics - README's metrics table names every exported metric with its type, labels and process, and nothing else", async (t) => {
+    if (!prerequisites(t)) return;
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("### Metrics"), readme.indexOf("### `berth status`"));
+    const rows = [...section.matchAll(/^\| `([a-z_]+)` \| (\w+) \| ([^|]+) \| (\w+) \|/gm)].map(([, name, type, labels, where]) => ({
+      name: name!,
+      type: type!,
+      labels: [...labels!.matchAll(/`(\w+)`/g)].map((m) => m[1]!).sort(),
+      where: where!,
+    }));
+    assert.ok(rows.length >= 10, `the table was found (${rows.length} rows)`);
+    for (const who of ["emitter", "handler"] as const) {
+      const m = await scrape(who);
+      const documented = rows.filter((r) => r.where === who || r.where === "both");
+      assert.deepEqual(documented.map((r) => [r.name, r.type]).sort(), [...m.families.values()].map((f) => [f.name, f.type]).sort(), who);
+      for (const r of documented) {
+        const samples = m.families.get(r.name)!.samples;
+        // Labels are only visible once a series exists; by now every labelled one of ours has one but the emitter's dead letters.
+        if (samples.length > 0) assert.deepEqual(Object.keys(samples[0]!.labels).filter((l) => l !== "le").sort(), r.labels, `${who} ${r.name}`);
+      }
+    }
   });
 });
