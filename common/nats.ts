@@ -1,6 +1,9 @@
 // The only file that imports @nats-io: connection, JetStream set-up, publish, consume and the state bucket.
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
+  AuthorizationError,
+  InvalidArgumentError,
   PermissionViolationError,
   connect,
   credsAuthenticator,
@@ -22,6 +25,7 @@ import {
 } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import { deadLetterSubjects, eventSubjects, streamNames } from "../schemas/index.ts";
+import { ConfigError } from "./config.ts";
 
 export type NatsSettings = {
   NATS_URL: string;
@@ -63,8 +67,8 @@ export type Bus = {
 };
 
 /**
- * The server refused a publish (its users' `permissions`). NATS reports this apart from the
- * request, which would otherwise only time out: berth turns it into this error, naming the subject.
+ * The server refused a publish, or the subscription to a reply inbox (its users' `permissions`).
+ * berth turns the server's report into this error, naming the subject, instead of a timeout.
  */
 export class NatsPermissionError extends Error {
   override readonly name = "NatsPermissionError";
@@ -72,8 +76,9 @@ export class NatsPermissionError extends Error {
   constructor(
     readonly subject: string,
     serverText: string,
+    readonly operation: "publish" | "subscribe" = "publish",
   ) {
-    super(`NATS refused this connection permission to publish to "${subject}" (${serverText}): check this user's permissions in the nats-server configuration`);
+    super(`NATS refused this connection permission to ${operation} ${operation === "publish" ? "to" : "to its inbox"} "${subject}" (${serverText}): check this user's permissions in the nats-server configuration`);
   }
 }
 
@@ -94,17 +99,55 @@ function authOptions(settings: NatsSettings): Partial<ConnectionOptions> {
   return options;
 }
 
+/** Node's codes for a TLS handshake or server certificate that fails: waiting cannot fix them. */
+const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE)/;
+
+/**
+ * A refusal no retry can fix: wrong credentials, an untrusted server certificate, TLS asked of a
+ * server without it. Reported as a configuration problem (exit 2), never waited on in silence.
+ */
+function refusal(err: unknown, settings: NatsSettings): ConfigError | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof AuthorizationError) {
+      const who = settings.NATS_USER !== undefined ? `of user "${settings.NATS_USER}": check NATS_USER and NATS_PASSWORD` : ": check NATS_TOKEN, NATS_CREDS or NATS_NKEY";
+      return new ConfigError([`NATS refused the credentials (${e.message}) ${who}`]);
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && TLS_FAILURE.test(code)) {
+      const fix = settings.NATS_CA === undefined ? "set NATS_CA to the CA certificate that signed it" : `NATS_CA (${settings.NATS_CA}) does not hold the CA that signed it`;
+      return new ConfigError([`NATS server's TLS certificate was not accepted (${code}: ${e.message}): ${fix}`]);
+    }
+    if (e instanceof InvalidArgumentError) return new ConfigError([`NATS: ${e.message}`]);
+  }
+  return undefined;
+}
+
+/**
+ * The first connection: retried while the server cannot be reached (it may start after berth),
+ * but a refusal of credentials or certificate stops the process with the reason.
+ */
+async function connectFirst(options: ConnectionOptions, settings: NatsSettings): Promise<NatsConnection> {
+  for (;;) {
+    try {
+      return await connect({ ...options, waitOnFirstConnect: false });
+    } catch (err) {
+      const refused = refusal(err, settings);
+      if (refused) throw refused;
+      await sleep(options.reconnectTimeWait ?? 250);
+    }
+  }
+}
+
 export async function connectBus(settings: NatsSettings, name: string): Promise<Bus> {
-  const nc = await connect({
+  const nc = await connectFirst({
     servers: settings.NATS_URL.split(","),
     name,
     // Replies come to `_INBOX.<name>.…`, so nats-server permissions can give each process its own inboxes.
     inboxPrefix: `_INBOX.${name}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
-    waitOnFirstConnect: true,
     ...authOptions(settings),
-  });
+  }, settings);
   const listeners = new Set<(denial: NatsPermissionError) => void>();
   void (async () => {
     for await (const s of nc.status()) {
@@ -126,7 +169,7 @@ export async function connectBus(settings: NatsSettings, name: string): Promise<
   };
 }
 
-/** Runs `work`, failing fast with a NatsPermissionError when the server refuses a publish `work` depends on. */
+/** Runs `work`, failing fast with a NatsPermissionError when the server refuses a publish or inbox `work` depends on. */
 async function unlessDenied<T>(bus: Bus, match: (subject: string) => boolean, work: () => Promise<T>): Promise<T> {
   let stop = () => {};
   const denied = new Promise<never>((_, reject) => {
@@ -134,6 +177,14 @@ async function unlessDenied<T>(bus: Bus, match: (subject: string) => boolean, wo
   });
   try {
     return await Promise.race([work(), denied]);
+  } catch (err) {
+    // The client also fails the request itself, with the server's text as the cause: the same
+    // report, also when the refusal is of the inbox its reply would come to.
+    const cause = err instanceof Error ? err.cause : undefined;
+    if (cause instanceof PermissionViolationError) {
+      throw new NatsPermissionError(cause.subject, cause.message, cause.operation === "publish" ? "publish" : "subscribe");
+    }
+    throw err;
   } finally {
     stop();
   }
