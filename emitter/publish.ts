@@ -10,6 +10,19 @@ const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
 /**
+ * The schema refuses environment variables other than SERVICE_* (they hold passwords): an event it
+ * refused for carrying one must not take it to the bus inside the dead letter either.
+ */
+function withoutForeignEnv(event: BerthEvent): unknown {
+  if (event.type === "io.berth.node.snapshot") return event;
+  // Refused by the schema, so any shape: read defensively.
+  const env: unknown = event.data?.container?.env;
+  if (env === null || typeof env !== "object") return event;
+  const kept = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith("SERVICE_")));
+  return { ...event, data: { ...event.data, container: { ...event.data.container, env: kept } } };
+}
+
+/**
  * Validates the emitter's own output, then publishes and waits for the stream's ack. While NATS
  * is unreachable it retries with backoff until it succeeds or `signal` aborts: an event is never
  * dropped for want of a bus. An event that breaks the contract is dead-lettered with the reason.
@@ -22,7 +35,7 @@ export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal, metri
     } catch (err) {
       if (!(err instanceof SchemaError)) throw err;
       log.error({ code: err.code, container: event.subject, problems: err.problems }, "dead-lettered");
-      const letter = { reason: "emitter-schema", problems: err.problems, subject: subjectFor(bus.prefix, event), event: JSON.stringify(event) };
+      const letter = { reason: "emitter-schema", problems: err.problems, subject: subjectFor(bus.prefix, event), event: JSON.stringify(withoutForeignEnv(event)) };
       await publishDeadLetter(bus, deadLetterSubject(bus.prefix, "schema"), new TextEncoder().encode(JSON.stringify(letter)));
       metrics.deadLettered("emitter-schema", String(event.data?.node?.name ?? ""));
       return;
