@@ -87,6 +87,22 @@ export type ConsulTls = { ca?: string; cert?: string; key?: string };
 
 export type AgentClientOptions = { token?: string | undefined; tls?: ConsulTls | undefined };
 
+/** Node's codes for a server certificate that does not verify. */
+const UNTRUSTED_CERTIFICATE = /^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|HOSTNAME_MISMATCH)/;
+
+/** Why a call got no answer, with what to check when TLS is the likely cause (it is retried all the same). */
+function unreachable(err: unknown, https: boolean, tls: ConsulTls | undefined): string {
+  const { message, code } = err as NodeJS.ErrnoException;
+  const text = typeof code === "string" ? `${message} (${code})` : message;
+  if (typeof code === "string" && UNTRUSTED_CERTIFICATE.test(code)) {
+    return `${text}: the agent's certificate is not trusted: ${tls?.ca === undefined ? "set CONSUL_CACERT to the CA that signed it" : "CONSUL_CACERT does not hold the CA that signed it"}`;
+  }
+  if (https && tls?.cert === undefined && code === "UND_ERR_SOCKET") {
+    return `${text}: an agent that verifies clients (verify_incoming_https) closes the connection without a client certificate: set CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY`;
+  }
+  return text;
+}
+
 export function agentClient(baseUrl: string, { token, tls }: AgentClientOptions = {}): AgentClient {
   const url = new URL(baseUrl);
   const base = url.pathname.replace(/\/$/, "");
@@ -109,7 +125,7 @@ export function agentClient(baseUrl: string, { token, tls }: AgentClientOptions 
       });
       return { status: res.statusCode, text: await res.body.text() };
     } catch (err) {
-      throw new ConsulError(op, 0, (err as Error).message, { cause: err });
+      throw new ConsulError(op, 0, unreachable(err, url.protocol === "https:", tls), { cause: err });
     }
   }
 

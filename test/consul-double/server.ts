@@ -2,6 +2,7 @@
 // redirects), Consul's wrap (headers, OPTIONS, 405, error mapping), gzip, request log.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { posix } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -116,7 +117,7 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
     return send(req, res, reply?.status ?? 200, headers, "");
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const rawUrl = req.url ?? "/";
     const q = rawUrl.indexOf("?");
     const record: RequestRecord = { method: req.method ?? "", path: q >= 0 ? rawUrl.slice(0, q) : rawUrl, query: q >= 0 ? rawUrl.slice(q + 1) : "", status: 0 };
@@ -131,7 +132,15 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
         if (!res.headersSent) send(req, res, 500, {}, err instanceof Error ? err.message : String(err));
       });
     });
-  });
+  };
+  // HTTPS like an agent with `ports.https` and `verify_incoming_https`: a client without a
+  // certificate signed by `ca` is refused in the handshake (each refusal is kept in tlsClientErrors).
+  const tls = opts.tls;
+  const tlsClientErrors: string[] = [];
+  const server = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.requireClientCert === true, rejectUnauthorized: tls.requireClientCert === true }, onRequest)
+    : createServer(onRequest);
+  server.on("tlsClientError", (err: Error) => tlsClientErrors.push(err.message));
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -140,9 +149,10 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     node: identity.node,
     requests,
+    tlsClientErrors,
     services(): Record<string, AgentService> {
       return Object.fromEntries([...store.services.values()].map((s) => [s.id, agentServiceView(s, identity.datacenter)]));
     },

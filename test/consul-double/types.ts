@@ -58,6 +58,8 @@ export type ConsulDoubleOptions = {
   datacenter?: string;
   port?: number;
   acl?: { defaultPolicy: "allow" | "deny"; tokens: Record<string, AclToken> };
+  /** Serve HTTPS (PEM texts); with `requireClientCert`, only to clients whose certificate `ca` signed. */
+  tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean };
 };
 
 export type RequestRecord = {
@@ -75,6 +77,8 @@ export type ConsulDouble = {
   services(): Record<string, AgentService>;
   checks(): Record<string, AgentCheck>;
   requests: RequestRecord[];
+  /** TLS handshakes the double refused (HTTPS only), e.g. a client without a certificate. */
+  tlsClientErrors: string[];
   close(): Promise<void>;
 };
 
