@@ -109,8 +109,8 @@ const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_
 function refusal(err: unknown, settings: NatsSettings): ConfigError | undefined {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (e instanceof AuthorizationError) {
-      const who = settings.NATS_USER !== undefined ? `of user "${settings.NATS_USER}": check NATS_USER and NATS_PASSWORD` : ": check NATS_TOKEN, NATS_CREDS or NATS_NKEY";
-      return new ConfigError([`NATS refused the credentials (${e.message}) ${who}`]);
+      const who = settings.NATS_USER !== undefined ? ` of user "${settings.NATS_USER}": check NATS_USER and NATS_PASSWORD` : ": check NATS_TOKEN, NATS_CREDS or NATS_NKEY";
+      return new ConfigError([`NATS refused the credentials (${e.message})${who}`]);
     }
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === "string" && TLS_FAILURE.test(code)) {
