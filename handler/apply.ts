@@ -1,5 +1,5 @@
 import type { ContainerEvent } from "../schemas/index.ts";
-import type { AgentClient } from "./consul.ts";
+import type { AgentClient, AgentService } from "./consul.ts";
 import { isCurrent, stamped } from "./fingerprint.ts";
 import { healthUpdates } from "./health-check.ts";
 import { ownedByContainer, servicesFor } from "./mapping.ts";
@@ -16,13 +16,20 @@ export const NOTHING_APPLIED: Applied = Object.freeze({ registered: [], unchange
  * the same container.
  * Services that berth's Meta does not mark as this container's are never looked at. When the
  * mapping says to keep them (a failed exit under BERTH_DEREGISTER=on-success), nothing is called.
+ * `listed`: the container's services as the caller has just listed them (reconciliation lists a
+ * whole node at once); else they are listed here.
  */
-export async function applyToAgent(agent: AgentClient, event: ContainerEvent, settings: MappingSettings): Promise<Applied> {
+export async function applyToAgent(
+  agent: AgentClient,
+  event: ContainerEvent,
+  settings: MappingSettings,
+  listed?: Readonly<Record<string, AgentService>>,
+): Promise<Applied> {
   const mapping = servicesFor(event, settings);
   const { keep: leaveAsIs, warnings } = mapping;
   if (leaveAsIs) return { ...NOTHING_APPLIED, kept: true, warnings };
   const desired = mapping.services.map(stamped);
-  const existing = await agent.services(ownedByContainer(event.data.node.name, event.data.container.id));
+  const existing = listed ?? (await agent.services(ownedByContainer(event.data.node.name, event.data.container.id)));
   const registered: string[] = [];
   const unchanged: string[] = [];
   for (const service of desired) {

@@ -73,12 +73,13 @@ export async function handleMessage(deps: HandlerDeps, message: InboundMessage):
 }
 
 async function applyContainerEvent(deps: HandlerDeps, agent: AgentClient, event: ContainerEvent): Promise<void> {
-  await recordIfNewer(deps.bucket, event);
+  const recorded = await recordIfNewer(deps.bucket, event);
   let applied: Applied = NOTHING_APPLIED;
   const key = stateKey(event.data.node.name, event.subject);
-  const rounds = await applyLatest(deps.bucket, key, () => stoppedAt(event, BigInt(event.data.timeNano)), async (latest) => {
+  const whenAbsent = () => stoppedAt(event, BigInt(event.data.timeNano));
+  const rounds = await applyLatest(deps.bucket, key, whenAbsent, async (latest) => {
     applied = await applyToAgent(agent, latest, deps.mapping ?? DEFAULT_MAPPING_SETTINGS);
-  });
+  }, recorded);
   const where = { node: event.data.node.name, container: event.subject };
   if (applied.warnings.length > 0) deps.log.warn({ ...where, warnings: applied.warnings }, "mapping warnings");
   deps.log.info(

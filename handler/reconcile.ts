@@ -16,6 +16,19 @@ export type NodeDrift = {
   stale: number;
 };
 
+/** The agent's services by the container their ownership Meta names, keyed by service ID. */
+export function servicesByContainer(actual: Readonly<Record<string, AgentService>>): Map<string, Record<string, AgentService>> {
+  const byContainer = new Map<string, Record<string, AgentService>>();
+  for (const service of Object.values(actual)) {
+    const id = service.Meta[OWNER_META.container];
+    if (!id || !CONTAINER_ID.test(id)) continue; // not marked as a container's: not berth's to judge
+    let services = byContainer.get(id);
+    if (!services) byContainer.set(id, (services = {}));
+    services[service.ID] = service;
+  }
+  return byContainer;
+}
+
 /**
  * Compares each container's desired services (its latest state, mapped) with the agent's
  * berth-owned services of the node. A service whose container berth has no state for is stale.
@@ -26,12 +39,7 @@ export function nodeDrift(
   actual: Readonly<Record<string, AgentService>>,
   settings: MappingSettings,
 ): NodeDrift {
-  const actualByContainer = new Map<string, AgentService[]>();
-  for (const service of Object.values(actual)) {
-    const id = service.Meta[OWNER_META.container];
-    if (!id || !CONTAINER_ID.test(id)) continue; // not marked as a container's: not berth's to judge
-    actualByContainer.set(id, [...(actualByContainer.get(id) ?? []), service]);
-  }
+  const actualByContainer = new Map([...servicesByContainer(actual)].map(([id, services]) => [id, Object.values(services)]));
   const drift: NodeDrift = { containers: [], missing: 0, stale: 0 };
   for (const [id, event] of latest) {
     const mapping = servicesFor(event, settings);

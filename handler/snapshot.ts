@@ -1,12 +1,12 @@
 // A node snapshot: record it, stop what it no longer lists, then fix the agent where it drifted.
-import { LIMITS, type StateBucket } from "../common/nats.ts";
+import { LIMITS, type StateBucket, type StateEntry } from "../common/nats.ts";
 import type { ContainerEvent, NodeSnapshot } from "../schemas/index.ts";
 import { applyToAgent } from "./apply.ts";
-import type { AgentClient } from "./consul.ts";
+import type { AgentClient, AgentService } from "./consul.ts";
 import { NO_HANDLER_METRICS, type HandlerMetrics } from "./metrics.ts";
 import { OWNER_META } from "./meta.ts";
 import { applyLatest, decodeSnapshot, decodeState, encode, recordIfNewer, snapshotKey, stateKey, stoppedAt } from "./latest.ts";
-import { nodeDrift } from "./reconcile.ts";
+import { nodeDrift, servicesByContainer } from "./reconcile.ts";
 import type { MappingSettings } from "./settings.ts";
 
 export type Reconciled = { outdated: boolean; stopped: number; missing: number; stale: number; fixed: number; pruned: number };
@@ -43,25 +43,30 @@ export async function reconcileNode(
   if (!(await recordSnapshot(bucket, snapshot))) return { ...result, outdated: true };
   const listed = new Set(snapshot.data.containers);
   const latest = new Map<string, ContainerEvent>();
+  /** Container → its state's entry as read or written here, where the apply below can start. */
+  const entries = new Map<string, StateEntry>();
   const prunable = new Map<string, number>();
-  for (const key of await bucket.keys(`${node}.*`)) {
-    const entry = await bucket.get(key);
-    if (!entry) continue;
-    let event = decodeState(entry);
+  for (const [key, read] of await bucket.entriesMatching(`${node}.*`)) {
+    let entry: StateEntry | undefined = read;
+    let event = decodeState(read);
     const id = event.data.container.id;
     const older = BigInt(event.data.timeNano) < at;
     if (event.type !== "io.berth.container.stopped" && older && !listed.has(id)) {
       event = stoppedAt(event, at);
-      await recordIfNewer(bucket, event);
+      entry = await recordIfNewer(bucket, event);
       result.stopped++;
     } else if (event.type === "io.berth.container.stopped" && older && !listed.has(id)) {
-      prunable.set(key, entry.revision);
-    } else if (Date.now() - entry.created.getTime() > (LIMITS.stateTtlSeconds * 1000) / 2) {
-      await bucket.compareAndSet(key, entry.value, entry.revision); // rewritten so the bucket's TTL never drops a live state
+      prunable.set(key, read.revision);
+    } else if (Date.now() - read.created.getTime() > (LIMITS.stateTtlSeconds * 1000) / 2) {
+      // Rewritten so the bucket's TTL never drops a live state.
+      const revision = await bucket.compareAndSet(key, read.value, read.revision);
+      entry = revision === undefined ? undefined : { value: read.value, revision, created: new Date() };
     }
     latest.set(id, event);
+    if (entry) entries.set(id, entry);
   }
   const actual = await agent.services(`Meta.${OWNER_META.node} == "${node}"`);
+  const actualByContainer = servicesByContainer(actual);
   const drift = nodeDrift(latest, actual, settings);
   result.missing = drift.missing;
   result.stale = drift.stale;
@@ -69,7 +74,14 @@ export async function reconcileNode(
   for (const id of drift.containers) {
     const known = latest.get(id);
     const fallback = () => known ?? stoppedAt(ownerless(node, id, snapshot), at);
-    await applyLatest(bucket, stateKey(node, id), fallback, async (state) => void (await applyToAgent(agent, state, settings)));
+    // The first round starts from what was read above (state and agent listing): one agent call per
+    // difference. If the state moved meanwhile, the next round reads both again.
+    let listedServices: Record<string, AgentService> | undefined = actualByContainer.get(id) ?? {};
+    const apply = async (state: ContainerEvent) => {
+      await applyToAgent(agent, state, settings, listedServices);
+      listedServices = undefined;
+    };
+    await applyLatest(bucket, stateKey(node, id), fallback, apply, entries.get(id));
     result.fixed++;
   }
   if (drift.missing + drift.stale > 0) metrics.reconcileFixed(node, drift.missing + drift.stale);

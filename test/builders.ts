@@ -84,9 +84,9 @@ export function memoryBucket(): StateBucket & { entries: Map<string, StateEntry>
       return entries.get(key);
     },
     async compareAndSet(key, value, expected) {
-      if ((entries.get(key)?.revision ?? 0) !== expected) return false;
+      if ((entries.get(key)?.revision ?? 0) !== expected) return undefined;
       entries.set(key, { value, revision: ++revision, created: new Date() });
-      return true;
+      return revision;
     },
     async deleteAt(key, expected) {
       if ((entries.get(key)?.revision ?? 0) !== expected) return false;
@@ -96,6 +96,9 @@ export function memoryBucket(): StateBucket & { entries: Map<string, StateEntry>
     },
     async keys(filter) {
       return [...entries.keys()].filter((k) => matches(filter, k));
+    },
+    async entriesMatching(filter) {
+      return new Map([...entries].filter(([k]) => matches(filter, k)));
     },
   };
 }

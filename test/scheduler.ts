@@ -59,6 +59,7 @@ export function gated(bucket: StateBucket, agent: AgentClient, gate: (op: string
     compareAndSet: g("kv.cas", bucket.compareAndSet),
     deleteAt: g("kv.delete", bucket.deleteAt),
     keys: g("kv.keys", bucket.keys),
+    entriesMatching: g("kv.entries", bucket.entriesMatching),
   };
   const gatedAgent: AgentClient = {
     ...agent,

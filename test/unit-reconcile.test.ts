@@ -60,6 +60,7 @@ describe("reconcile", () => {
     agent.calls.length = 0;
     await snapshot(5n, [ID("a"), ID("c")]); // b died while nobody watched
     assert.deepEqual(writes().sort(), [`deregister node3:svc-b:bbbbbbbbbbbb:8080`, `register node3:svc-c:cccccccccccc:8080`]);
+    assert.equal(agent.calls.filter((c) => c.startsWith("services")).length, 1, "one listing of the node, none more per drifted container");
     assert.deepEqual([...agent.services_.keys()].sort(), ["foreign", "handmade", "node3:svc-a:aaaaaaaaaaaa:8080", "node3:svc-c:cccccccccccc:8080", "node3:svc-x:bbbbbbbbbbbb:8080"]);
     agent.calls.length = 0;
     await snapshot(6n, [ID("a"), ID("c")]);
@@ -81,6 +82,18 @@ describe("reconcile", () => {
     assert.equal(bucket.entries.has(`node3.${ID("a")}`), false, "the stopped state is pruned");
     await send(started("a", 1n));
     assert.equal(agent.services_.size, 0);
+  });
+
+  test("reconcile - an old start is judged against the node's latest snapshot, not one read before", async () => {
+    const { agent, bucket, send, snapshot } = setup();
+    await send(started("a", 1n));
+    await snapshot(5n, [ID("a")]);
+    await send(started("c", 6n)); // checked against the snapshot of 5, which lists a
+    await send(event({ type: "io.berth.container.stopped", timeNano: 7n, container: { id: ID("a"), name: "svc-a" } }));
+    await snapshot(10n, [ID("c")]);
+    assert.equal(bucket.entries.has(`node3.${ID("a")}`), false, "the stopped state is pruned");
+    await send(started("a", 1n)); // redelivered: the snapshot of 10 does not list a
+    assert.deepEqual([...agent.services_.keys()], ["node3:svc-c:cccccccccccc:8080"]);
   });
 
   test("reconcile - an older snapshot than the last one is ignored", async () => {
