@@ -1,0 +1,59 @@
+// The processes a bench phase runs: berth's real handlers and emitter (test/berth-process.ts) and
+// the floor worker. Every one is registered with the harness cleanup, so nothing outlives the run.
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { startBerth, type BerthProcess } from "../test/berth-process.ts";
+import { registerCleanup } from "../test/harness/cleanup.ts";
+import { peakRssMb } from "./measure.ts";
+
+export type Child = { pid: number; stop(): Promise<void> };
+
+/** BENCH_CPU_PROF=<dir>: berth's processes write a V8 CPU profile there when they exit (bench/cpu-profile.mjs). */
+export function profiling(): Record<string, string> {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return {};
+  mkdirSync(dir, { recursive: true });
+  return { BENCH_CPU_PROF: dir, NODE_OPTIONS: `--import=${new URL("./cpu-profile.mjs", import.meta.url).pathname}` };
+}
+
+/** `count` handler processes (`node --import tsx handler/main.ts`), each logging `started`. */
+export async function startHandlers(count: number, env: Record<string, string>): Promise<BerthProcess[]> {
+  const handlers = await Promise.all(Array.from({ length: count }, () => startBerth("handler", { ...env, ...profiling() })));
+  await Promise.all(handlers.map((h) => h.waitForLog((l) => l.msg === "started", "handler started", 30_000)));
+  return handlers;
+}
+
+/** Peak RSS of each process, read just before it is stopped. */
+export async function stopAll(processes: readonly BerthProcess[]): Promise<number[]> {
+  const peaks = processes.map((p) => peakRssMb(p.pid) ?? Number.NaN);
+  await Promise.all(processes.map((p) => p.stop()));
+  return peaks;
+}
+
+/** One bench/floor-worker.ts process; resolves once it consumes. */
+export async function startFloorWorker(env: Record<string, string>): Promise<Child> {
+  const child = spawn(process.execPath, ["--import", "tsx", new URL("./floor-worker.ts", import.meta.url).pathname], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let done = false;
+  void exited.then(() => (done = true));
+  const pid = child.pid!;
+  const stop = async () => {
+    if (!done) child.kill("SIGTERM");
+    const timer = setTimeout(() => !done && child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+    unregister();
+  };
+  const unregister = registerCleanup(`floor worker ${pid}`, stop, () => {
+    if (!done) process.kill(pid, "SIGKILL");
+  });
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => line === "ready" && resolve());
+    void exited.then(() => reject(new Error("floor worker exited before it was ready")));
+  });
+  return { pid, stop };
+}

@@ -1,0 +1,147 @@
+// Item 3: real Docker bursts on a private dockerd, with the real emitter and two handlers:
+// 50 `docker run -d` at once → time from the last one returning to all 50 registered; then 50
+// `docker kill` at once → time to all 50 gone. The floor is Docker itself: when its own event
+// stream (read here without berth) showed the 50th start / die, after the same moment.
+import { request } from "node:http";
+import { createInterface } from "node:readline";
+import { startBerth } from "../test/berth-process.ts";
+import { docker } from "../test/harness/docker-cli.ts";
+import { startDockerd, type PrivateDockerEngine } from "../test/harness/dockerd.ts";
+import { TEST_IMAGE, ensureTestImage } from "../test/harness/image.ts";
+import { waitFor } from "../test/harness/wait.ts";
+import { profiling, startHandlers, stopAll } from "./children.ts";
+import type { FastAgent } from "./fast-agent.ts";
+import { peakRssMb, percentile, round } from "./measure.ts";
+
+export type BurstOptions = { containers: number };
+export const BURST_DEFAULTS: BurstOptions = { containers: 50 };
+
+const NODE = "burst";
+
+/** Docker's own /events (start, die), read over the engine's socket: the arrival time of each. */
+function dockerEvents(engine: PrivateDockerEngine) {
+  const seen = { start: new Map<string, number>(), die: new Map<string, number>() };
+  const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: ["start", "die"] }));
+  let closeStream = () => {};
+  const opened = new Promise<void>((resolve, reject) => {
+    const req = request({ socketPath: engine.socketPath, path: `/events?filters=${filters}` }, (res) => {
+      closeStream = () => res.destroy();
+      resolve();
+      createInterface({ input: res }).on("line", (line) => {
+        const at = performance.now();
+        const event = JSON.parse(line) as { Action: string; Actor: { ID: string } };
+        if (event.Action === "start" || event.Action === "die") seen[event.Action].set(event.Actor.ID, at);
+      });
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  return { seen, opened, close: () => closeStream() };
+}
+
+const lastOf = (ids: readonly string[], times: ReadonlyMap<string, number>) => Math.max(...ids.map((id) => times.get(id) ?? Number.NaN));
+
+/** Runs `action` for every index at once; resolves with each result and the moment the last one returned. */
+async function allAtOnce<T>(count: number, action: (i: number) => Promise<T>): Promise<{ results: T[]; lastReturned: number; seconds: number }> {
+  const started = performance.now();
+  let lastReturned = 0;
+  const results = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const result = await action(i);
+      lastReturned = Math.max(lastReturned, performance.now());
+      return result;
+    }),
+  );
+  return { results, lastReturned, seconds: round((lastReturned - started) / 1000) };
+}
+
+/** Per container: when berth's change reached the agent after Docker's own event for it. */
+function lagAfterDocker(ids: readonly string[], docker: ReadonlyMap<string, number>, agent: ReadonlyMap<string, number>) {
+  const lags = ids.map((id) => agent.get(id)! - docker.get(id)!).filter((v) => Number.isFinite(v));
+  return { p50_ms: round(percentile(lags, 50), 1), max_ms: round(Math.max(...lags), 1) };
+}
+
+/** Waits until `done(id)` holds for every container; on the deadline, says which did not and what berth logged about one. */
+async function waitForAll(ids: readonly string[], done: (id: string) => boolean, what: string, logs: () => string[]): Promise<void> {
+  try {
+    await waitFor(() => ids.every(done), { what, timeoutMs: 60_000 });
+  } catch (err) {
+    const left = ids.filter((id) => !done(id));
+    const about = logs().filter((line) => line.includes(left[0]!.slice(0, 12)));
+    throw new Error(`${(err as Error).message}: ${left.length} not, e.g. ${left[0]}; berth's log lines about it:\n${about.join("\n")}`, { cause: err });
+  }
+}
+
+async function burst(engine: PrivateDockerEngine, agent: FastAgent, n: number, seen: ReturnType<typeof dockerEvents>["seen"], logs: () => string[]) {
+  const owned = (ids: readonly string[]) => {
+    const have = new Set(agent.ownedBy(NODE).map((s) => s.Meta["berth_container"]));
+    return ids.filter((id) => have.has(id)).length;
+  };
+  const run = await allAtOnce(n, (i) => docker(engine, "run", "-d", "--pull=never", "--name", `burst-${i}`, "-e", "SERVICE_NAME=burst", "-p", "8080", TEST_IMAGE));
+  const ids = run.results;
+  await waitForAll(ids, (id) => agent.registeredAt.has(id), `${n} containers registered`, logs);
+  const registered = owned(ids);
+  const kill = await allAtOnce(n, (i) => docker(engine, "kill", ids[i]!));
+  await waitForAll(ids, (id) => agent.goneAt.has(id), `${n} containers deregistered`, logs);
+  const gone = n - owned(ids);
+  const registeredAfter = lastOf(ids, agent.registeredAt) - run.lastReturned;
+  return {
+    registeredAfter,
+    result: {
+      start: {
+        docker_run_all_s: run.seconds,
+        all_registered_after_last_start_ms: round(registeredAfter, 1),
+        floor_docker_last_start_event_ms: round(lastOf(ids, seen.start) - run.lastReturned, 1),
+        registered,
+        each_registered_after_its_docker_event: lagAfterDocker(ids, seen.start, agent.registeredAt),
+      },
+      kill: {
+        docker_kill_all_s: kill.seconds,
+        all_gone_after_last_kill_ms: round(lastOf(ids, agent.goneAt) - kill.lastReturned, 1),
+        floor_docker_last_die_event_ms: round(lastOf(ids, seen.die) - kill.lastReturned, 1),
+        gone,
+        each_gone_after_its_docker_event: lagAfterDocker(ids, seen.die, agent.goneAt),
+      },
+      complete: registered === n && gone === n,
+    },
+  };
+}
+
+export async function measureDockerBurst(natsUrl: string, agent: FastAgent, options: BurstOptions = BURST_DEFAULTS) {
+  const n = options.containers;
+  const engine = await startDockerd({ name: "bench", ip: "127.0.0.77" });
+  const env = { NATS_URL: natsUrl, BERTH_PREFIX: "bburst" };
+  try {
+    await ensureTestImage(engine);
+    const events = dockerEvents(engine);
+    await events.opened;
+    const emitter = await startBerth("emitter", { ...env, ...profiling(), DOCKER_HOST: engine.host, BERTH_NODE: NODE, BERTH_HOST_IP: engine.ip });
+    let measured: Awaited<ReturnType<typeof burst>> | undefined;
+    let emitterPeak: number | undefined;
+    let handlerPeaks: number[] = [];
+    try {
+      await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching docker", 30_000);
+      const handlers = await startHandlers(2, { ...env, BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}` });
+      const logs = () => [emitter, ...handlers].flatMap((p) => [...p.logs.map((l) => JSON.stringify(l)), ...p.stderr]);
+      try {
+        measured = await burst(engine, agent, n, events.seen, logs);
+      } finally {
+        handlerPeaks = await stopAll(handlers);
+      }
+    } finally {
+      emitterPeak = peakRssMb(emitter.pid);
+      await emitter.stop();
+      events.close();
+    }
+    return {
+      containers: n,
+      ...measured.result,
+      target: `all registered ≤ 1 s after the last start; ${n}/${n} registered and gone`,
+      met: measured.registeredAfter <= 1000 && measured.result.complete,
+      emitter_peak_rss_mb: emitterPeak,
+      handler_peak_rss_mb: handlerPeaks,
+    };
+  } finally {
+    await engine.stop();
+  }
+}

@@ -1,0 +1,57 @@
+// The FLOOR of the pipeline's handler side, not product code: a bare JetStream pull → HTTP PUT → ack
+// worker with none of berth's code in it. The rule that only common/nats.ts imports @nats-io (and
+// only handler/consul.ts imports undici) is for product code; a benchmark floor imports them
+// directly (bench/floor-*.ts only) so that it measures what the libraries and the machine allow.
+//
+// Run as a child process: node --import tsx bench/floor-worker.ts
+// env: NATS_URL, FLOOR_STREAM, FLOOR_CONSUMER, AGENT_URL, CONCURRENCY (messages in flight, like
+// BERTH_HANDLER_CONCURRENCY). Prints "ready" once consuming; SIGTERM stops it.
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { Pool } from "undici";
+
+const env = (name: string) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`floor-worker: ${name} is not set`);
+  return value;
+};
+
+const nc = await connect({ servers: env("NATS_URL"), name: "bench-floor-worker" });
+const js = jetstream(nc);
+const concurrency = Number(env("CONCURRENCY"));
+const pool = new Pool(env("AGENT_URL"), { connections: 16 });
+const consumer = await js.consumers.get(env("FLOOR_STREAM"), env("FLOOR_CONSUMER"));
+const messages = await consumer.consume({ max_messages: concurrency * 2 });
+process.on("SIGTERM", () => void messages.stop());
+process.stdout.write("ready\n");
+
+/** The same registration a real handler would send for a one-port container, built by hand. */
+async function put(data: Uint8Array): Promise<void> {
+  const event = JSON.parse(new TextDecoder().decode(data)) as { subject: string; data: { node: { name: string } } };
+  const body = JSON.stringify({
+    ID: `floor:${event.subject.slice(0, 12)}:8080`,
+    Name: "floor",
+    Port: 8080,
+    Meta: { berth_node: event.data.node.name, berth_container: event.subject },
+  });
+  const res = await pool.request({ method: "PUT", path: "/v1/agent/service/register", body, headers: { "content-type": "application/json" } });
+  await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`agent answered ${res.statusCode}`);
+}
+
+const inFlight = new Set<Promise<void>>();
+for await (const m of messages) {
+  const work = put(m.data).then(
+    () => m.ack(),
+    (err: unknown) => {
+      process.stderr.write(`floor-worker: ${(err as Error).message}\n`);
+      m.nak(500);
+    },
+  );
+  const tracked = work.finally(() => inFlight.delete(tracked));
+  inFlight.add(tracked);
+  if (inFlight.size >= concurrency) await Promise.race(inFlight);
+}
+await Promise.all(inFlight);
+await nc.drain();
+await pool.close();

@@ -1,0 +1,122 @@
+// Item 1: pipeline latency at a steady rate, from a Docker event reaching the emitter to the
+// registration stored in the agent, beside the floor (bare publish → pull → PUT), in alternating
+// rounds so both see the same machine. The node has a snapshot of 1,000 running containers, as a
+// busy node would: every start is checked against it.
+import { setTimeout as sleep } from "node:timers/promises";
+import { normaliseContainer, toContainerEvent } from "../emitter/normalise.ts";
+import { waitFor } from "../test/harness/wait.ts";
+import { startFloorWorker, startHandlers, stopAll } from "./children.ts";
+import type { FastAgent } from "./fast-agent.ts";
+import { openFloorBus } from "./floor-publish.ts";
+import { percentile, round } from "./measure.ts";
+import { BENCH_NODE, announceNode, containerId, inspectOf, syntheticEmitter } from "./synthetic.ts";
+
+/** `nodeContainers`: how many containers the node's snapshot lists (bench/synthetic.ts announceNode). */
+export type LatencyOptions = { rate: number; rounds: number; perRound: number; warmup: number; workers: number; concurrency: number; nodeContainers: number };
+export const LATENCY_DEFAULTS: LatencyOptions = { rate: 100, rounds: 4, perRound: 250, warmup: 200, workers: 2, concurrency: 64, nodeContainers: 1000 };
+
+type Sent = { id: string; t0: number; acked?: number };
+
+/** Sends `count` events at `rate`/s without waiting for one before the next (open loop). */
+async function paced(count: number, rate: number, send: (i: number) => Promise<void>): Promise<void> {
+  const start = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.push(send(i));
+  }
+  await Promise.all(pending);
+}
+
+function summary(agent: FastAgent, sent: readonly Sent[]) {
+  const total = sent.map((s) => agent.registeredAt.get(s.id)! - s.t0);
+  const acked = sent.map((s) => s.acked! - s.t0);
+  return {
+    samples: sent.length,
+    p50_ms: round(percentile(total, 50)),
+    p99_ms: round(percentile(total, 99)),
+    max_ms: round(Math.max(...total)),
+    publish_ack_p50_ms: round(percentile(acked, 50)),
+  };
+}
+
+export async function measureLatency(natsUrl: string, agent: FastAgent, options: LatencyOptions = LATENCY_DEFAULTS) {
+  const o = options;
+  const floorBus = await openFloorBus(natsUrl, "FLOOR_LAT");
+  const floorWorkers = await Promise.all(
+    Array.from({ length: o.workers }, () =>
+      startFloorWorker({ NATS_URL: natsUrl, FLOOR_STREAM: floorBus.stream, FLOOR_CONSUMER: floorBus.consumer, AGENT_URL: agent.url, CONCURRENCY: String(o.concurrency) }),
+    ),
+  );
+  const prefix = "blat";
+  // A node of its own, so the snapshot's reconciliation never touches another phase's services in the shared agent.
+  const node = prefix;
+  const emitter = await syntheticEmitter(natsUrl, prefix, node);
+  await announceNode(emitter, prefix, o.nodeContainers);
+  const handlers = await startHandlers(o.workers, {
+    NATS_URL: natsUrl,
+    BERTH_PREFIX: prefix,
+    BERTH_CONSUL_AGENTS: `${node}=${agent.url}`,
+    BERTH_HANDLER_CONCURRENCY: String(o.concurrency),
+  });
+  const floorSent: Sent[] = [];
+  const berthSent: Sent[] = [];
+  const encoder = new TextEncoder();
+
+  const floorRound = async (label: string, count: number, keep: boolean) => {
+    const ids = Array.from({ length: count }, (_, i) => containerId(`floor-${label}-${i}`));
+    // The payload a real emitter would send, made before anything is timed.
+    const events = ids.map((id, i) => toContainerEvent("io.berth.container.started", { name: BENCH_NODE, hostIp: "127.0.0.1" }, BigInt(Date.now()) * 1_000_000n + BigInt(i), normaliseContainer(inspectOf(id, i), [])));
+    const sent = ids.map((id) => ({ id, t0: 0 }) as Sent);
+    await paced(count, o.rate, async (i) => {
+      const s = sent[i]!;
+      s.t0 = performance.now();
+      await floorBus.publish(encoder.encode(JSON.stringify(events[i])), events[i]!.id);
+      s.acked = performance.now();
+    });
+    await waitFor(() => ids.every((id) => agent.registeredAt.has(id)), { what: `floor round ${label} registered`, timeoutMs: 30_000 });
+    if (keep) floorSent.push(...sent);
+  };
+  const berthRound = async (label: string, count: number, keep: boolean) => {
+    const ids = Array.from({ length: count }, (_, i) => containerId(`berth-${label}-${i}`));
+    emitter.prepare(ids);
+    const sent = ids.map((id) => ({ id, t0: 0 }) as Sent);
+    await paced(count, o.rate, async (i) => {
+      const s = sent[i]!;
+      s.t0 = performance.now();
+      await emitter.emit(s.id, i);
+      s.acked = performance.now();
+    });
+    await waitFor(() => ids.every((id) => agent.registeredAt.has(id)), { what: `berth round ${label} registered`, timeoutMs: 30_000 });
+    if (keep) berthSent.push(...sent);
+  };
+
+  let handlerPeaks: number[] = [];
+  try {
+    await floorRound("warmup", o.warmup, false);
+    await berthRound("warmup", o.warmup, false);
+    for (let r = 0; r < o.rounds; r++) {
+      await floorRound(String(r), o.perRound, true);
+      await berthRound(String(r), o.perRound, true);
+    }
+  } finally {
+    handlerPeaks = await stopAll(handlers);
+    await Promise.all(floorWorkers.map((w) => w.stop()));
+    await emitter.close();
+    await floorBus.close();
+  }
+  const berth = summary(agent, berthSent);
+  const floor = summary(agent, floorSent);
+  return {
+    rate_per_s: o.rate,
+    workers: o.workers,
+    berth,
+    floor,
+    ratio: { p50: round(berth.p50_ms / floor.p50_ms), p99: round(berth.p99_ms / floor.p99_ms) },
+    target: "p99 ≤ 5 ms and ≤ 2× floor",
+    met: berth.p99_ms <= 5 && berth.p99_ms <= 2 * floor.p99_ms,
+    handler_peak_rss_mb: handlerPeaks,
+  };
+}

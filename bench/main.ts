@@ -1,0 +1,128 @@
+// `npm run bench`: berth's latency, throughput, Docker bursts, reconciliation and memory, each
+// beside its floor measured in the same run; prints a table and writes bench/results.json.
+// Everything runs on loopback: one nats-server (harness), a private dockerd (harness, root only),
+// berth's real handler and emitter processes, and bench/fast-agent.ts as the Consul agents.
+// Everything started is stopped at the end, also on failure or Ctrl-C (harness cleanup).
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { promisify } from "node:util";
+import { cleanupAll, registerCleanup } from "../test/harness/cleanup.ts";
+import { missingForDockerd } from "../test/harness/dockerd.ts";
+import { natsServerBinary, startNatsServer } from "../test/harness/nats.ts";
+import { measureDockerBurst } from "./docker-burst.ts";
+import { startFastAgent } from "./fast-agent.ts";
+import { measureLatency } from "./latency.ts";
+import { round } from "./measure.ts";
+import { measureReconcile } from "./reconcile.ts";
+import { formatTable, type Memory, type Results, type Skipped } from "./report.ts";
+import { runtimeFloor } from "./runtime-floor.ts";
+import { measureThroughput } from "./throughput.ts";
+
+const RESULTS = new URL("./results.json", import.meta.url).pathname;
+const say = (text: string) => process.stderr.write(`bench: ${text}\n`);
+
+const ITEMS = ["latency", "throughput", "burst", "reconcile"] as const;
+type Item = (typeof ITEMS)[number];
+
+/**
+ * `npm run bench -- --only throughput,reconcile` runs only those items (e.g. under
+ * BENCH_CPU_PROF=<dir>) and prints their figures as JSON; bench/results.json is written only by a full run.
+ */
+function onlyItems(argv: readonly string[]): Item[] | undefined {
+  const at = argv.indexOf("--only");
+  if (at === -1) return undefined;
+  const names = (argv[at + 1] ?? "").split(",").filter(Boolean);
+  const unknown = names.filter((n) => !(ITEMS as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) throw new Error(`--only takes a comma-separated list of: ${ITEMS.join(", ")}`);
+  return names as Item[];
+}
+
+async function natsServerVersion(bin: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(bin, ["--version"]);
+  return stdout.trim().replace(/^nats-server:\s*/, "");
+}
+
+function memory(r: Omit<Results, "memory" | "generated" | "machine" | "duration_s">, floor: Memory["floor"]): Memory {
+  const handler = [r.latency.handler_peak_rss_mb, r.throughput.handler_peak_rss_mb, "status" in r.docker_burst ? [] : r.docker_burst.handler_peak_rss_mb, "status" in r.reconcile ? [] : r.reconcile.handler_peak_rss_mb].flat();
+  const emitter = "status" in r.docker_burst ? undefined : r.docker_burst.emitter_peak_rss_mb;
+  const handlerPeak = Math.max(...handler.filter((v) => Number.isFinite(v)));
+  return {
+    emitter_peak_rss_mb: emitter,
+    handler_peak_rss_mb: handlerPeak,
+    floor,
+    emitter_met: emitter === undefined ? undefined : emitter <= 60,
+    handler_met: handlerPeak <= 80,
+    note: "VmHWM of each child, read just before it stops: the emitter of item 3 (the only real emitter process), the highest of every handler of items 1–4",
+  };
+}
+
+function dockerdMissing(): Skipped | undefined {
+  const missing = missingForDockerd();
+  return missing.length === 0 ? undefined : { status: "skipped", reason: `a private dockerd needs: ${missing.join(", ")}` };
+}
+
+async function partial(items: readonly Item[]): Promise<void> {
+  const nats = await startNatsServer();
+  const agent = await startFastAgent();
+  registerCleanup("bench agent", () => agent.close());
+  const out: Record<string, unknown> = {};
+  for (const item of items) {
+    say(`${item} only`);
+    if (item === "latency") out[item] = await measureLatency(nats.url, agent);
+    if (item === "throughput") out[item] = await measureThroughput(nats, agent);
+    if (item === "burst") out[item] = dockerdMissing() ?? (await measureDockerBurst(nats.url, agent));
+    if (item === "reconcile") out[item] = await measureReconcile(nats.url);
+  }
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const loadAtStart = loadavg()[0]!;
+  const natsBin = natsServerBinary();
+  if (!natsBin) throw new Error("nats-server is needed (apt-get install nats-server)");
+  const only = onlyItems(process.argv.slice(2));
+  if (only) return partial(only);
+  const nats = await startNatsServer();
+  const agent = await startFastAgent();
+  registerCleanup("bench agent", () => agent.close());
+
+  say("1/5 latency at 100 events/s, beside the bare publish → pull → PUT floor (~25 s)");
+  const latency = await measureLatency(nats.url, agent);
+  say("2/5 throughput with 1 and 2 workers, beside the floor (~20 s)");
+  const throughput = await measureThroughput(nats, agent);
+  let dockerBurst: Results["docker_burst"] | undefined = dockerdMissing();
+  if (dockerBurst) say(`3/5 Docker bursts skipped: ${dockerBurst.reason}`);
+  else {
+    say("3/5 Docker bursts of 50 containers on a private dockerd (~20 s)");
+    dockerBurst = await measureDockerBurst(nats.url, agent);
+  }
+  say("4/5 reconcile 10 nodes × 1,000 containers (~15 s)");
+  const reconcile: Results["reconcile"] = await measureReconcile(nats.url);
+  say("5/5 memory floor of the runtime");
+  const measured = { latency, throughput, docker_burst: dockerBurst, reconcile };
+  const results: Results = {
+    generated: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpu_model: cpus()[0]?.model ?? "",
+      node: process.version,
+      nats_server: await natsServerVersion(natsBin),
+      // Other work on the machine shows here: the floors of the same run keep the ratios meaningful.
+      load_average_1min: { start: round(loadAtStart), end: round(loadavg()[0]!) },
+    },
+    duration_s: 0,
+    ...measured,
+    memory: memory(measured, await runtimeFloor()),
+  };
+  results.duration_s = round((performance.now() - started) / 1000, 0);
+  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`\n${formatTable(results)}\n\n${results.machine.cpus} cores, Node ${results.machine.node}, nats-server ${results.machine.nats_server}, load average ${results.machine.load_average_1min.start} → ${results.machine.load_average_1min.end}; ${results.duration_s} s; figures in bench/results.json\n`);
+}
+
+try {
+  await main();
+} finally {
+  await cleanupAll();
+}

@@ -1,0 +1,82 @@
+// The bench's table (stdout, and README's Performance section) from the figures in results.json.
+import type { measureDockerBurst } from "./docker-burst.ts";
+import type { measureLatency } from "./latency.ts";
+import type { measureReconcile } from "./reconcile.ts";
+import type { runtimeFloor } from "./runtime-floor.ts";
+import type { measureThroughput } from "./throughput.ts";
+
+/** An item that could not run here (e.g. no root for a private dockerd), with the reason. */
+export type Skipped = { status: string; reason: string };
+
+export type Memory = {
+  emitter_peak_rss_mb: number | undefined;
+  handler_peak_rss_mb: number;
+  floor: Awaited<ReturnType<typeof runtimeFloor>>;
+  emitter_met: boolean | undefined;
+  handler_met: boolean;
+  note: string;
+};
+
+export type Results = {
+  generated: string;
+  machine: { cpus: number; cpu_model: string; node: string; nats_server: string; load_average_1min: { start: number; end: number } };
+  duration_s: number;
+  latency: Awaited<ReturnType<typeof measureLatency>>;
+  throughput: Awaited<ReturnType<typeof measureThroughput>>;
+  docker_burst: Awaited<ReturnType<typeof measureDockerBurst>> | Skipped;
+  reconcile: Awaited<ReturnType<typeof measureReconcile>> | Skipped;
+  memory: Memory;
+};
+
+type Row = [figure: string, berth: string, floor: string, ratio: string, target: string, met: string];
+
+const ms = (v: unknown) => (typeof v === "number" ? `${v.toLocaleString("en-US")} ms` : "—");
+const perS = (v: unknown) => (typeof v === "number" ? `${v.toLocaleString("en-US")}/s` : "—");
+const mb = (v: unknown) => (typeof v === "number" ? `${v} MB` : "—");
+const times = (v: unknown) => (typeof v === "number" ? `${v}×` : "");
+const yes = (v: unknown) => (v === true ? "yes" : v === false ? "no" : "");
+
+export function tableRows(r: Results): Row[] {
+  const rows: Row[] = [];
+  const l = r.latency;
+  {
+    rows.push([`1 latency p50 (${l.rate_per_s} ev/s, ${l.workers} workers)`, ms(l.berth.p50_ms), ms(l.floor.p50_ms), times(l.ratio.p50), "", ""]);
+    rows.push(["1 latency p99", ms(l.berth.p99_ms), ms(l.floor.p99_ms), times(l.ratio.p99), "≤ 5 ms and ≤ 2× floor", yes(l.met)]);
+  }
+  const t = r.throughput;
+  {
+    rows.push(["2 throughput, 1 worker", perS(t.berth.one_worker_per_s), perS(t.floor.one_worker_per_s), times(t.ratio_to_floor.one_worker), "", ""]);
+    rows.push(["2 throughput, 2 workers", perS(t.berth.two_workers_per_s), perS(t.floor.two_workers_per_s), times(t.ratio_to_floor.two_workers), "≥ 5,000/s", yes(t.met)]);
+    rows.push(["2 scaling 1 → 2 workers", times(t.berth.scaling), times(t.floor.scaling), "", "near-linear (2 cores allow 1.2–1.5×)", ""]);
+  }
+  const b = r.docker_burst;
+  if (!("status" in b)) {
+    rows.push([`3 burst: all ${b.containers} registered after the last start returned`, ms(b.start.all_registered_after_last_start_ms), `${ms(b.start.floor_docker_last_start_event_ms)} (Docker's last start event)`, "", "≤ 1 s", yes(b.met)]);
+    rows.push([`3 burst: all ${b.containers} gone after the last kill returned`, ms(b.kill.all_gone_after_last_kill_ms), `${ms(b.kill.floor_docker_last_die_event_ms)} (Docker's last die event)`, "", "", ""]);
+    const lag = (l: { p50_ms: number; max_ms: number }) => `${ms(l.p50_ms)} / ${ms(l.max_ms)}`;
+    rows.push(["3 burst: each registered after its own start event, p50 / max", lag(b.start.each_registered_after_its_docker_event), "", "", "", ""]);
+    rows.push(["3 burst: each gone after its own die event, p50 / max", lag(b.kill.each_gone_after_its_docker_event), "", "", "", ""]);
+    rows.push(["3 burst: registered / gone", `${b.start.registered}/${b.containers}, ${b.kill.gone}/${b.containers}`, "", "", `${b.containers}/${b.containers}`, yes(b.start.registered === b.containers && b.kill.gone === b.containers)]);
+  } else rows.push(["3 burst", b.status, "", "", "", ""]);
+  const c = r.reconcile;
+  if (!("status" in c)) {
+    rows.push([`4 reconcile ${c.nodes} × ${c.containers_per_node}, ${c.stale_per_node} stale + ${c.missing_per_node} missing per node`, ms(c.converge_ms), `${ms(c.floor_converge_ms)} (the agent calls alone)`, times(c.ratio), "≤ 2 s", yes(c.converge_ms <= 2000)]);
+    rows.push(["4 reconcile: agent calls", c.agent_calls.total.toLocaleString("en-US"), `${c.floor_calls.toLocaleString("en-US")} (one per difference)`, times(c.agent_calls.per_difference), "≈ differences", yes(c.met)]);
+  } else rows.push(["4 reconcile", c.status, "", "", "", ""]);
+  const m = r.memory;
+  {
+    rows.push(["5 peak RSS, emitter", mb(m.emitter_peak_rss_mb), `${mb(m.floor.node_with_tsx_idle_mb)} (idle node + tsx)`, "", "≤ 60 MB", yes(m.emitter_met)]);
+    rows.push(["5 peak RSS, handler", mb(m.handler_peak_rss_mb), `${mb(m.floor.node_with_tsx_idle_mb)} (idle node + tsx)`, "", "≤ 80 MB", yes(m.handler_met)]);
+  }
+  return rows;
+}
+
+const HEADER: Row = ["figure", "berth", "floor (same run)", "ratio", "target", "met"];
+
+/** A Markdown table: readable in a terminal and pasted as is into README's Performance section. */
+export function formatTable(results: Results): string {
+  const rows = [HEADER, ...tableRows(results)];
+  const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: Row) => `| ${r.map((cell, i) => cell.padEnd(widths[i]!)).join(" | ")} |`;
+  return [line(HEADER), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.slice(1).map(line)].join("\n");
+}

@@ -1,0 +1,15 @@
+// The memory floor of the runtime, in the same run: peak RSS of an idle `node` and of an idle
+// `node --import tsx` (how berth runs: bin/berth.js registers tsx), each after 300 ms.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const REPORT = `setTimeout(() => process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require("fs").readFileSync("/proc/self/status", "utf8"))[1]), 300)`;
+
+async function idlePeakMb(args: string[]): Promise<number> {
+  const { stdout } = await promisify(execFile)(process.execPath, [...args, "-e", REPORT], { cwd: new URL("..", import.meta.url).pathname });
+  return Math.round(Number(stdout) / 102.4) / 10;
+}
+
+export async function runtimeFloor() {
+  return { node_idle_mb: await idlePeakMb([]), node_with_tsx_idle_mb: await idlePeakMb(["--import", "tsx"]) };
+}
