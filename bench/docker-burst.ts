@@ -4,7 +4,7 @@
 // stream (read here without berth) showed the 50th start / die, after the same moment.
 import { request } from "node:http";
 import { createInterface } from "node:readline";
-import { startBerth } from "../test/berth-process.ts";
+import { startBerth, type BerthProcess } from "../test/berth-process.ts";
 import { docker } from "../test/harness/docker-cli.ts";
 import { startDockerd, type PrivateDockerEngine } from "../test/harness/dockerd.ts";
 import { TEST_IMAGE, ensureTestImage } from "../test/harness/image.ts";
@@ -72,7 +72,19 @@ async function waitForAll(ids: readonly string[], done: (id: string) => boolean,
   }
 }
 
-async function burst(engine: PrivateDockerEngine, agent: FastAgent, n: number, seen: ReturnType<typeof dockerEvents>["seen"], logs: () => string[]) {
+/**
+ * When the emitter published each container's event of `type` (its `published` log line), on this
+ * process's performance.now() clock: where the time after Docker's event goes, emitter or handlers.
+ */
+function publishedAt(emitter: BerthProcess, type: string): Map<string, number> {
+  const at = new Map<string, number>();
+  for (const l of emitter.logs) {
+    if (l.msg === "published" && l.type === type && typeof l.container === "string" && typeof l.time === "number") at.set(l.container, l.time - performance.timeOrigin);
+  }
+  return at;
+}
+
+async function burst(engine: PrivateDockerEngine, agent: FastAgent, n: number, seen: ReturnType<typeof dockerEvents>["seen"], emitter: BerthProcess, logs: () => string[]) {
   const owned = (ids: readonly string[]) => {
     const have = new Set(agent.ownedBy(NODE).map((s) => s.Meta["berth_container"]));
     return ids.filter((id) => have.has(id)).length;
@@ -94,6 +106,7 @@ async function burst(engine: PrivateDockerEngine, agent: FastAgent, n: number, s
         floor_docker_last_start_event_ms: round(lastOf(ids, seen.start) - run.lastReturned, 1),
         registered,
         each_registered_after_its_docker_event: lagAfterDocker(ids, seen.start, agent.registeredAt),
+        each_published_by_the_emitter_after_its_docker_event: lagAfterDocker(ids, seen.start, publishedAt(emitter, "io.berth.container.started")),
       },
       kill: {
         docker_kill_all_s: kill.seconds,
@@ -101,6 +114,7 @@ async function burst(engine: PrivateDockerEngine, agent: FastAgent, n: number, s
         floor_docker_last_die_event_ms: round(lastOf(ids, seen.die) - kill.lastReturned, 1),
         gone,
         each_gone_after_its_docker_event: lagAfterDocker(ids, seen.die, agent.goneAt),
+        each_published_by_the_emitter_after_its_docker_event: lagAfterDocker(ids, seen.die, publishedAt(emitter, "io.berth.container.stopped")),
       },
       complete: registered === n && gone === n,
     },
@@ -124,7 +138,7 @@ export async function measureDockerBurst(natsUrl: string, agent: FastAgent, opti
       const handlers = await startHandlers(2, { ...env, BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}` });
       const logs = () => [emitter, ...handlers].flatMap((p) => [...p.logs.map((l) => JSON.stringify(l)), ...p.stderr]);
       try {
-        measured = await burst(engine, agent, n, events.seen, logs);
+        measured = await burst(engine, agent, n, events.seen, emitter, logs);
       } finally {
         handlerPeaks = await stopAll(handlers);
       }

@@ -2,6 +2,7 @@
 // registration stored in the agent, beside the floor (bare publish → pull → PUT), in alternating
 // rounds so both see the same machine. The node has a snapshot of 1,000 running containers, as a
 // busy node would: every start is checked against it.
+import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { normaliseContainer, toContainerEvent } from "../emitter/normalise.ts";
 import { waitFor } from "../test/harness/wait.ts";
@@ -13,7 +14,7 @@ import { BENCH_NODE, announceNode, containerId, inspectOf, syntheticEmitter } fr
 
 /** `nodeContainers`: how many containers the node's snapshot lists (bench/synthetic.ts announceNode). */
 export type LatencyOptions = { rate: number; rounds: number; perRound: number; warmup: number; workers: number; concurrency: number; nodeContainers: number };
-export const LATENCY_DEFAULTS: LatencyOptions = { rate: 100, rounds: 4, perRound: 250, warmup: 200, workers: 2, concurrency: 64, nodeContainers: 1000 };
+export const LATENCY_DEFAULTS: LatencyOptions = { rate: 100, rounds: 4, perRound: 250, warmup: 200, workers: 2, concurrency: 64, nodeContainers: Number(process.env.BENCH_NODE_CONTAINERS ?? 1000) };
 
 type Sent = { id: string; t0: number; acked?: number };
 
@@ -39,6 +40,7 @@ function summary(agent: FastAgent, sent: readonly Sent[]) {
     p99_ms: round(percentile(total, 99)),
     max_ms: round(Math.max(...total)),
     publish_ack_p50_ms: round(percentile(acked, 50)),
+    publish_ack_p99_ms: round(percentile(acked, 99)),
   };
 }
 
@@ -107,6 +109,7 @@ export async function measureLatency(natsUrl: string, agent: FastAgent, options:
     await emitter.close();
     await floorBus.close();
   }
+  if (process.env.BENCH_LATENCY_SAMPLES) writeFileSync(process.env.BENCH_LATENCY_SAMPLES, JSON.stringify({ berth: berthSent.map((s) => [s.t0, s.acked, agent.registeredAt.get(s.id)]), floor: floorSent.map((s) => [s.t0, s.acked, agent.registeredAt.get(s.id)]) }));
   const berth = summary(agent, berthSent);
   const floor = summary(agent, floorSent);
   return {

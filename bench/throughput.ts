@@ -14,7 +14,7 @@ type Nats = { url: string; pid: number };
 
 /** `nodeContainers`: how many containers the node's snapshot lists (bench/synthetic.ts announceNode). */
 export type ThroughputOptions = { events: number; concurrency: number; publishWindow: number; nodeContainers: number };
-export const THROUGHPUT_DEFAULTS: ThroughputOptions = { events: 12_000, concurrency: 64, publishWindow: 256, nodeContainers: 1000 };
+export const THROUGHPUT_DEFAULTS: ThroughputOptions = { events: 12_000, concurrency: 64, publishWindow: 256, nodeContainers: Number(process.env.BENCH_NODE_CONTAINERS ?? 1000) };
 
 /** Runs `send(0..count-1)` with at most `window` in flight. */
 async function windowed(count: number, window: number, send: (i: number) => Promise<void>): Promise<void> {
