@@ -53,6 +53,7 @@ async function readState(bus: Bus) {
   const nodes = new Map<string, { latest: Map<string, ContainerEvent>; snapshot: bigint | undefined }>();
   const of = (node: string) => nodes.get(node) ?? nodes.set(node, { latest: new Map(), snapshot: undefined }).get(node)!;
   for (const key of await bucket.keys(">")) {
+    if (key.startsWith("_")) continue; // the handlers' bookkeeping (each snapshot's time), not a node
     const entry = await bucket.get(key);
     if (!entry) continue;
     const [node, containerId] = key.split(".");

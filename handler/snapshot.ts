@@ -5,20 +5,23 @@ import { applyToAgent } from "./apply.ts";
 import type { AgentClient, AgentService } from "./consul.ts";
 import { NO_HANDLER_METRICS, type HandlerMetrics } from "./metrics.ts";
 import { OWNER_META } from "./meta.ts";
-import { applyLatest, decodeSnapshot, decodeState, encode, recordIfNewer, snapshotKey, stateKey, stoppedAt } from "./latest.ts";
+import { applyLatest, decodeSnapshot, decodeState, encode, recordIfNewer, recordSnapshotTime, snapshotKey, stateKey, stoppedAt } from "./latest.ts";
 import { nodeDrift, servicesByContainer } from "./reconcile.ts";
 import type { MappingSettings } from "./settings.ts";
 
 export type Reconciled = { outdated: boolean; stopped: number; missing: number; stale: number; fixed: number; pruned: number };
 
-/** Keeps only the newest snapshot of a node; false when a newer one is already stored. */
+/** Keeps only the newest snapshot of a node, then its time; false when a newer one is already stored. */
 async function recordSnapshot(bucket: StateBucket, snapshot: NodeSnapshot): Promise<boolean> {
   const key = snapshotKey(snapshot.data.node.name);
   for (;;) {
     const stored = await bucket.get(key);
     if (stored && BigInt(decodeSnapshot(stored).data.timeNano) >= BigInt(snapshot.data.timeNano)) return false;
-    if (await bucket.compareAndSet(key, encode(snapshot), stored?.revision ?? 0)) return true;
+    if (await bucket.compareAndSet(key, encode(snapshot), stored?.revision ?? 0)) break;
   }
+  // Before anything is pruned behind this snapshot, so a start that reads the time after a prune sees it.
+  await recordSnapshotTime(bucket, snapshot.data.node.name, BigInt(snapshot.data.timeNano));
+  return true;
 }
 
 /**

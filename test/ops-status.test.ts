@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { connectBus, ensureJetStream, publishDurable, type Bus } from "../common/nats.ts";
+import { toNodeSnapshot } from "../emitter/snapshot.ts";
 import type { StatusReport } from "../cli/status-report.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
 import { startBerth, type BerthProcess } from "./berth-process.ts";
@@ -117,6 +118,16 @@ describe("berth status", () => {
     const r = await report();
     assert.deepEqual(node(r, "node1")?.drift, { containers: [idOf("1")], missing: 1, stale: 0 });
     assert.deepEqual(node(r, "node2")?.drift, { containers: [idOf("6")], missing: 0, stale: 1 });
+  });
+
+  test("berth status - a node's last snapshot, beside the handlers' own bookkeeping keys", async (t) => {
+    if (!prerequisites(t)) return;
+    const snapshot = toNodeSnapshot({ name: "node2", hostIp: "10.0.0.2" }, 1_700_000_000_000_000_000n, [idOf("4")]);
+    await publishDurable(bus, subjectFor(PREFIX, snapshot), encode(snapshot), snapshot.id);
+    await handler.waitForLog((l) => l.msg === "reconciled" && l.node === "node2", "node2 reconciled");
+    const r = await report();
+    assert.deepEqual(r.nodes.map((n) => n.name), ["node1", "node2", "node3"]);
+    assert.equal(node(r, "node2")?.lastSnapshot, new Date(1_700_000_000_000).toISOString());
   });
 
   test("berth status - consumer lag counts what no handler has taken yet", async (t) => {

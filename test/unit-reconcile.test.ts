@@ -96,6 +96,18 @@ describe("reconcile", () => {
     assert.deepEqual([...agent.services_.keys()], ["node3:svc-c:cccccccccccc:8080"]);
   });
 
+  test("reconcile - a start newer than the node's last snapshot is judged by the snapshot's time alone", async () => {
+    const { agent, bucket, send, snapshot } = setup();
+    await snapshot(5n, []);
+    const read: string[] = [];
+    const get = bucket.get;
+    bucket.get = (key) => (read.push(key), get(key));
+    await send(started("a", 6n));
+    assert.equal(agent.services_.size, 1);
+    assert.ok(read.includes("_snapshot-time.node3"), read.join(" "));
+    assert.ok(!read.includes("node3"), `the snapshot itself (every container of the node) is not read: ${read.join(" ")}`);
+  });
+
   test("reconcile - an older snapshot than the last one is ignored", async () => {
     const { agent, send, snapshot } = setup();
     await snapshot(10n, [ID("a")]);
