@@ -1,4 +1,6 @@
 // Runs `npm run emitter` / `npm run handler` equivalents as child processes and reads their JSON logs.
+// By default from the sources through tsx (tests never depend on a build); `compiled` runs a
+// build's entry instead, as the image does (the bench, test/packaging.test.ts).
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { registerCleanup } from "./harness/cleanup.ts";
@@ -18,10 +20,15 @@ export type BerthProcess = {
 
 const ENTRY = { emitter: "emitter/main.ts", handler: "handler/main.ts" } as const;
 
-export async function startBerth(kind: keyof typeof ENTRY, env: Record<string, string>): Promise<BerthProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", ENTRY[kind]], {
+/** `entry`: a compiled bin/berth-main.js (`npm run build`), run as `node <entry> <kind>`; `user`: uid/gid to run as (root only). */
+export type Compiled = { entry: string; user?: { uid: number; gid: number } };
+
+export async function startBerth(kind: keyof typeof ENTRY, env: Record<string, string>, compiled?: Compiled): Promise<BerthProcess> {
+  const args = compiled ? [compiled.entry, kind] : ["--import", "tsx", ENTRY[kind]];
+  const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...compiled?.user,
   });
   const pid = await new Promise<number>((resolve, reject) => {
     child.once("spawn", () => resolve(child.pid!));

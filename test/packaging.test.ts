@@ -1,14 +1,17 @@
 // The image, without building it (no registry here, so no base image): the Dockerfile is read
-// instruction by instruction and checked (non-root runtime, production dependencies only, only
-// what runs is copied), then its COPY and RUN lines are carried out in a temp dir — `npm ci` from
-// the local npm cache, offline — and the result is run as the Dockerfile's USER, as the image would run it.
+// instruction by instruction and checked (a build stage, non-root runtime, production dependencies
+// only, only the build is copied), then its COPY and RUN lines are carried out in a temp dir —
+// `npm ci` from the local npm cache, offline; `npm run build` — and the result is run as the
+// Dockerfile's USER, as the image would run it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { startBerth } from "./berth-process.ts";
 import { registerCleanup, cleanupAll } from "./harness/cleanup.ts";
-import { isRoot } from "./harness/prereq.ts";
+import { canStartNatsServer, startNatsServer } from "./harness/nats.ts";
+import { isRoot, requireOrSkip } from "./harness/prereq.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
@@ -66,13 +69,16 @@ function runtimeUser(stage: Stage): { uid: number; gid: number } {
 }
 const workdir = (stage: Stage) => ops(stage, "WORKDIR").at(-1)?.args ?? "/";
 
-/** Every .ts/.js file reachable through relative imports from the entry points bin/berth.js dispatches to. */
+/** tsconfig.build.json (comment lines dropped): the build's entry and output directory. */
+function buildConfig(): { include: string[]; compilerOptions: { outDir: string; rewriteRelativeImportExtensions?: boolean } } {
+  return JSON.parse(read("tsconfig.build.json").split("\n").filter((l) => !l.trim().startsWith("//")).join("\n"));
+}
+const BUILD_ENTRY = "bin/berth-main.ts";
+
+/** Every .ts file reachable through relative imports (static and import()) from the build's entry. */
 function runtimeFiles(): Set<string> {
-  const entry = "bin/berth.js";
-  const commands = [...read(entry).matchAll(/"(\.\.\/[^"]+\.ts)"/g)].map((m) => join("bin", m[1]!));
-  assert.ok(commands.length >= 2, "bin/berth.js names its command entry points");
   const seen = new Set<string>();
-  const queue = [entry, ...commands].map((p) => relative(ROOT, resolve(ROOT, p)));
+  const queue = [BUILD_ENTRY];
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
     if (seen.has(file)) continue;
     seen.add(file);
@@ -91,11 +97,25 @@ function dockerignored(path: string): boolean {
   return patterns.some((p) => (p.startsWith("*.") ? path.endsWith(p.slice(1)) : p.replace(/\/$/, "") === first));
 }
 
+/** Every file under `dir`, relative to it. */
+function walk(dir: string, prefix = ""): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(dir, join(prefix, e.name)) : [join(prefix, e.name)],
+  );
+}
+
+/** The stage a COPY --from names, by name or index. */
+const stageNamed = (stages: Stage[], name: string) => stages.find((s, i) => s.name === name || String(i) === name);
+
 describe("packaging", () => {
   const stages = parseDockerfile(read("Dockerfile"));
   const runtime = stages.at(-1)!;
+  const outDir = buildConfig().compilerOptions.outDir;
+  /** The image's entry: the build's output of bin/berth-main.ts. */
+  const builtEntry = join(outDir, BUILD_ENTRY.replace(/\.ts$/, ".js"));
+  const runtimeCopies = () => ops(runtime, "COPY").map((c) => parseCopy(c.args));
 
-  test("packaging - the Dockerfile has a dependency stage and a runtime stage that runs as a non-root user", () => {
+  test("packaging - the Dockerfile has a build stage and a runtime stage that runs the build as a non-root user", () => {
     assert.ok(stages.length >= 2, "multi-stage");
     const users = ops(runtime, "USER");
     assert.equal(users.length, 1, "the runtime stage sets USER once");
@@ -103,37 +123,47 @@ describe("packaging", () => {
     assert.ok(uid > 0, `runtime uid ${uid} is not root`);
     assert.ok(gid > 0, `runtime gid ${gid} is not root`);
     const entrypoint = JSON.parse(ops(runtime, "ENTRYPOINT")[0]!.args) as string[];
-    assert.deepEqual(entrypoint, ["node", `${workdir(runtime)}/bin/berth.js`], "one entry point picks the process");
+    assert.deepEqual(entrypoint, ["node", `${workdir(runtime)}/${builtEntry}`], "one entry point, compiled, picks the process");
     const cmd = JSON.parse(ops(runtime, "CMD")[0]!.args) as string[];
     assert.ok(["emitter", "handler"].includes(cmd[0]!), `default command ${cmd[0]} is a process`);
+    const config = buildConfig();
+    assert.deepEqual(config.include, [BUILD_ENTRY], "the build starts from the entry and follows its imports");
+    assert.equal(config.compilerOptions.rewriteRelativeImportExtensions, true, "the output imports .js, not .ts");
   });
 
-  test("packaging - only production dependencies are installed, and only in the dependency stage", () => {
-    const runs = stages.flatMap((s) => ops(s, "RUN"));
-    assert.equal(runs.length, 1, "one RUN: the install");
-    const [install] = runs;
-    assert.match(install!.args, /^npm ci\b/);
-    assert.match(install!.args, /\s--omit=dev\b/);
-    assert.notEqual(install!.stage, stages.length - 1, "the runtime stage installs nothing itself");
-    const deps = stages[install!.stage]!;
-    const copied = ops(deps, "COPY").flatMap((c) => parseCopy(c.args).sources);
-    assert.deepEqual(copied.sort(), ["package-lock.json", "package.json"], "the install sees only the manifest and lockfile");
-    const fromDeps = ops(runtime, "COPY").map((c) => parseCopy(c.args)).filter((c) => c.from !== undefined);
-    assert.deepEqual(fromDeps, [{ from: deps.name, sources: [`${workdir(deps)}/node_modules`], dest: "./node_modules" }]);
-    const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
-    assert.ok("tsx" in pkg.dependencies, "tsx runs the TypeScript at run time, so it is a production dependency");
+  test("packaging - the runtime stage installs nothing and copies only production dependencies and the build", () => {
+    assert.equal(ops(runtime, "RUN").length, 0, "the runtime stage runs nothing itself");
+    const fromStages = runtimeCopies().filter((c) => c.from !== undefined);
+    assert.deepEqual(fromStages.map((c) => [c.sources, c.dest]), [[["/app/node_modules"], "./node_modules"], [[`/app/${outDir}`], `./${outDir}`]]);
+    const [modules, build] = fromStages.map((c) => stageNamed(stages, c.from!)!);
+    // node_modules: from a stage that saw only the manifest and lockfile and installed without dev dependencies.
+    const installs = ops(modules!, "RUN");
+    assert.equal(installs.length, 1, "the dependency stage runs one install");
+    assert.match(installs[0]!.args, /^npm ci\b/);
+    assert.match(installs[0]!.args, /\s--omit=dev\b/);
+    assert.deepEqual(ops(modules!, "COPY").flatMap((c) => parseCopy(c.args).sources).sort(), ["package-lock.json", "package.json"]);
+    assert.equal(workdir(modules!), "/app");
+    // dist/: built by `npm run build` after a full install (the compiler and the schema types are dev dependencies).
+    assert.deepEqual(ops(build!, "RUN").map((r) => r.args.split(/\s+/).slice(0, 3).join(" ")), ["npm ci --ignore-scripts", "npm run build"]);
+    assert.equal(workdir(build!), "/app");
+    const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string>; scripts: Record<string, string> };
+    assert.match(pkg.scripts.build!, /\btsc -p tsconfig\.build\.json\b/);
+    for (const name of ["tsx", "typescript", "json-schema-to-ts"]) assert.ok(!(name in pkg.dependencies), `${name} is not needed at run time`);
   });
 
-  test("packaging - the runtime stage copies exactly the directories bin/berth.js reaches, and package.json", () => {
-    const fromContext = ops(runtime, "COPY").map((c) => parseCopy(c.args)).filter((c) => c.from === undefined).flatMap((c) => c.sources);
+  test("packaging - the build stage copies exactly the directories bin/berth-main.ts reaches and the build's configuration; the runtime stage copies package.json", () => {
+    const build = stageNamed(stages, runtimeCopies().find((c) => c.from !== undefined && c.dest === `./${outDir}`)!.from!)!;
+    const fromContext = ops(build, "COPY").map((c) => parseCopy(c.args)).filter((c) => c.from === undefined).flatMap((c) => c.sources);
     const reached = new Set([...runtimeFiles()].map((f) => f.split("/")[0]!));
     assert.ok(!reached.has("test") && !reached.has("bench"), `runtime code imports no test code (${[...reached].join(", ")})`);
-    assert.deepEqual(new Set(fromContext), new Set([...reached, "package.json"]));
-    for (const source of fromContext) assert.ok(!dockerignored(source), `${source} is in the build context`);
+    assert.deepEqual(new Set(fromContext), new Set([...reached, "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"]));
+    const runtimeFromContext = runtimeCopies().filter((c) => c.from === undefined).flatMap((c) => c.sources);
+    assert.deepEqual(runtimeFromContext, ["package.json"], "the runtime stage takes only package.json (\"type\": \"module\") from the sources");
+    for (const source of [...fromContext, ...runtimeFromContext]) assert.ok(!dockerignored(source), `${source} is in the build context`);
   });
 
-  test("packaging - .dockerignore keeps node_modules, tests and the git history out of the build context", () => {
-    for (const path of ["node_modules", "test", ".git", "bench", "node_modules/tsx/package.json", "test/podman.test.ts"]) {
+  test("packaging - .dockerignore keeps node_modules, a local build, tests and the git history out of the build context", () => {
+    for (const path of ["node_modules", "dist", "test", ".git", "bench", "node_modules/tsx/package.json", "dist/bin/berth-main.js", "test/podman.test.ts"]) {
       assert.ok(dockerignored(path), `${path} is excluded`);
     }
   });
@@ -143,17 +173,18 @@ describe("packaging", () => {
     let app = "";
     const env = () => ({
       PATH: process.env.PATH ?? "",
-      TMPDIR: join(dir, "tmp"), // tsx's compile cache goes here, not into the machine's /tmp
+      TMPDIR: join(dir, "tmp"),
       ...Object.fromEntries(ops(runtime, "ENV").map((e) => e.args.split("=", 2) as [string, string])),
     });
-    /** `node bin/berth.js …` in the layout, as the Dockerfile's USER when this process may switch to it. */
+    const user = () => (isRoot() ? runtimeUser(runtime) : undefined);
+    /** The image's ENTRYPOINT in the layout, as the Dockerfile's USER when this process may switch to it. */
     const berth = (args: string[], extra: Record<string, string> = {}) => {
-      const r = spawnSync(process.execPath, [join(app, "bin/berth.js"), ...args], {
+      const r = spawnSync(process.execPath, [join(app, builtEntry), ...args], {
         cwd: app,
         env: { ...env(), ...extra },
         encoding: "utf8",
         timeout: 30_000,
-        ...(isRoot() ? runtimeUser(runtime) : {}),
+        ...user(),
       });
       return { code: r.status, out: r.stdout, err: r.stderr };
     };
@@ -169,6 +200,7 @@ describe("packaging", () => {
       stages.forEach((stage, i) => {
         const root = join(dir, `stage${i}`);
         mkdirSync(root);
+        roots.set(String(i), root);
         if (stage.name) roots.set(stage.name, root);
         const base = join(root, workdir(stage));
         mkdirSync(base, { recursive: true });
@@ -183,7 +215,7 @@ describe("packaging", () => {
           } else if (ins.op === "RUN") {
             // From the npm cache this machine's own `npm ci` filled: no network.
             const r = spawnSync("sh", ["-c", ins.args], { cwd: base, encoding: "utf8", env: { ...process.env, npm_config_offline: "true" }, timeout: 180_000 });
-            assert.equal(r.status, 0, `RUN ${ins.args} failed: ${r.stderr}`);
+            assert.equal(r.status, 0, `RUN ${ins.args} failed: ${r.stderr}${r.stdout}`);
           }
         }
         app = base;
@@ -191,11 +223,31 @@ describe("packaging", () => {
     });
     after(cleanupAll);
 
-    test("packaging - node_modules holds the production dependencies and none of the development ones", () => {
+    test("packaging - node_modules holds the production dependencies and none of the development ones; the layout is the build and package.json", () => {
       const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
       for (const name of Object.keys(pkg.dependencies)) assert.ok(existsSync(join(app, "node_modules", name, "package.json")), `${name} installed`);
       for (const name of Object.keys(pkg.devDependencies)) assert.ok(!existsSync(join(app, "node_modules", name)), `${name} not installed`);
-      assert.deepEqual(readdirSync(app).sort(), ["bin", "cli", "common", "emitter", "handler", "node_modules", "package.json", "schemas"]);
+      assert.deepEqual(readdirSync(app).sort(), [outDir, "node_modules", "package.json"].sort());
+    });
+
+    test("packaging - the build holds JavaScript for the runtime code only, importing only Node's modules and production dependencies", () => {
+      const files = walk(join(app, outDir));
+      const expected = [...runtimeFiles()].map((f) => f.replace(/\.ts$/, ".js")).sort();
+      assert.deepEqual(files.sort(), expected, "one .js per source the entry reaches, nothing else (no tests, no bench)");
+      const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
+      const packages = new Set<string>();
+      for (const file of files) {
+        for (const m of readFileSync(join(app, outDir, file), "utf8").matchAll(/(?:^|[\s;])(?:from\s*|import\s*\(\s*|import\s+)"([^"]+)"/gm)) {
+          const spec = m[1]!;
+          if (spec.startsWith(".")) {
+            assert.ok(spec.endsWith(".js"), `${file} imports ${spec}: relative imports are rewritten to .js`);
+            assert.ok(existsSync(resolve(app, outDir, dirname(file), spec)), `${file} imports ${spec}, which the build holds`);
+          } else if (!spec.startsWith("node:")) packages.add(spec.split("/").slice(0, spec.startsWith("@") ? 2 : 1).join("/"));
+        }
+      }
+      assert.ok(packages.size > 0, "the scan finds the package imports");
+      for (const name of packages) assert.ok(name in pkg.dependencies, `${name} is imported at run time, so it is a production dependency`);
+      assert.ok(!packages.has("json-schema-to-ts") && !packages.has("tsx"), "type-only imports vanish, nothing registers tsx");
     });
 
     test("packaging - the handler starts from the layout and rejects a bad configuration with exit 2 and every problem", () => {
@@ -212,6 +264,14 @@ describe("packaging", () => {
       assert.match(r.err, /^emitter: invalid configuration:/);
       assert.match(r.err, /DOCKER_HOST/);
       assert.match(r.err, /BERTH_HOST_IP must be an IP address/);
+    });
+
+    test("packaging - the handler from the layout connects to a nats-server, sets up its streams and drains on SIGTERM", async (t) => {
+      if (!requireOrSkip(t, "nats-server", canStartNatsServer())) return;
+      const nats = await startNatsServer();
+      const handler = await startBerth("handler", { ...env(), NATS_URL: nats.url, BERTH_PREFIX: "pkg", BERTH_CONSUL_AGENTS: "node1=http://127.0.0.1:9" }, { entry: join(app, builtEntry), ...(user() ? { user: user()! } : {}) });
+      await handler.waitForLog((l) => l.msg === "started", "started", 30_000);
+      assert.deepEqual(await handler.stop(), { code: 0, signal: null }, handler.stderr.join("\n"));
     });
 
     test("packaging - the CLI commands run from the layout; an unknown command prints the usage", () => {
