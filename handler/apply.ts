@@ -33,7 +33,7 @@ export async function applyToAgent(
   const registered: string[] = [];
   const unchanged: string[] = [];
   for (const service of desired) {
-    if (isCurrent(existing[service.ID], service)) unchanged.push(service.ID);
+    if (isCurrent(existing, service)) unchanged.push(service.ID);
     else {
       await agent.register(service);
       registered.push(service.ID);

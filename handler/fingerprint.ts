@@ -15,8 +15,12 @@ export function stamped(service: ServiceRegistration): ServiceRegistration {
   return { ...service, Meta: { ...meta, [OWNER_META.hash]: hash } };
 }
 
-/** True when the agent's copy was registered from exactly this (stamped) body. */
-export function isCurrent(existing: AgentService | undefined, service: ServiceRegistration): boolean {
+/**
+ * True when the agent's listing holds this service as registered from exactly this (stamped) body.
+ * Own keys only: a service may be called `toString` or `__proto__` (SERVICE_ID is the user's).
+ */
+export function isCurrent(listing: Readonly<Record<string, AgentService>>, service: ServiceRegistration): boolean {
   const hash = service.Meta?.[OWNER_META.hash];
+  const existing = Object.hasOwn(listing, service.ID) ? listing[service.ID] : undefined;
   return existing !== undefined && hash !== undefined && existing.Meta[OWNER_META.hash] === hash;
 }

@@ -23,7 +23,8 @@ export function servicesByContainer(actual: Readonly<Record<string, AgentService
     const id = service.Meta[OWNER_META.container];
     if (!id || !CONTAINER_ID.test(id)) continue; // not marked as a container's: not berth's to judge
     let services = byContainer.get(id);
-    if (!services) byContainer.set(id, (services = {}));
+    // Null prototype: a service ID such as `__proto__` is a plain key here.
+    if (!services) byContainer.set(id, (services = Object.create(null) as Record<string, AgentService>));
     services[service.ID] = service;
   }
   return byContainer;
@@ -47,7 +48,7 @@ export function nodeDrift(
     const desired = mapping.services.map(stamped);
     const have = actualByContainer.get(id) ?? [];
     const wanted = new Set(desired.map((s) => s.ID));
-    const missing = desired.filter((s) => !isCurrent(actual[s.ID], s)).length;
+    const missing = desired.filter((s) => !isCurrent(actual, s)).length;
     const stale = have.filter((s) => !wanted.has(s.ID)).length;
     if (missing + stale > 0) drift.containers.push(id);
     drift.missing += missing;

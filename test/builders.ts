@@ -143,13 +143,12 @@ export function memoryAgent() {
       calls.push(`services ${filter}`);
       if (failure) throw failure;
       const wanted = [...filter.matchAll(/Meta\.(\w+) == "([^"]*)"/g)].map((m) => [m[1]!, m[2]!] as const);
-      const out: Record<string, AgentService> = {};
-      for (const s of services.values()) {
-        if (wanted.every(([k, v]) => s.Meta?.[k] === v)) {
-          out[s.ID] = { ID: s.ID, Service: s.Name, Tags: s.Tags ?? [], Meta: s.Meta ?? {}, Port: s.Port ?? 0, Address: s.Address ?? "" };
-        }
-      }
-      return out;
+      // fromEntries, as JSON.parse does, makes an ID such as `__proto__` an own key.
+      return Object.fromEntries(
+        [...services.values()]
+          .filter((s) => wanted.every(([k, v]) => s.Meta?.[k] === v))
+          .map((s) => [s.ID, { ID: s.ID, Service: s.Name, Tags: s.Tags ?? [], Meta: s.Meta ?? {}, Port: s.Port ?? 0, Address: s.Address ?? "" }]),
+      );
     },
     async updateCheck(checkId, status) {
       calls.push(`update ${checkId} ${status}`);

@@ -131,4 +131,20 @@ describe("reconcile", () => {
     await send(started("a", 1n));
     assert.deepEqual(writes(), ["register node3:svc-a:aaaaaaaaaaaa:8080"]);
   });
+
+  test("apply - service IDs named like Object's own properties are services like any other", async () => {
+    const { agent, send, snapshot, writes } = setup();
+    const names = ["toString", "constructor", "__proto__", "hasOwnProperty"];
+    const ids = names.map((_, i) => ID("abcd"[i]!));
+    for (const [i, name] of names.entries()) await send(event({ timeNano: 1n, container: { id: ids[i]!, name: `c${i}`, env: { SERVICE_ID: name } } }));
+    assert.deepEqual([...agent.services_.keys()].sort(), [...names].sort());
+    agent.calls.length = 0;
+    for (const [i, name] of names.entries()) await send(event({ timeNano: 1n, container: { id: ids[i]!, name: `c${i}`, env: { SERVICE_ID: name } } }));
+    await snapshot(5n, ids);
+    assert.deepEqual(writes(), [], "redeliveries and a snapshot find them current");
+    agent.services_.delete("__proto__");
+    agent.services_.set("__proto__", { ID: "__proto__", Name: "x", Meta: { berth_node: "node3", berth_container: ID("e") } });
+    await snapshot(6n, ids.slice(0, 2));
+    assert.deepEqual([...agent.services_.keys()].sort(), ["constructor", "toString"], "an orphan named __proto__ is stale like any other");
+  });
 });
