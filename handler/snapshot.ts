@@ -11,13 +11,18 @@ import type { MappingSettings } from "./settings.ts";
 
 export type Reconciled = { outdated: boolean; stopped: number; missing: number; stale: number; fixed: number; pruned: number };
 
-/** Keeps only the newest snapshot of a node, then its time; false when a newer one is already stored. */
+/**
+ * Keeps only the newest snapshot of a node, then its time; false when a newer one is already
+ * stored. The same snapshot again is a redelivery after a failure part-way: reconciled again.
+ */
 async function recordSnapshot(bucket: StateBucket, snapshot: NodeSnapshot): Promise<boolean> {
   const key = snapshotKey(snapshot.data.node.name);
+  const at = BigInt(snapshot.data.timeNano);
   for (;;) {
     const stored = await bucket.get(key);
-    if (stored && BigInt(decodeSnapshot(stored).data.timeNano) >= BigInt(snapshot.data.timeNano)) return false;
-    if (await bucket.compareAndSet(key, encode(snapshot), stored?.revision ?? 0)) break;
+    const storedAt = stored ? BigInt(decodeSnapshot(stored).data.timeNano) : undefined;
+    if (storedAt !== undefined && storedAt > at) return false;
+    if (storedAt === at || (await bucket.compareAndSet(key, encode(snapshot), stored?.revision ?? 0))) break;
   }
   // Before anything is pruned behind this snapshot, so a start that reads the time after a prune sees it.
   await recordSnapshotTime(bucket, snapshot.data.node.name, BigInt(snapshot.data.timeNano));

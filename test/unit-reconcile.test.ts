@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createLogger } from "../common/log.ts";
 import { toNodeSnapshot } from "../emitter/snapshot.ts";
+import { ConsulError } from "../handler/consul.ts";
 import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
 import { stamped } from "../handler/fingerprint.ts";
 import { servicesFor } from "../handler/mapping.ts";
@@ -106,6 +107,20 @@ describe("reconcile", () => {
     assert.equal(agent.services_.size, 1);
     assert.ok(read.includes("_snapshot-time.node3"), read.join(" "));
     assert.ok(!read.includes("node3"), `the snapshot itself (every container of the node) is not read: ${read.join(" ")}`);
+  });
+
+  test("reconcile - a snapshot whose handling failed part-way is reconciled again when redelivered", async () => {
+    const { agent, send, bucket } = setup();
+    await send(started("a", 1n));
+    const snap = toNodeSnapshot({ name: "node3", hostIp: "10.0.0.3" }, 5n, []);
+    agent.failWith(new ConsulError("agent.services", 0, "connect ECONNREFUSED"));
+    const first = message(subjectFor("berth", snap), bytesOf(snap));
+    await handleMessage({ prefix: "berth", bucket, agentFor: () => agent, deadLetter: async () => assert.fail("not dead-lettered"), log: createLogger("handler", "silent") }, first.msg);
+    assert.equal(first.settled.naks.length, 1, "the agent was away: nak'd");
+    assert.equal(agent.services_.size, 1);
+    agent.failWith(undefined);
+    await send(snap);
+    assert.equal(agent.services_.size, 0, "the redelivered snapshot removed the container that had stopped unseen");
   });
 
   test("reconcile - an older snapshot than the last one is ignored", async () => {
