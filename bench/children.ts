@@ -1,10 +1,11 @@
-// The processes a bench phase runs: berth's real handlers and emitter (test/berth-process.ts) and
-// the floor worker. Every one is registered with the harness cleanup, so nothing outlives the run.
+// The processes a bench phase runs: berth's real handlers and emitter (test/berth-process.ts, run
+// compiled as the image runs them: bench/build.ts) and the floor worker. Every one is registered with the harness cleanup, so nothing outlives the run.
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { startBerth, type BerthProcess } from "../test/berth-process.ts";
 import { registerCleanup } from "../test/harness/cleanup.ts";
+import { compiledBerth } from "./build.ts";
 import { peakRssMb } from "./measure.ts";
 
 export type Child = { pid: number; stop(): Promise<void> };
@@ -17,9 +18,15 @@ export function profiling(): Record<string, string> {
   return { BENCH_CPU_PROF: dir, NODE_OPTIONS: `--import=${new URL("./cpu-profile.mjs", import.meta.url).pathname}` };
 }
 
-/** `count` handler processes (`node --import tsx handler/main.ts`), each logging `started`. */
+/** The compiled emitter (`node <build>/bin/berth-main.js emitter`), as the image runs it. */
+export async function startEmitter(env: Record<string, string>): Promise<BerthProcess> {
+  return startBerth("emitter", { ...env, ...profiling() }, await compiledBerth());
+}
+
+/** `count` compiled handler processes (`node <build>/bin/berth-main.js handler`), each logging `started`. */
 export async function startHandlers(count: number, env: Record<string, string>): Promise<BerthProcess[]> {
-  const handlers = await Promise.all(Array.from({ length: count }, () => startBerth("handler", { ...env, ...profiling() })));
+  const compiled = await compiledBerth();
+  const handlers = await Promise.all(Array.from({ length: count }, () => startBerth("handler", { ...env, ...profiling() }, compiled)));
   await Promise.all(handlers.map((h) => h.waitForLog((l) => l.msg === "started", "handler started", 30_000)));
   return handlers;
 }

@@ -4,12 +4,12 @@
 // stream (read here without berth) showed the 50th start / die, after the same moment.
 import { request } from "node:http";
 import { createInterface } from "node:readline";
-import { startBerth, type BerthProcess } from "../test/berth-process.ts";
+import type { BerthProcess } from "../test/berth-process.ts";
 import { docker } from "../test/harness/docker-cli.ts";
 import { startDockerd, type PrivateDockerEngine } from "../test/harness/dockerd.ts";
 import { TEST_IMAGE, ensureTestImage } from "../test/harness/image.ts";
 import { waitFor } from "../test/harness/wait.ts";
-import { profiling, startHandlers, stopAll } from "./children.ts";
+import { startEmitter, startHandlers, stopAll } from "./children.ts";
 import type { FastAgent } from "./fast-agent.ts";
 import { peakRssMb, percentile, round } from "./measure.ts";
 
@@ -129,7 +129,7 @@ export async function measureDockerBurst(natsUrl: string, agent: FastAgent, opti
     await ensureTestImage(engine);
     const events = dockerEvents(engine);
     await events.opened;
-    const emitter = await startBerth("emitter", { ...env, ...profiling(), DOCKER_HOST: engine.host, BERTH_NODE: NODE, BERTH_HOST_IP: engine.ip });
+    const emitter = await startEmitter({ ...env, DOCKER_HOST: engine.host, BERTH_NODE: NODE, BERTH_HOST_IP: engine.ip });
     let measured: Awaited<ReturnType<typeof burst>> | undefined;
     let emitterPeak: number | undefined;
     let handlerPeaks: number[] = [];

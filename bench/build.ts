@@ -1,0 +1,28 @@
+// The bench measures what the image runs: berth compiled by tsconfig.build.json (as `npm run build`
+// does), from the current sources, once per run, into a temp dir — never a dist/ left from earlier.
+// The temp dir gets package.json's "type": "module" and a link to node_modules, as /app has in the image.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Compiled } from "../test/berth-process.ts";
+import { registerCleanup } from "../test/harness/cleanup.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+let built: Promise<Compiled> | undefined;
+
+async function build(): Promise<Compiled> {
+  const dir = mkdtempSync("/tmp/berth-bench-build-");
+  registerCleanup(`bench build (${dir})`, async () => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
+  await promisify(execFile)(process.execPath, [tsc, "-p", join(ROOT, "tsconfig.build.json"), "--outDir", join(dir, "dist")], { cwd: ROOT });
+  return { entry: join(dir, "dist/bin/berth-main.js") };
+}
+
+/** The compiled entry (`node <entry> emitter|handler`), built on first use. */
+export function compiledBerth(): Promise<Compiled> {
+  built ??= build();
+  return built;
+}
