@@ -119,7 +119,7 @@ export function normaliseContainer(info: ContainerInspect, labelPrefixes: readon
   };
 }
 
-/** What a `die` event alone says about a container that is already gone (removed with --rm). */
+/** What a `die` event alone says about a container: all a stop needs, and all there is once it is removed (--rm). */
 export function containerFromEvent(event: DockerEvent, labelPrefixes: readonly string[]): Container {
   const attributes = event.Actor.Attributes ?? {};
   const { name = event.Actor.ID.slice(0, 12), image = "", exitCode, ...rest } = attributes;

@@ -78,24 +78,28 @@ describe("mapping settings", () => {
     assert.throws(() => parseContainerEvent(toContainerEvent("io.berth.container.stopped", { name: "node3" }, 1n, bad)));
   });
 
-  test("mapping wire - the watch loop inspects a container:<x> peer, and marks a container gone at die as removed", async () => {
+  test("mapping wire - the watch loop inspects a container:<x> peer, publishes a die from the event alone, and marks a container gone at destroy as removed", async () => {
     const peerId = "f".repeat(64);
     const sidecar = structuredClone(running);
     sidecar.HostConfig.NetworkMode = `container:${peerId}`;
     const inspected = new Map<string, ContainerInspect>([[running.Id, sidecar], [peerId, running]]);
     const published: ContainerEvent[] = [];
+    const inspects: string[] = [];
     const deps = {
-      docker: { inspect: async (id: string) => inspected.get(id) } as unknown as DockerSource,
+      docker: { inspect: async (id: string) => (inspects.push(id), inspected.get(id)) } as unknown as DockerSource,
       publish: async (e: BerthEvent) => void (e.type !== "io.berth.node.snapshot" && published.push(e)),
       node: { name: "node3" },
       labelPrefixes: [],
       log: createLogger("emitter", "silent"),
       signal: new AbortController().signal,
     };
-    const dockerEvent = (id: string, Action: string) => ({ Type: "container", Action, Actor: { ID: id, Attributes: { name: "x", exitCode: "1" } }, time: 1, timeNano: 1e9 });
-    await emitEvent(deps, dockerEvent(running.Id, "start"));
-    await emitEvent(deps, dockerEvent("e".repeat(64), "die"));
+    const dockerEvent = (id: string, Action: string, Attributes: Record<string, string>) => ({ Type: "container", Action, Actor: { ID: id, Attributes }, time: 1, timeNano: 1e9 });
+    await emitEvent(deps, dockerEvent(running.Id, "start", { name: "x" }));
+    await emitEvent(deps, dockerEvent(running.Id, "die", { name: "x", image: "busybox", exitCode: "1", "com.example.team": "a", SECRET: "b" }));
+    await emitEvent(deps, dockerEvent("e".repeat(64), "destroy", { name: "x" }));
+    assert.deepEqual(inspects, [running.Id, peerId, "e".repeat(64)], "no inspect for the die");
     assert.deepEqual(published[0]?.data.container.peerNetworks, { bridge: { ipv4: running.NetworkSettings.Networks["bridge"]!.IPAddress } });
-    assert.deepEqual([published[1]?.data.container.removed, published[1]?.data.container.exitCode], [true, 1]);
+    assert.deepEqual(published[1]?.data.container, { id: running.Id, name: "x", image: "busybox", exitCode: 1, labels: {} });
+    assert.deepEqual([published[2]?.type, published[2]?.data.container.removed], ["io.berth.container.stopped", true]);
   });
 });
