@@ -18,7 +18,10 @@ export const BURST_DEFAULTS: BurstOptions = { containers: 50 };
 
 const NODE = "burst";
 
-/** Docker's own /events (start, die), read over the engine's socket: the arrival time of each. */
+/**
+ * Docker's own /events (start, die), read over the engine's socket: the time Docker gives each (its
+ * clock is this machine's), not when this busy process got to read it.
+ */
 function dockerEvents(engine: PrivateDockerEngine) {
   const seen = { start: new Map<string, number>(), die: new Map<string, number>() };
   const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: ["start", "die"] }));
@@ -28,8 +31,8 @@ function dockerEvents(engine: PrivateDockerEngine) {
       closeStream = () => res.destroy();
       resolve();
       createInterface({ input: res }).on("line", (line) => {
-        const at = performance.now();
-        const event = JSON.parse(line) as { Action: string; Actor: { ID: string } };
+        const event = JSON.parse(line) as { Action: string; Actor: { ID: string }; timeNano: number };
+        const at = event.timeNano / 1e6 - performance.timeOrigin;
         if (event.Action === "start" || event.Action === "die") seen[event.Action].set(event.Actor.ID, at);
       });
     });
