@@ -14,7 +14,8 @@ if (dir) {
   process.once("exit", () => {
     // Same-thread inspector sessions answer synchronously, so this runs before the process ends.
     session.post("Profiler.stop", (err, result) => {
-      if (!err) writeFileSync(`${dir}/${process.argv[1]?.split("/").slice(-2, -1)[0] ?? "node"}-${process.pid}.cpuprofile`, JSON.stringify(result.profile));
+      const svc = process.argv.slice(2).find((a) => a === "emitter" || a === "handler") ?? "node"; // berth-main.js <command>
+      if (!err) writeFileSync(`${dir}/${svc}-${process.pid}.cpuprofile`, JSON.stringify(result.profile));
     });
   });
 }
