@@ -106,6 +106,16 @@ export const CONTAINER_EVENT_TYPES = [
   "io.berth.container.renamed",
 ] as const;
 
+/** The CloudEvents 1.0 attributes every berth event carries; `type`, `subject` and `data` are each kind's own. */
+export const CLOUD_EVENT_REQUIRED = ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data"] as const;
+export const cloudEventAttributes = {
+  specversion: { const: "1.0" },
+  id: { type: "string", minLength: 1, maxLength: 256 },
+  source: { type: "string", pattern: "^berth://[A-Za-z0-9][A-Za-z0-9_-]{0,62}$" },
+  time: { type: "string", maxLength: 64 },
+  datacontenttype: { const: "application/json" },
+} as const;
+
 /** CloudEvents 1.0, structured JSON mode, carrying one normalised container. */
 export const containerEventSchema = {
   $id: "https://berth.dev/schemas/container-event.v1.json",
@@ -113,15 +123,11 @@ export const containerEventSchema = {
   title: "berth container event",
   type: "object",
   additionalProperties: false,
-  required: ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data"],
+  required: CLOUD_EVENT_REQUIRED,
   properties: {
-    specversion: { const: "1.0" },
-    id: { type: "string", minLength: 1, maxLength: 256 },
-    source: { type: "string", pattern: "^berth://[A-Za-z0-9][A-Za-z0-9_-]{0,62}$" },
+    ...cloudEventAttributes,
     type: { enum: CONTAINER_EVENT_TYPES },
     subject: { type: "string", pattern: CONTAINER_ID_PATTERN },
-    time: { type: "string", maxLength: 64 },
-    datacontenttype: { const: "application/json" },
     data: dataSchema,
   },
 } as const;

@@ -17,7 +17,7 @@ export {
   subjectFor,
 } from "./subjects.ts";
 export { MAX_SNAPSHOT_CONTAINERS, nodeSnapshotSchema } from "./node-snapshot.ts";
-export { MAX_EVENT_BYTES, decodeBerthEvent, decodeContainerEvent, parseBerthEvent, parseContainerEvent, parseNodeSnapshot } from "./validate.ts";
+export { MAX_EVENT_BYTES, decodeBerthEvent, parseBerthEvent, parseContainerEvent, parseNodeSnapshot } from "./validate.ts";
 export type { BerthEvent } from "./validate.ts";
 export type { NodeSnapshot } from "./node-snapshot.ts";
 export type { Container, ContainerEvent, ContainerEventType, NodeInfo } from "./container-event.ts";

@@ -1,5 +1,5 @@
 import type { FromSchema } from "json-schema-to-ts";
-import { NODE_NAME_PATTERN, nodeSchema } from "./container-event.ts";
+import { CLOUD_EVENT_REQUIRED, NODE_NAME_PATTERN, cloudEventAttributes, nodeSchema } from "./container-event.ts";
 
 /** Upper bound of containers one snapshot can name (64-hex IDs keep it far below NATS's 1 MiB). */
 export const MAX_SNAPSHOT_CONTAINERS = 10_000;
@@ -15,15 +15,11 @@ export const nodeSnapshotSchema = {
   title: "berth node snapshot",
   type: "object",
   additionalProperties: false,
-  required: ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data"],
+  required: CLOUD_EVENT_REQUIRED,
   properties: {
-    specversion: { const: "1.0" },
-    id: { type: "string", minLength: 1, maxLength: 256 },
-    source: { type: "string", pattern: "^berth://[A-Za-z0-9][A-Za-z0-9_-]{0,62}$" },
+    ...cloudEventAttributes,
     type: { const: "io.berth.node.snapshot" },
     subject: { type: "string", pattern: NODE_NAME_PATTERN },
-    time: { type: "string", maxLength: 64 },
-    datacontenttype: { const: "application/json" },
     data: {
       type: "object",
       additionalProperties: false,

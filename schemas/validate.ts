@@ -1,4 +1,4 @@
-import { describeErrors, wireAjv } from "../common/ajv.ts";
+import { describeErrors, wireAjv, type ValidateFunction } from "../common/ajv.ts";
 import { containerEventSchema, type ContainerEvent } from "./container-event.ts";
 import { SchemaError } from "./errors.ts";
 import { nodeSnapshotSchema, type NodeSnapshot } from "./node-snapshot.ts";
@@ -11,28 +11,23 @@ export const MAX_EVENT_BYTES = 1024 * 1024;
 
 export type BerthEvent = ContainerEvent | NodeSnapshot;
 
-/** Checks an already-decoded value against the contract, plus the rules JSON Schema cannot say. */
-export function parseContainerEvent(value: unknown): ContainerEvent {
-  if (!validateContainerEvent(value)) {
-    throw new SchemaError("invalid container event", describeErrors(validateContainerEvent.errors));
-  }
-  const problems: string[] = [];
-  if (value.source !== `berth://${value.data.node.name}`) problems.push("/source must name data.node.name");
-  if (value.subject !== value.data.container.id) problems.push("/subject must equal data.container.id");
-  if (problems.length > 0) throw new SchemaError("invalid container event", problems);
-  return value;
+/**
+ * A parser of one kind of event: the schema, plus the rules JSON Schema cannot say (the source and
+ * subject agree with the data).
+ */
+function parserOf<T extends BerthEvent>(what: string, validate: ValidateFunction<T>, subjectIs: string, subjectOf: (event: T) => string) {
+  return (value: unknown): T => {
+    if (!validate(value)) throw new SchemaError(`invalid ${what}`, describeErrors(validate.errors));
+    const problems: string[] = [];
+    if (value.source !== `berth://${value.data.node.name}`) problems.push("/source must name data.node.name");
+    if (value.subject !== subjectOf(value)) problems.push(`/subject must equal ${subjectIs}`);
+    if (problems.length > 0) throw new SchemaError(`invalid ${what}`, problems);
+    return value;
+  };
 }
 
-export function parseNodeSnapshot(value: unknown): NodeSnapshot {
-  if (!validateNodeSnapshot(value)) {
-    throw new SchemaError("invalid node snapshot", describeErrors(validateNodeSnapshot.errors));
-  }
-  const problems: string[] = [];
-  if (value.source !== `berth://${value.data.node.name}`) problems.push("/source must name data.node.name");
-  if (value.subject !== value.data.node.name) problems.push("/subject must equal data.node.name");
-  if (problems.length > 0) throw new SchemaError("invalid node snapshot", problems);
-  return value;
-}
+export const parseContainerEvent = parserOf("container event", validateContainerEvent, "data.container.id", (e) => e.data.container.id);
+export const parseNodeSnapshot = parserOf("node snapshot", validateNodeSnapshot, "data.node.name", (e) => e.data.node.name);
 
 /** Any berth event, told apart by its `type`. */
 export function parseBerthEvent(value: unknown): BerthEvent {
@@ -52,11 +47,4 @@ export function decodeBerthEvent(bytes: Uint8Array): BerthEvent {
     throw new SchemaError("undecodable message", [(err as Error).message], { cause: err });
   }
   return parseBerthEvent(value);
-}
-
-/** A container event off the wire (a snapshot there is a SchemaError). */
-export function decodeContainerEvent(bytes: Uint8Array): ContainerEvent {
-  const event = decodeBerthEvent(bytes);
-  if (event.type === "io.berth.node.snapshot") throw new SchemaError("invalid container event", ["/type is a node snapshot"]);
-  return event;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { JSON_SCHEMA_FILES, renderJsonSchema } from "../schemas/write-json.ts";
-import { SchemaError, decodeContainerEvent, parseContainerEvent } from "../schemas/index.ts";
+import { SchemaError, decodeBerthEvent, parseContainerEvent } from "../schemas/index.ts";
 import { bytesOf, event } from "./builders.ts";
 
 function problemsOf(value: unknown): string[] {
@@ -64,11 +64,11 @@ describe("schemas", () => {
 
   test("schemas - bytes that are not UTF-8 JSON are SchemaErrors, not crashes", () => {
     for (const bytes of [new Uint8Array([0xff, 0xfe, 0x7b]), bytesOf("{"), bytesOf("null"), bytesOf("[]"), bytesOf('"x"')]) {
-      assert.throws(() => decodeContainerEvent(bytes), SchemaError);
+      assert.throws(() => decodeBerthEvent(bytes), SchemaError);
     }
   });
 
   test("schemas - oversized messages are refused before parsing", () => {
-    assert.throws(() => decodeContainerEvent(new Uint8Array(1024 * 1024 + 1)), /over 1048576/);
+    assert.throws(() => decodeBerthEvent(new Uint8Array(1024 * 1024 + 1)), /over 1048576/);
   });
 });
