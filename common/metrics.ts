@@ -115,6 +115,11 @@ export function createRegistry(): Registry {
   };
 }
 
+/** Dead letters, counted under the same name by the emitter (its own output refused) and the handlers. */
+export function deadLetterCounter(registry: Registry): Counter<"reason" | "node"> {
+  return registry.counter("berth_events_dead_lettered_total", "Events sent to the dead-letter stream instead of being applied", ["reason", "node"]);
+}
+
 /** Standard process metrics, read at each scrape. */
 export function addProcessMetrics(registry: Registry): void {
   const start = registry.gauge("process_start_time_seconds", "Start time of the process since the epoch, in seconds", []);

@@ -1,6 +1,6 @@
 // The emitter's Prometheus metrics (see README "Operating berth"). Recording functions only:
 // the registry renders them; `NO_EMITTER_METRICS` records nothing (tests, BERTH_METRICS_PORT unset).
-import type { Registry } from "../common/metrics.ts";
+import { deadLetterCounter, type Registry } from "../common/metrics.ts";
 
 export type EmitterMetrics = {
   /** An event stored in the stream (a duplicate JetStream dropped is not counted). */
@@ -23,7 +23,7 @@ export const NO_EMITTER_METRICS: EmitterMetrics = Object.freeze({
 export function emitterMetrics(registry: Registry): EmitterMetrics {
   const published = registry.counter("berth_events_published_total", "Events the emitter stored in the JetStream stream", ["type", "node"]);
   const retries = registry.counter("berth_publish_retries_total", "Publishes retried because NATS did not acknowledge them", ["node"]);
-  const dead = registry.counter("berth_events_dead_lettered_total", "Events sent to the dead-letter stream instead of being applied", ["reason", "node"]);
+  const dead = deadLetterCounter(registry);
   const docker = registry.gauge("berth_docker_connected", "1 while the Docker event stream is open", ["node"]);
   return {
     published: (type, node) => published.inc({ type, node }),

@@ -1,7 +1,7 @@
 // The handler's Prometheus metrics (see README "Operating berth"). Recording functions only:
 // the registry renders them; `NO_HANDLER_METRICS` records nothing (unit tests, no metrics port).
 // Reconciliation reports through `reconcileFound` / `reconcileFixed`.
-import type { Registry } from "../common/metrics.ts";
+import { deadLetterCounter, type Registry } from "../common/metrics.ts";
 
 export type HandlerMetrics = {
   /** A message applied to its node's agent; `latencySeconds`: Docker's event time → the agent's last answer. */
@@ -37,7 +37,7 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
     ["node"],
     LATENCY_BUCKETS,
   );
-  const dead = registry.counter("berth_events_dead_lettered_total", "Events sent to the dead-letter stream instead of being applied", ["reason", "node"]);
+  const dead = deadLetterCounter(registry);
   const retries = registry.counter("berth_retries_total", "Messages handed back to be delivered again later", ["node"]);
   const agentErrors = registry.counter("berth_agent_errors_total", "Failed calls to a node's Consul agent", ["node"]);
   const found = registry.counter("berth_reconcile_differences_found_total", "Differences between an agent and its node's containers found by reconciliation", ["node"]);
