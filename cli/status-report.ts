@@ -52,10 +52,8 @@ async function readState(bus: Bus) {
   const bucket = await openStateBucket(bus);
   const nodes = new Map<string, { latest: Map<string, ContainerEvent>; snapshot: bigint | undefined }>();
   const of = (node: string) => nodes.get(node) ?? nodes.set(node, { latest: new Map(), snapshot: undefined }).get(node)!;
-  for (const key of await bucket.keys(">")) {
+  for (const [key, entry] of await bucket.entriesMatching(">")) {
     if (key.startsWith("_")) continue; // the handlers' bookkeeping (each snapshot's time), not a node
-    const entry = await bucket.get(key);
-    if (!entry) continue;
     const [node, containerId] = key.split(".");
     if (node === undefined) continue;
     if (containerId === undefined) of(node).snapshot = BigInt(decodeSnapshot(entry).data.timeNano);

@@ -337,8 +337,6 @@ export type StateBucket = {
   compareAndSet(key: string, value: Uint8Array, revision: number): Promise<number | undefined>;
   /** Deletes only if the key is still at `revision`; false when someone else wrote first. */
   deleteAt(key: string, revision: number): Promise<boolean>;
-  /** Keys matching a subject-style filter, e.g. `node3.*`. */
-  keys(filter: string): Promise<string[]>;
   /** The entry of every key matching `filter`, read in one pass over the bucket instead of one request per key. */
   entriesMatching(filter: string): Promise<Map<string, StateEntry>>;
 };
@@ -373,11 +371,6 @@ export async function openStateBucket(bus: Bus): Promise<StateBucket> {
         if (isApiError(err, [WRONG_LAST_SEQUENCE])) return false;
         throw err;
       }
-    },
-    async keys(filter) {
-      const out: string[] = [];
-      for await (const key of await kv.keys(filter)) out.push(key);
-      return out;
     },
     async entriesMatching(filter) {
       const out = new Map<string, StateEntry>();

@@ -94,9 +94,6 @@ export function memoryBucket(): StateBucket & { entries: Map<string, StateEntry>
       entries.delete(key);
       return true;
     },
-    async keys(filter) {
-      return [...entries.keys()].filter((k) => matches(filter, k));
-    },
     async entriesMatching(filter) {
       return new Map([...entries].filter(([k]) => matches(filter, k)));
     },

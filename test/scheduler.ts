@@ -58,7 +58,6 @@ export function gated(bucket: StateBucket, agent: AgentClient, gate: (op: string
     get: g("kv.get", bucket.get),
     compareAndSet: g("kv.cas", bucket.compareAndSet),
     deleteAt: g("kv.delete", bucket.deleteAt),
-    keys: g("kv.keys", bucket.keys),
     entriesMatching: g("kv.entries", bucket.entriesMatching),
   };
   const gatedAgent: AgentClient = {
