@@ -24,7 +24,6 @@ export function redactText(text: string): string {
   for (const [secret, escaped] of secrets) {
     if (out.includes(secret)) out = out.replaceAll(secret, CENSOR);
     if (escaped !== undefined && out.includes(escaped)) out = out.replaceAll(escaped, CENSOR);
-
   }
   return out;
 }

@@ -142,16 +142,23 @@ export function rfc3339ToNanos(text: string): bigint {
 }
 
 /** Wraps a container as a CloudEvent; `id` is deterministic so a replayed Docker event is a duplicate. */
+/** The CloudEvents attributes every event of `node` at `timeNano` carries, whatever its kind. */
+export function cloudEventOf(node: NodeInfo, timeNano: bigint) {
+  return {
+    specversion: "1.0",
+    source: `berth://${node.name}`,
+    time: new Date(Number(timeNano / 1_000_000n)).toISOString(),
+    datacontenttype: "application/json",
+  } as const;
+}
+
 export function toContainerEvent(type: ContainerEventType, node: NodeInfo, timeNano: bigint, container: Container): ContainerEvent {
   const action = type.slice("io.berth.container.".length);
   return {
-    specversion: "1.0",
+    ...cloudEventOf(node, timeNano),
     id: `${node.name}.${container.id.slice(0, 12)}.${action}.${timeNano}`,
-    source: `berth://${node.name}`,
     type,
     subject: container.id,
-    time: new Date(Number(timeNano / 1_000_000n)).toISOString(),
-    datacontenttype: "application/json",
     data: { node, timeNano: timeNano.toString(), container },
   };
 }

@@ -1,5 +1,6 @@
 import { setInterval } from "node:timers/promises";
 import type { NodeInfo, NodeSnapshot } from "../schemas/index.ts";
+import { cloudEventOf } from "./normalise.ts";
 import type { WatchDeps } from "./watch.ts";
 
 /** Now, in nanoseconds, truncated to the millisecond: earlier rather than later, which is the safe side. */
@@ -7,13 +8,10 @@ export const nowNanos = () => BigInt(Date.now()) * 1_000_000n;
 
 export function toNodeSnapshot(node: NodeInfo, timeNano: bigint, containers: string[]): NodeSnapshot {
   return {
-    specversion: "1.0",
+    ...cloudEventOf(node, timeNano),
     id: `${node.name}.snapshot.${timeNano}`,
-    source: `berth://${node.name}`,
     type: "io.berth.node.snapshot",
     subject: node.name,
-    time: new Date(Number(timeNano / 1_000_000n)).toISOString(),
-    datacontenttype: "application/json",
     data: { node, timeNano: timeNano.toString(), containers: [...new Set(containers)] },
   };
 }
