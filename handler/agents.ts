@@ -95,10 +95,6 @@ export function agentEntryFor(directory: AgentDirectory, node: string): AgentEnt
   return URL.canParse(url) ? { url } : undefined;
 }
 
-export function agentUrlFor(directory: AgentDirectory, node: string): string | undefined {
-  return agentEntryFor(directory, node)?.url;
-}
-
 /**
  * The token an agent's requests carry: its own (a file is read now, so a rotated file is read
  * again by the next handler started), else `fallback` (CONSUL_HTTP_TOKEN). Never printed.

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { describe, test, type TestContext } from "node:test";
 import { loadEmitterConfig } from "../emitter/config.ts";
-import { agentUrlFor } from "../handler/agents.ts";
+import { agentEntryFor } from "../handler/agents.ts";
 import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
 import { findBinary } from "./harness/bin.ts";
 import { requireOrSkip } from "./harness/prereq.ts";
@@ -153,7 +153,7 @@ describe("compose", () => {
     // The emitter speaks for a node; the handler must reach that node's agent, a Consul client agent of that name.
     const emitter = loadEmitterConfig(env("emitter"));
     assert.ok(emitter.BERTH_NODE, "BERTH_NODE is set: Docker's engine name in a container is not the Consul node's name");
-    const url = agentUrlFor(agentDirectory(loadHandlerConfig(env("handler"))), emitter.BERTH_NODE);
+    const url = agentEntryFor(agentDirectory(loadHandlerConfig(env("handler"))), emitter.BERTH_NODE)?.url;
     assert.ok(url, `the handler has an agent for ${emitter.BERTH_NODE}`);
     const agent = services[new URL(url).hostname];
     assert.ok(agent, `${url} names a compose service`);

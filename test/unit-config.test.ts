@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConfigError } from "../common/config.ts";
 import { loadEmitterConfig } from "../emitter/config.ts";
-import { agentUrlFor, checkAgentTemplate, parseAgentMap } from "../handler/agents.ts";
+import { agentEntryFor, checkAgentTemplate, parseAgentMap } from "../handler/agents.ts";
 import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
 
 function problems(load: () => unknown): string[] {
@@ -38,8 +38,8 @@ describe("config", () => {
     const c = loadHandlerConfig({ BERTH_CONSUL_AGENTS: "node1=http://127.0.0.1:8501, node3=https://10.0.0.3:8501/", BERTH_HANDLER_CONCURRENCY: "8" });
     assert.equal(c.BERTH_HANDLER_CONCURRENCY, 8);
     const dir = agentDirectory(c);
-    assert.equal(agentUrlFor(dir, "node3"), "https://10.0.0.3:8501");
-    assert.equal(agentUrlFor(dir, "node2"), undefined);
+    assert.equal(agentEntryFor(dir, "node3")?.url, "https://10.0.0.3:8501");
+    assert.equal(agentEntryFor(dir, "node2")?.url, undefined);
   });
 
   test("config - bad agent maps list every problem", () => {
@@ -59,8 +59,8 @@ describe("config", () => {
   test("config - hostile node names never change the agent URL's scheme, port or path", () => {
     const dir = { kind: "template" as const, template: "http://{node}:8500" };
     for (const hostile of ["evil.com:80/x#", "a@b", "x/../y", "a:1", "node3?x=1", "..", "a b", ""]) {
-      assert.equal(agentUrlFor(dir, hostile), undefined, hostile);
+      assert.equal(agentEntryFor(dir, hostile)?.url, undefined, hostile);
     }
-    assert.equal(agentUrlFor(dir, "node-3_b"), "http://node-3_b:8500");
+    assert.equal(agentEntryFor(dir, "node-3_b")?.url, "http://node-3_b:8500");
   });
 });

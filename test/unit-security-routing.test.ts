@@ -11,7 +11,7 @@ import { ConfigError } from "../common/config.ts";
 import { createLogger } from "../common/log.ts";
 import { loadEmitterConfig } from "../emitter/config.ts";
 import { agentPool } from "../handler/agent-pool.ts";
-import { agentUrlFor, parseAgentMap, type AgentDirectory } from "../handler/agents.ts";
+import { agentEntryFor, parseAgentMap, type AgentDirectory } from "../handler/agents.ts";
 import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
 import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
 import type { DeadLetterReason } from "../handler/dead-letter.ts";
@@ -147,7 +147,7 @@ describe("security: routing", () => {
       assert.ok(keys.every((k) => isValidNodeName(k) && k === name.trim()), `${what}: ${JSON.stringify(keys)}`);
       // in the agent directory
       for (const template of ["http://{node}:8500", "https://{node}.consul.internal:8501/base"]) {
-        assert.equal(agentUrlFor({ kind: "template", template }, name), undefined, what);
+        assert.equal(agentEntryFor({ kind: "template", template }, name)?.url, undefined, what);
       }
     }
   });
@@ -168,7 +168,7 @@ describe("security: routing", () => {
   const NUMERIC_HOST = /^(0x[0-9a-f]*|[0-9]+)$/i;
 
   function checkOnlyHostChanges(template: string, name: string): boolean {
-    const url = agentUrlFor({ kind: "template", template } satisfies AgentDirectory, name);
+    const url = agentEntryFor({ kind: "template", template } satisfies AgentDirectory, name)?.url;
     if (url === undefined) return false;
     assert.ok(isValidNodeName(name), `accepted an invalid name ${JSON.stringify(name)}`);
     const got = new URL(url);
