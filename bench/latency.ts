@@ -4,7 +4,8 @@
 // busy node would: every start is checked against it.
 import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { normaliseContainer, toContainerEvent } from "../emitter/normalise.ts";
+import { toContainerEvent } from "../schemas/index.ts";
+import { normaliseContainer } from "../emitter/normalise.ts";
 import { waitFor } from "../test/harness/wait.ts";
 import { startFloorWorker, startHandlers, stopAll } from "./children.ts";
 import type { FastAgent } from "./fast-agent.ts";

@@ -2,7 +2,8 @@
 // PUT → ack workers). A backlog is published first, then the workers start and drain it; the rate
 // is taken between 10 % and 90 % of the registrations (sustained: start-up and tail left out).
 // As in latency.ts, the node has a snapshot of 1,000 running containers.
-import { normaliseContainer, toContainerEvent } from "../emitter/normalise.ts";
+import { toContainerEvent } from "../schemas/index.ts";
+import { normaliseContainer } from "../emitter/normalise.ts";
 import { waitFor } from "../test/harness/wait.ts";
 import { startFloorWorker, startHandlers, stopAll } from "./children.ts";
 import type { FastAgent } from "./fast-agent.ts";

@@ -1,10 +1,10 @@
 // One container, read from Docker, through the pipeline's own steps: inspect (and its network
 // peer's) → normalise → wire validation → mapping. What `berth explain` prints.
 import type { DockerSource } from "../emitter/docker.ts";
-import { networkPeerOf, normaliseContainer, toContainerEvent, type Dropped } from "../emitter/normalise.ts";
+import { networkPeerOf, normaliseContainer, type Dropped } from "../emitter/normalise.ts";
 import { servicesFor, type Mapping } from "../handler/mapping.ts";
 import type { MappingSettings } from "../handler/settings.ts";
-import { isValidNodeName, parseContainerEvent, type ContainerEvent } from "../schemas/index.ts";
+import { isValidNodeName, parseContainerEvent, type ContainerEvent, toContainerEvent } from "../schemas/index.ts";
 
 export type ContainerServicesOptions = {
   /** BERTH_NODE; default: the engine's name up to the first dot, as the emitter does. */

@@ -1,5 +1,5 @@
 // Pure: Docker's view of a container → the wire contract. The only place that knows inspect's JSON.
-import type { Container, ContainerEvent, ContainerEventType, NodeInfo } from "../schemas/index.ts";
+import type { Container, ContainerEventType } from "../schemas/index.ts";
 import type { ContainerInspect, DockerEvent } from "./docker.ts";
 
 export const ALWAYS_SHARED_LABEL_PREFIXES = ["SERVICE_", "com.docker.compose."];
@@ -139,26 +139,4 @@ export function rfc3339ToNanos(text: string): bigint {
   if (!match) throw new Error(`not an RFC 3339 time: ${text}`);
   const seconds = Date.parse(`${match[1]}${match[3]}`) / 1000;
   return BigInt(seconds) * 1_000_000_000n + BigInt((match[2] ?? "").padEnd(9, "0"));
-}
-
-/** Wraps a container as a CloudEvent; `id` is deterministic so a replayed Docker event is a duplicate. */
-/** The CloudEvents attributes every event of `node` at `timeNano` carries, whatever its kind. */
-export function cloudEventOf(node: NodeInfo, timeNano: bigint) {
-  return {
-    specversion: "1.0",
-    source: `berth://${node.name}`,
-    time: new Date(Number(timeNano / 1_000_000n)).toISOString(),
-    datacontenttype: "application/json",
-  } as const;
-}
-
-export function toContainerEvent(type: ContainerEventType, node: NodeInfo, timeNano: bigint, container: Container): ContainerEvent {
-  const action = type.slice("io.berth.container.".length);
-  return {
-    ...cloudEventOf(node, timeNano),
-    id: `${node.name}.${container.id.slice(0, 12)}.${action}.${timeNano}`,
-    type,
-    subject: container.id,
-    data: { node, timeNano: timeNano.toString(), container },
-  };
 }

@@ -1,20 +1,9 @@
 import { setInterval } from "node:timers/promises";
-import type { NodeInfo, NodeSnapshot } from "../schemas/index.ts";
-import { cloudEventOf } from "./normalise.ts";
+import { toNodeSnapshot } from "../schemas/index.ts";
 import type { WatchDeps } from "./watch.ts";
 
 /** Now, in nanoseconds, truncated to the millisecond: earlier rather than later, which is the safe side. */
 export const nowNanos = () => BigInt(Date.now()) * 1_000_000n;
-
-export function toNodeSnapshot(node: NodeInfo, timeNano: bigint, containers: string[]): NodeSnapshot {
-  return {
-    ...cloudEventOf(node, timeNano),
-    id: `${node.name}.snapshot.${timeNano}`,
-    type: "io.berth.node.snapshot",
-    subject: node.name,
-    data: { node, timeNano: timeNano.toString(), containers: [...new Set(containers)] },
-  };
-}
 
 /**
  * Publishes the node's running containers as of a time taken *before* listing them: anything the

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../common/log.ts";
-import type { ContainerEvent, NodeInfo } from "../schemas/index.ts";
 import type { DockerEvent, DockerSource } from "./docker.ts";
-import { containerFromEvent, eventTypeOf, networkPeerOf, normaliseContainer, rfc3339ToNanos, toContainerEvent } from "./normalise.ts";
+import { toContainerEvent, type ContainerEvent, type NodeInfo } from "../schemas/index.ts";
+import { containerFromEvent, eventTypeOf, networkPeerOf, normaliseContainer, rfc3339ToNanos } from "./normalise.ts";
 import type { Publish } from "./publish.ts";
 import { emitSnapshot, nowNanos } from "./snapshot.ts";
 

@@ -1,6 +1,6 @@
 // A node snapshot: record it, stop what it no longer lists, then fix the agent where it drifted.
 import { LIMITS, type StateBucket, type StateEntry } from "../common/nats.ts";
-import type { ContainerEvent, NodeSnapshot } from "../schemas/index.ts";
+import { toContainerEvent, type ContainerEvent, type NodeSnapshot } from "../schemas/index.ts";
 import { applyToAgent } from "./apply.ts";
 import type { AgentClient, AgentService } from "./consul.ts";
 import { NO_HANDLER_METRICS, type HandlerMetrics } from "./metrics.ts";
@@ -81,7 +81,7 @@ export async function reconcileNode(
   if (drift.missing + drift.stale > 0) metrics.reconcileFound(node, drift.missing + drift.stale);
   for (const id of drift.containers) {
     const known = latest.get(id);
-    const fallback = () => known ?? stoppedAt(ownerless(node, id, snapshot), at);
+    const fallback = () => known ?? stoppedAt(ownerless(id, snapshot), at);
     // The first round starts from what was read above (state and agent listing): one agent call per
     // difference. If the state moved meanwhile, the next round reads both again.
     let listedServices: Record<string, AgentService> | undefined = actualByContainer.get(id) ?? {};
@@ -99,15 +99,6 @@ export async function reconcileNode(
 }
 
 /** A stand-in event for services berth owns on the agent but holds no state for. */
-function ownerless(node: string, id: string, snapshot: NodeSnapshot): ContainerEvent {
-  return {
-    specversion: "1.0",
-    id: `${node}.${id.slice(0, 12)}.stopped.${snapshot.data.timeNano}`,
-    source: snapshot.source,
-    type: "io.berth.container.stopped",
-    subject: id,
-    time: snapshot.time,
-    datacontenttype: "application/json",
-    data: { node: snapshot.data.node, timeNano: snapshot.data.timeNano, container: { id, name: id.slice(0, 12), removed: true } },
-  };
+function ownerless(id: string, snapshot: NodeSnapshot): ContainerEvent {
+  return toContainerEvent("io.berth.container.stopped", snapshot.data.node, BigInt(snapshot.data.timeNano), { id, name: id.slice(0, 12), removed: true });
 }

@@ -3,6 +3,7 @@ export {
   NODE_NAME_PATTERN,
   containerEventSchema,
 } from "./container-event.ts";
+export { cloudEventOf, toContainerEvent, toNodeSnapshot } from "./build.ts";
 export { SchemaError } from "./errors.ts";
 export {
   DEFAULT_PREFIX,

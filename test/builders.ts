@@ -1,7 +1,6 @@
 // Builders for unit tests: small valid values that each test changes only where it cares.
 import type { InboundMessage, StateBucket, StateEntry } from "../common/nats.ts";
-import type { Container, ContainerEvent, ContainerEventType } from "../schemas/index.ts";
-import { toContainerEvent } from "../emitter/normalise.ts";
+import { toContainerEvent, type Container, type ContainerEvent, type ContainerEventType } from "../schemas/index.ts";
 import type { AgentClient, AgentService, ServiceRegistration } from "../handler/consul.ts";
 import { DEFAULT_MAPPING_SETTINGS, type MappingSettings } from "../handler/settings.ts";
 

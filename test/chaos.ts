@@ -3,8 +3,8 @@
 // `npm run chaos -- --ops 5000` (long).
 import { connectBus, publishDurable } from "../common/nats.ts";
 import type { ContainerInspect } from "../emitter/docker.ts";
-import { normaliseContainer, rfc3339ToNanos, toContainerEvent } from "../emitter/normalise.ts";
-import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
+import { normaliseContainer, rfc3339ToNanos } from "../emitter/normalise.ts";
+import { subjectFor, type ContainerEvent, toContainerEvent } from "../schemas/index.ts";
 import { startCluster, type Drift } from "./cluster.ts";
 import { registerCleanup } from "./harness/cleanup.ts";
 import { docker } from "./harness/docker-cli.ts";

@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { ContainerInspect } from "../emitter/docker.ts";
-import { normaliseContainer, toContainerEvent, type Dropped } from "../emitter/normalise.ts";
+import { normaliseContainer, type Dropped } from "../emitter/normalise.ts";
 import { servicesFor } from "../handler/mapping.ts";
-import { SchemaError, parseContainerEvent } from "../schemas/index.ts";
+import { SchemaError, parseContainerEvent, toContainerEvent } from "../schemas/index.ts";
 import { settings } from "./builders.ts";
 
 const RUNS = 1500;

@@ -6,10 +6,10 @@ import { ConfigError } from "../common/config.ts";
 import { createLogger } from "../common/log.ts";
 import type { ContainerInspect, DockerSource } from "../emitter/docker.ts";
 import { emitEvent } from "../emitter/watch.ts";
-import { networkPeerOf, normaliseContainer, toContainerEvent } from "../emitter/normalise.ts";
+import { networkPeerOf, normaliseContainer } from "../emitter/normalise.ts";
 import { loadHandlerConfig } from "../handler/config.ts";
 import { DEFAULT_MAPPING_SETTINGS, loadMappingSettings, mappingSettings } from "../handler/settings.ts";
-import { parseContainerEvent, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
+import { parseContainerEvent, toContainerEvent, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
 
 const running = JSON.parse(readFileSync("test/fixtures/inspect-running.json", "utf8")) as ContainerInspect;
 

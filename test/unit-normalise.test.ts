@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { describe, test } from "node:test";
 import { readEvents, type ContainerInspect, type DockerEvent } from "../emitter/docker.ts";
-import { containerFromEvent, eventTypeOf, normaliseContainer, rfc3339ToNanos, toContainerEvent } from "../emitter/normalise.ts";
-import { parseContainerEvent } from "../schemas/index.ts";
+import { containerFromEvent, eventTypeOf, normaliseContainer, rfc3339ToNanos } from "../emitter/normalise.ts";
+import { parseContainerEvent, toContainerEvent } from "../schemas/index.ts";
 
 const running = JSON.parse(readFileSync("test/fixtures/inspect-running.json", "utf8")) as ContainerInspect;
 const killed = JSON.parse(readFileSync("test/fixtures/inspect-killed.json", "utf8")) as ContainerInspect;

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createLogger } from "../common/log.ts";
-import { toNodeSnapshot } from "../emitter/snapshot.ts";
 import { ConsulError } from "../handler/consul.ts";
 import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
 import { stamped } from "../handler/fingerprint.ts";
 import { servicesFor } from "../handler/mapping.ts";
 import { nodeDrift } from "../handler/reconcile.ts";
-import { subjectFor, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
+import { subjectFor, toNodeSnapshot, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
 import { bytesOf, event, memoryAgent, memoryBucket, message, settings } from "./builders.ts";
 
 const ID = (c: string) => c.repeat(64);
