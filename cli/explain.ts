@@ -8,6 +8,7 @@ import { dockerSource } from "../emitter/docker.ts";
 import { loadMappingSettings } from "../handler/settings.ts";
 import { SchemaError, isValidNodeName } from "../schemas/index.ts";
 import { containerServices } from "./container-services.ts";
+import { CliError, runCli } from "./run.ts";
 
 const USAGE = `usage: berth explain <container> [--internal] [--explicit] [--host-ip IP] [--node NAME]
          [--network NET] [--tags a,b] [--deregister always|on-success] [--name-from image|compose]
@@ -32,24 +33,17 @@ const FLAGS = {
   help: { type: "boolean", short: "h", env: "" },
 } as const;
 
-/** Thrown for anything the user can fix; printed without a stack. */
-class ExplainError extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
-  }
-}
-
 /** The environment with each given flag written over its variable. */
 function effectiveEnv(argv: string[], env: NodeJS.ProcessEnv): { container: string; env: NodeJS.ProcessEnv } {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new ExplainError(`${(err as Error).message}\n${USAGE}`, 2);
+    throw new CliError(`${(err as Error).message}\n${USAGE}`, 2);
   }
-  if (parsed.values.help) throw new ExplainError(USAGE, 0);
+  if (parsed.values.help) throw new CliError(USAGE, 0);
   const [container, ...extra] = parsed.positionals;
-  if (container === undefined || extra.length > 0) throw new ExplainError(`expected exactly one container\n${USAGE}`, 2);
+  if (container === undefined || extra.length > 0) throw new CliError(`expected exactly one container\n${USAGE}`, 2);
   const merged = { ...env };
   for (const [flag, value] of Object.entries(parsed.values)) {
     const name = FLAGS[flag as keyof typeof FLAGS].env;
@@ -72,7 +66,7 @@ function readSettings(env: NodeJS.ProcessEnv) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
   }
-  throw new ExplainError(new ConfigError(problems).message, 2);
+  throw new CliError(new ConfigError(problems).message, 2);
 }
 
 async function explain(argv: string[], env: NodeJS.ProcessEnv, warn: (line: string) => void): Promise<unknown[]> {
@@ -84,24 +78,16 @@ async function explain(argv: string[], env: NodeJS.ProcessEnv, warn: (line: stri
     found = await containerServices(docker, given.container, options);
   } catch (err) {
     if (!(err instanceof SchemaError)) throw err;
-    throw new ExplainError(`the handler would dead-letter this container's event:\n  ${err.problems.join("\n  ")}`, 1);
+    throw new CliError(`the handler would dead-letter this container's event:\n  ${err.problems.join("\n  ")}`, 1);
   }
-  if (!found) throw new ExplainError(`no such container: ${given.container}`, 1);
+  if (!found) throw new CliError(`no such container: ${given.container}`, 1);
   for (const d of found.dropped) warn(`warning: ${d.key} is not shared by the emitter: ${d.reason}`);
   for (const s of found.mapping.skipped) warn(`skipped ${s.port ?? "container"}: ${s.reason}`);
   for (const w of found.mapping.warnings) warn(`warning: ${w}`);
   return found.mapping.services;
 }
 
-const write = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => stream.write(text, () => resolve()));
-
-try {
+await runCli("explain", async () => {
   const services = await explain(process.argv.slice(2), process.env, (line) => void process.stderr.write(`${line}\n`));
-  await write(process.stdout, `${JSON.stringify(services, null, 2)}\n`);
-  process.exit(0);
-} catch (err) {
-  const known = err instanceof ExplainError;
-  const text = known ? err.message : `berth explain: ${(err as Error).message}`;
-  await write(known && err.exitCode === 0 ? process.stdout : process.stderr, text.endsWith("\n") ? text : `${text}\n`);
-  process.exit(known ? err.exitCode : 1);
-}
+  return `${JSON.stringify(services, null, 2)}\n`;
+});

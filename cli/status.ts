@@ -11,6 +11,7 @@ import { agentDirectory, consulTls, loadHandlerConfig } from "../handler/config.
 import { mappingSettings } from "../handler/settings.ts";
 import { formatStatus } from "./status-format.ts";
 import { statusReport } from "./status-report.ts";
+import { CliError, runCli } from "./run.ts";
 
 const USAGE = `usage: berth status [--json] [--last N]
 
@@ -24,22 +25,16 @@ Exit codes: 0 printed, 1 NATS or berth's streams could not be read, 2 bad argume
 
 const CONNECT_TIMEOUT_MS = 5_000;
 
-class StatusError extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
-  }
-}
-
 function readArgs(argv: string[]): { json: boolean; last: number } {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: { json: { type: "boolean" }, last: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
   } catch (err) {
-    throw new StatusError(`${(err as Error).message}\n${USAGE}`, 2);
+    throw new CliError(`${(err as Error).message}\n${USAGE}`, 2);
   }
-  if (parsed.values.help) throw new StatusError(USAGE, 0);
+  if (parsed.values.help) throw new CliError(USAGE, 0);
   const last = Number(parsed.values.last ?? 5);
-  if (!Number.isInteger(last) || last < 0 || last > 1000) throw new StatusError(`--last must be an integer from 0 to 1000\n${USAGE}`, 2);
+  if (!Number.isInteger(last) || last < 0 || last > 1000) throw new CliError(`--last must be an integer from 0 to 1000\n${USAGE}`, 2);
   return { json: parsed.values.json === true, last };
 }
 
@@ -49,14 +44,14 @@ async function status(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
   try {
     config = loadHandlerConfig(env);
   } catch (err) {
-    if (err instanceof ConfigError) throw new StatusError(err.message, 2);
+    if (err instanceof ConfigError) throw new CliError(err.message, 2);
     throw err;
   }
   const directory = agentDirectory(config);
   const agents = agentPool(directory, config.CONSUL_HTTP_TOKEN, consulTls(config));
   const waited = new AbortController();
   const timeout = sleep(CONNECT_TIMEOUT_MS, undefined, { signal: waited.signal }).then(() => {
-    throw new StatusError(`NATS at ${config.NATS_URL} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`, 1);
+    throw new CliError(`NATS at ${config.NATS_URL} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`, 1);
   });
   timeout.catch(() => undefined);
   const bus = await Promise.race([connectBus(config, "berth-status"), timeout]);
@@ -69,7 +64,7 @@ async function status(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
       mapping: mappingSettings(config),
       lastDeadLetters: args.last,
     }).catch((err: Error) => {
-      throw new StatusError(`cannot read berth's streams (prefix ${config.BERTH_PREFIX}; has an emitter or handler started?): ${err.message}`, 1);
+      throw new CliError(`cannot read berth's streams (prefix ${config.BERTH_PREFIX}; has an emitter or handler started?): ${err.message}`, 1);
     });
     return args.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report);
   } finally {
@@ -78,15 +73,4 @@ async function status(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
   }
 }
 
-// Everything printed is censored: NATS_URL, agent answers and dead letters may quote a secret.
-const write = (stream: NodeJS.WriteStream, text: string) => new Promise<void>((resolve) => stream.write(redactText(text), () => resolve()));
-
-try {
-  await write(process.stdout, await status(process.argv.slice(2), process.env));
-  process.exit(0);
-} catch (err) {
-  const known = err instanceof StatusError;
-  const text = known ? err.message : `berth status: ${(err as Error).message}`;
-  await write(known && err.exitCode === 0 ? process.stdout : process.stderr, text.endsWith("\n") ? text : `${text}\n`);
-  process.exit(known ? err.exitCode : 1);
-}
+await runCli("status", () => status(process.argv.slice(2), process.env), redactText);
