@@ -5,6 +5,7 @@ import { connectBus, publishDurable } from "../common/nats.ts";
 import type { ContainerInspect } from "../emitter/docker.ts";
 import { normaliseContainer, rfc3339ToNanos } from "../emitter/normalise.ts";
 import { subjectFor, type ContainerEvent, toContainerEvent } from "../schemas/index.ts";
+import { bytesOf } from "./builders.ts";
 import { startCluster, type Drift } from "./cluster.ts";
 import { registerCleanup } from "./harness/cleanup.ts";
 import { docker } from "./harness/docker-cli.ts";
@@ -40,7 +41,7 @@ export async function runChaos(opts: { ops: number; seed: number; log: (line: st
   };
   const publishDuplicates = async () => {
     for (const event of saved.splice(0, 3)) {
-      const bytes = new TextEncoder().encode(JSON.stringify(event));
+      const bytes = bytesOf(event);
       await publishDurable(bus, subjectFor("chaos", event), bytes, event.id); // an exact duplicate: dropped
       await publishDurable(bus, subjectFor("chaos", event), bytes, `${event.id}.late`); // a late copy: must not resurrect
     }

@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { connectBus, publishDurable, type Bus } from "../common/nats.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
 import { startBerth, type BerthProcess } from "./berth-process.ts";
-import { event } from "./builders.ts";
+import { bytesOf, event } from "./builders.ts";
 import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { docker } from "./harness/docker-cli.ts";
@@ -75,8 +75,7 @@ describe("metrics", () => {
     const r = await get(`${urls[who]}/readyz`);
     return { status: r.status, checks: (JSON.parse(r.body) as { checks: Record<string, boolean> }).checks };
   };
-  const encode = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
-  const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), encode(e), e.id);
+  const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), bytesOf(e), e.id);
   const ownedBy = (id: string) => Object.values(agent.services()).filter((s) => s.Meta["berth_container"] === id);
   const run = (...args: string[]) => docker(engine, "run", "-d", "--pull=never", "-p", "8080", ...args, TEST_IMAGE);
   const start = async (kind: keyof typeof urls, env: Record<string, string>) => {
@@ -185,7 +184,7 @@ describe("metrics", () => {
     if (!prerequisites(t)) return;
     const h0 = await scrape("handler");
     const dead = (m: Exposition, reason: string, node: string) => valueOf(m, "berth_events_dead_lettered_total", { reason, node });
-    await publishDurable(bus, `${PREFIX}.v1.${NODE}.container.started`, encode("{not json"), "ops-garbage-1");
+    await publishDurable(bus, `${PREFIX}.v1.${NODE}.container.started`, bytesOf("{not json"), "ops-garbage-1");
     await publish(event({ node: "ghost", container: { id: "9".repeat(64), name: "ghost" } }));
     const h1 = await waitFor(async () => {
       const m = await scrape("handler");

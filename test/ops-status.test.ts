@@ -7,7 +7,7 @@ import { connectBus, ensureJetStream, publishDurable, type Bus } from "../common
 import type { StatusReport } from "../cli/status-report.ts";
 import { subjectFor, type ContainerEvent, toNodeSnapshot } from "../schemas/index.ts";
 import { startBerth, type BerthProcess } from "./berth-process.ts";
-import { event } from "./builders.ts";
+import { bytesOf, event } from "./builders.ts";
 import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
@@ -17,7 +17,6 @@ import { waitFor } from "./harness/wait.ts";
 
 const PREFIX = "stat";
 const BIN = new URL("../bin/berth.js", import.meta.url).pathname;
-const encode = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
 const idOf = (digit: string) => digit.repeat(64);
 
 type Run = { code: number; stdout: string; stderr: string };
@@ -30,7 +29,7 @@ describe("berth status", () => {
   let handler: BerthProcess;
   let ready = false;
 
-  const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), encode(e), e.id);
+  const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), bytesOf(e), e.id);
   const env = () => ({
     PATH: process.env.PATH ?? "",
     NATS_URL: nats.url,
@@ -122,7 +121,7 @@ describe("berth status", () => {
   test("berth status - a node's last snapshot, beside the handlers' own bookkeeping keys", async (t) => {
     if (!prerequisites(t)) return;
     const snapshot = toNodeSnapshot({ name: "node2", hostIp: "10.0.0.2" }, 1_700_000_000_000_000_000n, [idOf("4")]);
-    await publishDurable(bus, subjectFor(PREFIX, snapshot), encode(snapshot), snapshot.id);
+    await publishDurable(bus, subjectFor(PREFIX, snapshot), bytesOf(snapshot), snapshot.id);
     await handler.waitForLog((l) => l.msg === "reconciled" && l.node === "node2", "node2 reconciled");
     const r = await report();
     assert.deepEqual(r.nodes.map((n) => n.name), ["node1", "node2", "node3"]);

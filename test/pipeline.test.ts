@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { connectBus, ensureJetStream, publishDurable, readDeadLetters, type Bus } from "../common/nats.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
 import { startBerth, type BerthProcess } from "./berth-process.ts";
-import { event } from "./builders.ts";
+import { bytesOf, event } from "./builders.ts";
 import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
@@ -14,7 +14,6 @@ import { requireOrSkip } from "./harness/prereq.ts";
 import { waitFor } from "./harness/wait.ts";
 
 const PREFIX = "pipe";
-const encode = (value: unknown) => new TextEncoder().encode(typeof value === "string" ? value : JSON.stringify(value));
 
 describe("pipeline", () => {
   let nats: NatsServer;
@@ -24,7 +23,7 @@ describe("pipeline", () => {
   let handler: BerthProcess;
   let ready = false;
 
-  const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), encode(e), e.id);
+  const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), bytesOf(e), e.id);
   const letters = async () =>
     (await readDeadLetters(bus, 100)).map((m) => ({ ...(JSON.parse(new TextDecoder().decode(m.data)) as { reason: string; problems: string[]; subject: string }), dlqSubject: m.subject }));
 
@@ -47,10 +46,10 @@ describe("pipeline", () => {
 
   test("pipeline - an invalid message is dead-lettered with its reasons and does not stop the worker", async (t) => {
     if (!prerequisites(t)) return;
-    await publishDurable(bus, `${PREFIX}.v1.node1.container.started`, encode("{oops"), "bad-1");
+    await publishDurable(bus, `${PREFIX}.v1.node1.container.started`, bytesOf("{oops"), "bad-1");
     const bad = event({ node: "node1" }) as unknown as { data: { container: { env: Record<string, string> } } };
     bad.data.container.env = { DB_PASSWORD: "x" };
-    await publishDurable(bus, `${PREFIX}.v1.node1.container.started`, encode(bad), "bad-2");
+    await publishDurable(bus, `${PREFIX}.v1.node1.container.started`, bytesOf(bad), "bad-2");
     const found = await waitFor(async () => {
       const l = await letters();
       return l.length >= 2 && l;
@@ -67,7 +66,7 @@ describe("pipeline", () => {
     const before = (await letters()).length;
     await publish(event({ node: "node9" }));
     const forged = event({ node: "node1", container: { id: "f".repeat(64) } });
-    await publishDurable(bus, `${PREFIX}.v1.node9.container.started`, encode(forged), "forged-1");
+    await publishDurable(bus, `${PREFIX}.v1.node9.container.started`, bytesOf(forged), "forged-1");
     const found = await waitFor(async () => {
       const l = await letters();
       return l.length >= before + 2 && l.slice(before);

@@ -9,7 +9,7 @@ import { after, before, describe, test, type TestContext } from "node:test";
 import { connectBus, ensureJetStream, publishDurable, readDeadLetters, type Bus } from "../common/nats.ts";
 import { subjectFor, toNodeSnapshot, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
 import { startBerth, type BerthProcess, type LogLine } from "./berth-process.ts";
-import { event } from "./builders.ts";
+import { bytesOf, event } from "./builders.ts";
 import { startConsulDouble, type AclToken, type ConsulDouble, type ConsulDoubleOptions } from "./consul-double/index.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
@@ -17,7 +17,6 @@ import { requireOrSkip } from "./harness/prereq.ts";
 import { makeTestPki, opensslBinary, type TestPki } from "./harness/tls.ts";
 import { waitFor } from "./harness/wait.ts";
 
-const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const token = () => randomUUID();
 const writeAll = (accessorId: string): AclToken => ({ accessorId, serviceWrite: ["*"] });
 const containerId = () => randomBytes(32).toString("hex");
@@ -38,7 +37,7 @@ function pipeline(prefix: string) {
       registerCleanup(`${prefix} bus`, () => ctx.bus.drain());
       await ensureJetStream(ctx.bus);
     },
-    publish: (e: BerthEvent) => publishDurable(ctx.bus, subjectFor(prefix, e), encode(e), e.id),
+    publish: (e: BerthEvent) => publishDurable(ctx.bus, subjectFor(prefix, e), bytesOf(e), e.id),
     async handler(env: Record<string, string>): Promise<BerthProcess> {
       const handler = await startBerth("handler", { NATS_URL: ctx.nats.url, BERTH_PREFIX: prefix, ...env });
       await handler.waitForLog((l) => l.msg === "started", "handler started");

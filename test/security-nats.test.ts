@@ -11,7 +11,7 @@ import { NatsPermissionError, connectBus, openStateBucket, publishDurable, type 
 import { eventPublisher } from "../emitter/publish.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
 import { startBerth, type BerthProcess } from "./berth-process.ts";
-import { event } from "./builders.ts";
+import { bytesOf, event } from "./builders.ts";
 import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { docker } from "./harness/docker-cli.ts";
@@ -25,7 +25,6 @@ import { waitFor } from "./harness/wait.ts";
 const EXAMPLE = new URL("../examples/nats-server.conf", import.meta.url);
 const PREFIX = "berth"; // the example is written for the default prefix
 const HOST_IP = "127.0.0.21";
-const encode = (e: ContainerEvent) => new TextEncoder().encode(JSON.stringify(e));
 
 /** Fresh passwords for this run, given to nats-server through its environment as the example expects. */
 const PASSWORDS = { node1: secret(), node2: secret(), handler: secret() };
@@ -147,10 +146,10 @@ describe("security: NATS users of examples/nats-server.conf", () => {
     for (const [own, other] of [["node1", "node2"], ["node2", "node1"]] as const) {
       const b = await bus(own, `berth-emitter-${own}`);
       const mine = event({ node: own, container: { id: randomBytes(32).toString("hex") } });
-      assert.equal((await publishDurable(b, subjectFor(PREFIX, mine), encode(mine), mine.id)).duplicate, false);
+      assert.equal((await publishDurable(b, subjectFor(PREFIX, mine), bytesOf(mine), mine.id)).duplicate, false);
       const forged = event({ node: other, container: { id: randomBytes(32).toString("hex") } });
       const subject = subjectFor(PREFIX, forged);
-      const err = await publishDurable(b, subject, encode(forged), forged.id).then(() => undefined, (e: unknown) => e);
+      const err = await publishDurable(b, subject, bytesOf(forged), forged.id).then(() => undefined, (e: unknown) => e);
       assert.ok(err instanceof NatsPermissionError, `${own} publishing ${subject}: ${String(err)}`);
       assert.equal(err.subject, subject);
       assert.match(err.message, /permission/);
@@ -177,7 +176,7 @@ describe("security: NATS users of examples/nats-server.conf", () => {
     if (!handler) await startHandler();
     const h = await bus("handler", "berth-handler");
     const e = event({ node: "node1", container: { id: randomBytes(32).toString("hex") } });
-    await assert.rejects(publishDurable(h, subjectFor(PREFIX, e), encode(e), e.id), NatsPermissionError);
+    await assert.rejects(publishDurable(h, subjectFor(PREFIX, e), bytesOf(e), e.id), NatsPermissionError);
 
     const n1 = await bus("node1", "berth-emitter-node1");
     const sub = n1.nc.subscribe(`${PREFIX}.v1.>`);
@@ -231,7 +230,7 @@ describe("security: NATS over TLS (the example plus a tls block that verifies cl
     const b = await connectBus({ NATS_URL: nats.url, BERTH_PREFIX: PREFIX, ...as("node1"), NATS_CA: pki.caFile, NATS_CERT: pki.clientCertFile, NATS_KEY: pki.clientKeyFile }, "berth-emitter-node1");
     registerCleanup("tls node1 bus", () => b.drain().catch(() => undefined));
     const e = event({ node: "node1", container: { id: randomBytes(32).toString("hex") } });
-    await publishDurable(b, subjectFor(PREFIX, e), encode(e), e.id);
+    await publishDurable(b, subjectFor(PREFIX, e), bytesOf(e), e.id);
     await waitFor(() => Object.values(agent.services()).some((s) => s.Meta["berth_container"] === e.subject), { what: "an event applied over TLS" });
     await handler.stop();
   });

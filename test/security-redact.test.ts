@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { connectBus, ensureJetStream, publishDurable, readDeadLetters, type Bus } from "../common/nats.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
 import { startBerth } from "./berth-process.ts";
-import { event } from "./builders.ts";
+import { bytesOf, event } from "./builders.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
 import { freePort } from "./harness/ports.ts";
@@ -115,7 +115,7 @@ describe("security: secrets never printed by the processes", () => {
     if (!prereq(t)) return;
     const handler = await startBerth("handler", { ...handlerEnv, LOG_LEVEL: "trace" });
     await handler.waitForLog((l) => l.msg === "started", "handler started");
-    const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), new TextEncoder().encode(JSON.stringify(e)), e.id);
+    const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), bytesOf(e), e.id);
     for (const node of ["node1", "node2", "node3"]) await publish(event({ node }));
     await handler.waitForLog((l) => l.msg === "dead-lettered" && l["subject"] === `${PREFIX}.v1.node2.container.started`, "node2's event dead-lettered");
     await handler.waitForLog((l) => l.msg === "dead-lettered" && l["subject"] === `${PREFIX}.v1.node1.container.started`, "node1's event dead-lettered");

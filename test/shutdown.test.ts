@@ -6,7 +6,7 @@ import { after, test } from "node:test";
 import { connectBus, ensureJetStream, publishDurable } from "../common/nats.ts";
 import { subjectFor } from "../schemas/index.ts";
 import { startBerth } from "./berth-process.ts";
-import { event } from "./builders.ts";
+import { bytesOf, event } from "./builders.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { canStartNatsServer, startNatsServer } from "./harness/nats.ts";
 import { requireOrSkip } from "./harness/prereq.ts";
@@ -41,7 +41,7 @@ test("shutdown - SIGTERM during an agent call: the call completes, is acked and 
   const handler = await startBerth("handler", { NATS_URL: nats.url, BERTH_PREFIX: "shut", BERTH_CONSUL_AGENTS: `node1=${agent.url}` });
   await handler.waitForLog((l) => l.msg === "started", "handler started");
   const e = event({ node: "node1" });
-  await publishDurable(bus, subjectFor("shut", e), new TextEncoder().encode(JSON.stringify(e)), e.id);
+  await publishDurable(bus, subjectFor("shut", e), bytesOf(e), e.id);
   await waitFor(() => agent.registers.length === 1, { what: "the register call under way" });
   const stopping = handler.stop("SIGTERM");
   await waitFor(() => handler.stderr.some((l) => l.includes("draining")), { what: "the handler draining" });
