@@ -7,7 +7,7 @@ import { deadLetterBody, type DeadLetterReason } from "../handler/dead-letter.ts
 import { CONTAINER_EVENT_TYPES, subjectFor, type ContainerEvent } from "../schemas/index.ts";
 import { bytesOf, event, memoryAgent, memoryBucket, message } from "./builders.ts";
 
-export const KNOWN_NODES = ["node1", "node2"];
+const KNOWN_NODES = ["node1", "node2"];
 const oneLine = (max: number) => fc.string({ unit: "binary", minLength: 1, maxLength: max }).filter((s) => !/[\p{Cc}\u2028\u2029]/u.test(s));
 const serviceKey = fc.oneof(
   fc.constantFrom("SERVICE_NAME", "SERVICE_TAGS", "SERVICE_ID", "SERVICE_IGNORE", "SERVICE_CHECK_HTTP", "SERVICE_CHECK_INTERVAL", "SERVICE_CHECK_TTL", "SERVICE_80_NAME", "SERVICE_8080_TAGS"),

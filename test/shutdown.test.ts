@@ -26,7 +26,6 @@ async function slowAgent() {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   registerCleanup("slow agent", () => new Promise((r) => server.close(() => r())));
-  server.closeIdleConnections();
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, registers, release };
 }

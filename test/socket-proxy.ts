@@ -16,7 +16,6 @@ export type SocketProxy = {
   /** Destroys every open connection; while `refusing`, new ones are closed at once. */
   cut(opts?: { refusing: boolean }): void;
   accept(): void;
-  connections(): number;
   close(): Promise<void>;
 };
 
@@ -85,7 +84,6 @@ export async function startSocketProxy(targetSocket: string): Promise<SocketProx
       for (const s of open) s.destroy();
     },
     accept: () => void (refusing = false),
-    connections: () => open.size,
     close,
   };
 }

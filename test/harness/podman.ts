@@ -41,9 +41,6 @@ import { waitFor } from "./wait.ts";
 export type PodmanEngine = {
   /** unix://…/podman.sock: the Docker-compatible API, as DOCKER_HOST. */
   host: string;
-  dir: string;
-  /** PID of `podman system service`. */
-  pid: number;
   /** The podman CLI as a client of this engine: podman("run", "-d", …) → trimmed stdout. */
   podman(...args: string[]): Promise<string>;
   stop(): Promise<void>;
@@ -117,8 +114,7 @@ export async function startPodman(): Promise<PodmanEngine> {
         signal: died.signal,
       }),
     ]);
-    const pid = service.pid;
-    return { host, dir, pid, podman, stop };
+    return { host, podman, stop };
   } catch (error) {
     await stop().catch(() => {});
     throw error;
