@@ -3,12 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createRegistry } from "../common/metrics.ts";
 import { startOpsServer } from "../common/ops-server.ts";
-
-/** One GET, its status, content type and body. */
-async function httpGet(url: string) {
-  const res = await fetch(url);
-  return { status: res.status, type: res.headers.get("content-type") ?? "", body: await res.text() };
-}
+import { get } from "./metrics-scrape.ts";
 
 const linesOf = (text: string, name: string) => text.split("\n").filter((l) => l.startsWith(name));
 
@@ -90,9 +85,9 @@ describe("ops server", () => {
   test("ops server - /metrics answers the exposition text with Prometheus' content type", async () => {
     const { server, url } = await start({});
     try {
-      const res = await httpGet(`${url}/metrics`);
+      const res = await get(`${url}/metrics`);
       assert.equal(res.status, 200);
-      assert.match(res.type, /^text\/plain; version=0\.0\.4/);
+      assert.match(res.contentType, /^text\/plain; version=0\.0\.4/);
       assert.match(res.body, /^berth_seen_total 1$/m);
     } finally {
       await server.close();
@@ -103,13 +98,13 @@ describe("ops server", () => {
     const checks = { nats: true, consumer: true };
     const { server, url } = await start(checks);
     try {
-      assert.equal((await httpGet(`${url}/readyz`)).status, 200);
+      assert.equal((await get(`${url}/readyz`)).status, 200);
       checks.consumer = false;
-      const res = await httpGet(`${url}/readyz`);
+      const res = await get(`${url}/readyz`);
       assert.equal(res.status, 503);
       assert.deepEqual(JSON.parse(res.body), { status: "not ready", checks: { nats: true, consumer: false } });
-      assert.equal((await httpGet(`${url}/healthz`)).status, 200);
-      assert.equal((await httpGet(`${url}/other`)).status, 404);
+      assert.equal((await get(`${url}/healthz`)).status, 200);
+      assert.equal((await get(`${url}/other`)).status, 404);
     } finally {
       await server.close();
     }
