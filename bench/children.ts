@@ -1,14 +1,9 @@
 // The processes a bench phase runs: berth's real handlers and emitter (test/berth-process.ts, run
 // compiled as the image runs them: bench/build.ts) and the floor worker. Every one is registered with the harness cleanup, so nothing outlives the run.
-import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { createInterface } from "node:readline";
-import { startBerth, type BerthProcess } from "../test/berth-process.ts";
-import { registerCleanup } from "../test/harness/cleanup.ts";
+import { startBerth, startLoggingProcess, type BerthProcess } from "../test/berth-process.ts";
 import { compiledBerth } from "./build.ts";
 import { peakRssMb } from "./measure.ts";
-
-export type Child = { pid: number; stop(): Promise<void> };
 
 /** BENCH_CPU_PROF=<dir>: berth's processes write a V8 CPU profile there when they exit (bench/cpu-profile.mjs). */
 export function profiling(): Record<string, string> {
@@ -38,29 +33,15 @@ export async function stopAll(processes: readonly BerthProcess[]): Promise<numbe
   return peaks;
 }
 
-/** One bench/floor-worker.ts process; resolves once it consumes. */
-export async function startFloorWorker(env: Record<string, string>): Promise<Child> {
-  const child = spawn(process.execPath, ["--import", "tsx", new URL("./floor-worker.ts", import.meta.url).pathname], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let done = false;
-  void exited.then(() => (done = true));
-  const pid = child.pid!;
-  const stop = async () => {
-    if (!done) child.kill("SIGTERM");
-    const timer = setTimeout(() => !done && child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-    unregister();
-  };
-  const unregister = registerCleanup(`floor worker ${pid}`, stop, () => {
-    if (!done) process.kill(pid, "SIGKILL");
-  });
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => line === "ready" && resolve());
-    void exited.then(() => reject(new Error("floor worker exited before it was ready")));
-  });
-  return { pid, stop };
+/** One bench/floor-worker.ts process; resolves once it consumes (its `floor worker ready` line). */
+export async function startFloorWorker(env: Record<string, string>): Promise<BerthProcess> {
+  const args = ["--import", "tsx", new URL("./floor-worker.ts", import.meta.url).pathname];
+  const worker = await startLoggingProcess("floor worker", args, { PATH: process.env.PATH ?? "", ...env });
+  try {
+    await worker.waitForLog((l) => l.msg === "floor worker ready", "floor worker ready", 30_000);
+  } catch (err) {
+    await worker.stop("SIGKILL");
+    throw err;
+  }
+  return worker;
 }

@@ -4,6 +4,7 @@
 // stream (read here without berth) showed the 50th start / die, after the same moment.
 import { request } from "node:http";
 import { createInterface } from "node:readline";
+import { OWNER_META } from "../handler/meta.ts";
 import type { BerthProcess } from "../test/berth-process.ts";
 import { docker } from "../test/harness/docker-cli.ts";
 import { startDockerd, type PrivateDockerEngine } from "../test/harness/dockerd.ts";
@@ -13,9 +14,8 @@ import { startEmitter, startHandlers, stopAll } from "./children.ts";
 import type { FastAgent } from "./fast-agent.ts";
 import { peakRssMb, percentile, round } from "./measure.ts";
 
-export type BurstOptions = { containers: number };
-export const BURST_DEFAULTS: BurstOptions = { containers: 50 };
-
+/** Containers per burst. */
+const CONTAINERS = 50;
 const NODE = "burst";
 
 /**
@@ -89,7 +89,7 @@ function publishedAt(emitter: BerthProcess, type: string): Map<string, number> {
 
 async function burst(engine: PrivateDockerEngine, agent: FastAgent, n: number, seen: ReturnType<typeof dockerEvents>["seen"], emitter: BerthProcess, logs: () => string[]) {
   const owned = (ids: readonly string[]) => {
-    const have = new Set(agent.ownedBy(NODE).map((s) => s.Meta["berth_container"]));
+    const have = new Set(agent.ownedBy(NODE).map((s) => s.Meta[OWNER_META.container]));
     return ids.filter((id) => have.has(id)).length;
   };
   const run = await allAtOnce(n, (i) => docker(engine, "run", "-d", "--pull=never", "--name", `burst-${i}`, "-e", "SERVICE_NAME=burst", "-p", "8080", TEST_IMAGE));
@@ -124,13 +124,14 @@ async function burst(engine: PrivateDockerEngine, agent: FastAgent, n: number, s
   };
 }
 
-export async function measureDockerBurst(natsUrl: string, agent: FastAgent, options: BurstOptions = BURST_DEFAULTS) {
-  const n = options.containers;
+export async function measureDockerBurst(natsUrl: string, agent: FastAgent) {
+  const n = CONTAINERS;
   const engine = await startDockerd({ name: "bench", ip: "127.0.0.77" });
   const env = { NATS_URL: natsUrl, BERTH_PREFIX: "bburst" };
+  let events: ReturnType<typeof dockerEvents> | undefined;
   try {
     await ensureTestImage(engine);
-    const events = dockerEvents(engine);
+    events = dockerEvents(engine);
     await events.opened;
     const emitter = await startEmitter({ ...env, DOCKER_HOST: engine.host, BERTH_NODE: NODE, BERTH_HOST_IP: engine.ip });
     let measured: Awaited<ReturnType<typeof burst>> | undefined;
@@ -148,7 +149,6 @@ export async function measureDockerBurst(natsUrl: string, agent: FastAgent, opti
     } finally {
       emitterPeak = peakRssMb(emitter.pid);
       await emitter.stop();
-      events.close();
     }
     return {
       containers: n,
@@ -159,6 +159,7 @@ export async function measureDockerBurst(natsUrl: string, agent: FastAgent, opti
       handler_peak_rss_mb: handlerPeaks,
     };
   } finally {
+    events?.close();
     await engine.stop();
   }
 }

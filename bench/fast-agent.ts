@@ -12,12 +12,22 @@
 // the service's `berth_container` Meta, and counts calls by kind.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+// Types only: the import is erased, so undici is not loaded here.
+import type { AgentService as StoredService, ServiceRegistration } from "../handler/consul.ts";
+import { OWNER_META } from "../handler/meta.ts";
+import { registerCleanup } from "../test/harness/cleanup.ts";
 
-export type StoredService = { ID: string; Service: string; Tags: string[]; Meta: Record<string, string>; Port: number; Address: string };
+export type { StoredService };
+
+type Registration = Partial<ServiceRegistration>;
+
+/** The registration that stores `s` again as it is (a register body, in Consul's field names). */
+export function registrationOf(s: StoredService): ServiceRegistration {
+  return { ID: s.ID, Name: s.Service, Tags: s.Tags, Meta: s.Meta, Port: s.Port, Address: s.Address };
+}
 
 export type FastAgent = {
   url: string;
-  services: Map<string, StoredService>;
   /** Container id (Meta berth_container) → time its first registration was stored. */
   registeredAt: Map<string, number>;
   /** Container id → time its last service was removed. */
@@ -36,11 +46,9 @@ export type FastAgent = {
   close(): Promise<void>;
 };
 
-const NODE_KEY = "berth_node";
-const CONTAINER_KEY = "berth_container";
+const NODE_KEY = OWNER_META.node;
+const CONTAINER_KEY = OWNER_META.container;
 const CLAUSE = /^Meta\.([A-Za-z0-9_-]+) == "([^"\\]*)"$/;
-
-type Registration = { ID?: string; Name?: string; Tags?: string[]; Meta?: Record<string, string>; Port?: number; Address?: string };
 
 function parseFilter(filter: string): [string, string][] | undefined {
   if (filter === "") return [];
@@ -156,9 +164,15 @@ export async function startFastAgent(): Promise<FastAgent> {
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      unregister();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  const unregister = registerCleanup(`bench agent ${port}`, close);
   return {
     url: `http://127.0.0.1:${port}`,
-    services,
     registeredAt,
     goneAt,
     calls,
@@ -169,12 +183,8 @@ export async function startFastAgent(): Promise<FastAgent> {
     },
     lastChangeAt: () => lastChange,
     forget: remove,
-    restore: (service) => void store({ ...service, Name: service.Service }),
+    restore: (service) => void store(registrationOf(service)),
     ownedBy: (node) => [...services.values()].filter((s) => s.Meta[NODE_KEY] === node),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }

@@ -5,11 +5,11 @@
 // difference between floor and berth is berth's own work.
 import { AckPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { registerCleanup } from "../test/harness/cleanup.ts";
 
 export type FloorBus = {
   stream: string;
   consumer: string;
-  subject: string;
   publish(data: Uint8Array, msgId: string): Promise<void>;
   close(): Promise<void>;
 };
@@ -17,6 +17,12 @@ export type FloorBus = {
 /** Creates `<name>` (subjects `<name>.>`) and its durable consumer `<name>_workers`. */
 export async function openFloorBus(natsUrl: string, name: string): Promise<FloorBus> {
   const nc = await connect({ servers: natsUrl, name: "bench-floor-publisher" });
+  const close = async () => {
+    unregister();
+    await nc.drain();
+  };
+  // Closed by the harness cleanup too, should the phase fail before its own finally.
+  const unregister = registerCleanup(`floor bus ${name}`, close);
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name, subjects: [`${name}.>`], retention: RetentionPolicy.Workqueue, storage: StorageType.File });
   const consumer = `${name}_workers`;
@@ -26,10 +32,9 @@ export async function openFloorBus(natsUrl: string, name: string): Promise<Floor
   return {
     stream: name,
     consumer,
-    subject,
     async publish(data, msgId) {
       await js.publish(subject, data, { msgID: msgId });
     },
-    close: () => nc.drain(),
+    close,
   };
 }

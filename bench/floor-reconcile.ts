@@ -4,7 +4,7 @@
 // as a handler reconciles a node. It imports undici directly, which the one-import rule allows
 // for bench/floor-*.ts only.
 import { Pool } from "undici";
-import type { StoredService } from "./fast-agent.ts";
+import { registrationOf, type StoredService } from "./fast-agent.ts";
 
 export type NodeDifferences = { agentUrl: string; missing: readonly StoredService[]; stale: readonly StoredService[] };
 
@@ -23,7 +23,7 @@ export async function fixDirectly(nodes: readonly NodeDifferences[]): Promise<nu
       nodes.map(async (node, i) => {
         const pool = pools[i]!;
         for (const s of node.missing) {
-          await put(pool, "/v1/agent/service/register", JSON.stringify({ ID: s.ID, Name: s.Service, Tags: s.Tags, Meta: s.Meta, Port: s.Port, Address: s.Address }));
+          await put(pool, "/v1/agent/service/register", JSON.stringify(registrationOf(s)));
         }
         for (const s of node.stale) await put(pool, `/v1/agent/service/deregister/${encodeURIComponent(s.ID)}`);
       }),

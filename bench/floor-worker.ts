@@ -5,7 +5,8 @@
 //
 // Run as a child process: node --import tsx bench/floor-worker.ts
 // env: NATS_URL, FLOOR_STREAM, FLOOR_CONSUMER, AGENT_URL, CONCURRENCY (messages in flight, like
-// BERTH_HANDLER_CONCURRENCY). Prints "ready" once consuming; SIGTERM stops it.
+// BERTH_HANDLER_CONCURRENCY). Prints a JSON line with msg "floor worker ready" once consuming (read
+// as a log line by test/berth-process.ts); SIGTERM stops it.
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { Pool } from "undici";
@@ -23,7 +24,7 @@ const pool = new Pool(env("AGENT_URL"), { connections: 16 });
 const consumer = await js.consumers.get(env("FLOOR_STREAM"), env("FLOOR_CONSUMER"));
 const messages = await consumer.consume({ max_messages: concurrency * 2 });
 process.on("SIGTERM", () => void messages.stop());
-process.stdout.write("ready\n");
+process.stdout.write(`${JSON.stringify({ level: "info", msg: "floor worker ready" })}\n`);
 
 /** The same registration a real handler would send for a one-port container, built by hand. */
 async function put(data: Uint8Array): Promise<void> {

@@ -13,9 +13,8 @@ import { openFloorBus } from "./floor-publish.ts";
 import { percentile, round } from "./measure.ts";
 import { BENCH_NODE, announceNode, containerId, inspectOf, syntheticEmitter } from "./synthetic.ts";
 
-/** `nodeContainers`: how many containers the node's snapshot lists (bench/synthetic.ts announceNode). */
-export type LatencyOptions = { rate: number; rounds: number; perRound: number; warmup: number; workers: number; concurrency: number; nodeContainers: number };
-export const LATENCY_DEFAULTS: LatencyOptions = { rate: 100, rounds: 4, perRound: 250, warmup: 200, workers: 2, concurrency: 64, nodeContainers: Number(process.env.BENCH_NODE_CONTAINERS ?? 1000) };
+/** Events/s; measured rounds of `perRound` events each, after a warm-up; workers of each kind, messages in flight per worker. */
+const RUN = { rate: 100, rounds: 4, perRound: 250, warmup: 200, workers: 2, concurrency: 64 } as const;
 
 type Sent = { id: string; t0: number; acked?: number };
 
@@ -45,8 +44,8 @@ function summary(agent: FastAgent, sent: readonly Sent[]) {
   };
 }
 
-export async function measureLatency(natsUrl: string, agent: FastAgent, options: LatencyOptions = LATENCY_DEFAULTS) {
-  const o = options;
+export async function measureLatency(natsUrl: string, agent: FastAgent) {
+  const o = RUN;
   const floorBus = await openFloorBus(natsUrl, "FLOOR_LAT");
   const floorWorkers = await Promise.all(
     Array.from({ length: o.workers }, () =>
@@ -57,7 +56,7 @@ export async function measureLatency(natsUrl: string, agent: FastAgent, options:
   // A node of its own, so the snapshot's reconciliation never touches another phase's services in the shared agent.
   const node = prefix;
   const emitter = await syntheticEmitter(natsUrl, prefix, node);
-  await announceNode(emitter, prefix, o.nodeContainers);
+  await announceNode(emitter, prefix);
   const handlers = await startHandlers(o.workers, {
     NATS_URL: natsUrl,
     BERTH_PREFIX: prefix,

@@ -46,3 +46,12 @@ export function cpuMs(pid: number): number {
 
 /** USER_HZ: 100 on Linux for every architecture Node runs on. */
 const CLOCK_TICKS = 100;
+
+/** Runs `send(0..count-1)` with at most `window` in flight. */
+export async function windowed(count: number, window: number, send: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) await send(next++);
+  };
+  await Promise.all(Array.from({ length: window }, lane));
+}

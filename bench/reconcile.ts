@@ -5,15 +5,16 @@
 // the last change in any agent, and the number of agent calls it took, beside the differences.
 // The floor: the same drift made again, fixed by the agent calls alone (bench/floor-reconcile.ts).
 import { nowNanos } from "../emitter/snapshot.ts";
+import { OWNER_META } from "../handler/meta.ts";
 import { waitFor } from "../test/harness/wait.ts";
 import { startHandlers, stopAll } from "./children.ts";
 import { startFastAgent, type FastAgent, type StoredService } from "./fast-agent.ts";
 import { fixDirectly } from "./floor-reconcile.ts";
-import { round } from "./measure.ts";
+import { round, windowed } from "./measure.ts";
 import { containerId, syntheticEmitter, type SyntheticEmitter } from "./synthetic.ts";
 
-export type ReconcileOptions = { nodes: number; containers: number; drift: number; concurrency: number };
-export const RECONCILE_DEFAULTS: ReconcileOptions = { nodes: 10, containers: 1000, drift: 0.1, concurrency: 64 };
+/** Nodes; running containers per node; stale and missing services, each as a share of them; messages in flight per handler. */
+const RUN = { nodes: 10, containers: 1000, drift: 0.1, concurrency: 64 } as const;
 
 type Node = {
   name: string;
@@ -34,16 +35,9 @@ function makeDrift(node: Node): void {
   node.agent.resetRecords();
 }
 
-async function windowed(items: readonly (() => Promise<void>)[], window: number): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: window }, async () => {
-    while (next < items.length) await items[next++]!();
-  }));
-}
-
 /** Containers of the node the agent holds services of. */
 function held(node: Node): Set<string> {
-  return new Set(node.agent.ownedBy(node.name).map((s) => s.Meta["berth_container"] ?? ""));
+  return new Set(node.agent.ownedBy(node.name).map((s) => s.Meta[OWNER_META.container] ?? ""));
 }
 
 const converged = (node: Node) => {
@@ -51,8 +45,8 @@ const converged = (node: Node) => {
   return have.size === node.running.length && node.running.every((id) => have.has(id));
 };
 
-export async function measureReconcile(natsUrl: string, options: ReconcileOptions = RECONCILE_DEFAULTS) {
-  const o = options;
+export async function measureReconcile(natsUrl: string) {
+  const o = RUN;
   const prefix = "brec";
   const drifted = Math.round(o.containers * o.drift);
   const nodes: Node[] = [];
@@ -61,9 +55,11 @@ export async function measureReconcile(natsUrl: string, options: ReconcileOption
       const name = `rec${n}`;
       const running = Array.from({ length: o.containers }, (_, i) => containerId(`${name}-run-${i}`));
       const dead = Array.from({ length: drifted }, (_, i) => containerId(`${name}-dead-${i}`));
+      // Both register their own close with the harness cleanup, so neither outlives a failure here.
       const emitter = await syntheticEmitter(natsUrl, prefix, name);
+      const agent = await startFastAgent();
       emitter.prepare([...running, ...dead]);
-      nodes.push({ name, agent: await startFastAgent(), emitter, running, dead, missing: running.slice(0, drifted), lost: [], stale: [] });
+      nodes.push({ name, agent, emitter, running, dead, missing: running.slice(0, drifted), lost: [], stale: [] });
     }
     const handlers = await startHandlers(2, {
       NATS_URL: natsUrl,
@@ -71,16 +67,18 @@ export async function measureReconcile(natsUrl: string, options: ReconcileOption
       BERTH_CONSUL_AGENTS: nodes.map((n) => `${n.name}=${n.agent.url}`).join(","),
       BERTH_HANDLER_CONCURRENCY: String(o.concurrency),
     });
-    let peaks: number[] = [];
+    let convergedMs: number;
+    let calls: { register: number; deregister: number; services: number };
+    let peaks: number[];
     try {
       // Desired state: every container started, through the pipeline (setup, not timed).
       const starts = nodes.flatMap((node) => [...node.running, ...node.dead].map((id, i) => () => node.emitter.emit(id, i)));
-      await windowed(starts, 256);
+      await windowed(starts.length, 256, (i) => starts[i]!());
       await waitFor(() => nodes.every((n) => held(n).size === o.containers + drifted), { what: "setup registered", timeoutMs: 120_000, intervalMs: 100 });
       for (const node of nodes) {
         const of = (ids: readonly string[]) => {
           const set = new Set(ids);
-          return node.agent.ownedBy(node.name).filter((s) => set.has(s.Meta["berth_container"] ?? ""));
+          return node.agent.ownedBy(node.name).filter((s) => set.has(s.Meta[OWNER_META.container] ?? ""));
         };
         node.lost = of(node.missing);
         node.stale = of(node.dead);
@@ -89,34 +87,34 @@ export async function measureReconcile(natsUrl: string, options: ReconcileOption
       const t0 = performance.now();
       await Promise.all(nodes.map((node) => node.emitter.snapshot([...node.running], nowNanos())));
       await waitFor(() => nodes.every(converged), { what: "agents converged", timeoutMs: 60_000, intervalMs: 10 });
-      const convergedMs = Math.max(...nodes.map((n) => n.agent.lastChangeAt())) - t0;
-      const calls = { register: 0, deregister: 0, services: 0 };
+      convergedMs = Math.max(...nodes.map((n) => n.agent.lastChangeAt())) - t0;
+      calls = { register: 0, deregister: 0, services: 0 };
       for (const n of nodes) for (const k of Object.keys(calls) as (keyof typeof calls)[]) calls[k] += n.agent.calls[k];
-      const totalCalls = calls.register + calls.deregister + calls.services;
-      const differences = o.nodes * 2 * drifted;
-      peaks = await stopAll(handlers);
-      for (const node of nodes) makeDrift(node);
-      const floorMs = await fixDirectly(nodes.map((n) => ({ agentUrl: n.agent.url, missing: n.lost, stale: n.stale })));
-      if (!nodes.every(converged)) throw new Error("the reconcile floor did not fix the drift it was given");
-      return {
-        nodes: o.nodes,
-        containers_per_node: o.containers,
-        stale_per_node: drifted,
-        missing_per_node: drifted,
-        differences,
-        converge_ms: round(convergedMs, 0),
-        floor_converge_ms: round(floorMs, 0),
-        ratio: round(convergedMs / floorMs),
-        agent_calls: { ...calls, total: totalCalls, per_difference: round(totalCalls / differences) },
-        /** One register or deregister per difference; berth adds one listing per node. */
-        floor_calls: differences,
-        target: "converged ≤ 2 s; agent calls ≈ differences (one per difference + a listing per node), not nodes × containers",
-        met: convergedMs <= 2000 && totalCalls <= 1.1 * (differences + o.nodes),
-        handler_peak_rss_mb: peaks,
-      };
     } finally {
-      if (peaks.length === 0) await stopAll(handlers);
+      peaks = await stopAll(handlers);
     }
+    // The floor, once berth's handlers are stopped: the same drift, fixed by the agent calls alone.
+    const totalCalls = calls.register + calls.deregister + calls.services;
+    const differences = o.nodes * 2 * drifted;
+    for (const node of nodes) makeDrift(node);
+    const floorMs = await fixDirectly(nodes.map((n) => ({ agentUrl: n.agent.url, missing: n.lost, stale: n.stale })));
+    if (!nodes.every(converged)) throw new Error("the reconcile floor did not fix the drift it was given");
+    return {
+      nodes: o.nodes,
+      containers_per_node: o.containers,
+      stale_per_node: drifted,
+      missing_per_node: drifted,
+      differences,
+      converge_ms: round(convergedMs, 0),
+      floor_converge_ms: round(floorMs, 0),
+      ratio: round(convergedMs / floorMs),
+      agent_calls: { ...calls, total: totalCalls, per_difference: round(totalCalls / differences) },
+      /** One register or deregister per difference; berth adds one listing per node. */
+      floor_calls: differences,
+      target: "converged ≤ 2 s; agent calls ≈ differences (one per difference + a listing per node), not nodes × containers",
+      met: convergedMs <= 2000 && totalCalls <= 1.1 * (differences + o.nodes),
+      handler_peak_rss_mb: peaks,
+    };
   } finally {
     for (const node of nodes) {
       await node.emitter.close();

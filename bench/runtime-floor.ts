@@ -5,11 +5,11 @@ import { promisify } from "node:util";
 
 const REPORT = `setTimeout(() => process.stdout.write(/VmHWM:\\s+(\\d+)/.exec(require("fs").readFileSync("/proc/self/status", "utf8"))[1]), 300)`;
 
-async function idlePeakMb(args: string[]): Promise<number> {
-  const { stdout } = await promisify(execFile)(process.execPath, [...args, "-e", REPORT], { cwd: new URL("..", import.meta.url).pathname });
+async function idlePeakMb(): Promise<number> {
+  const { stdout } = await promisify(execFile)(process.execPath, ["-e", REPORT], { cwd: new URL("..", import.meta.url).pathname });
   return Math.round(Number(stdout) / 102.4) / 10;
 }
 
 export async function runtimeFloor() {
-  return { node_idle_mb: await idlePeakMb([]) };
+  return { node_idle_mb: await idlePeakMb() };
 }

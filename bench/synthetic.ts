@@ -10,6 +10,7 @@ import type { ContainerInspect, DockerEvent, DockerSource } from "../emitter/doc
 import { eventPublisher } from "../emitter/publish.ts";
 import { emitSnapshot, nowNanos } from "../emitter/snapshot.ts";
 import { emitEvent, type WatchDeps } from "../emitter/watch.ts";
+import { registerCleanup } from "../test/harness/cleanup.ts";
 
 export const BENCH_NODE = "bench";
 
@@ -30,17 +31,20 @@ export function inspectOf(id: string, index: number): ContainerInspect {
   };
 }
 
-export function startEvent(id: string, index: number): DockerEvent {
+function startEvent(id: string, index: number): DockerEvent {
   const nanos = Date.now() * 1_000_000 + index;
   return { Type: "container", Action: "start", Actor: { ID: id, Attributes: { name: `bench-${index}`, image: "bench" } }, time: Math.floor(nanos / 1e9), timeNano: nanos };
 }
 
+/** How many other running containers a node's snapshot lists (BENCH_NODE_CONTAINERS, default 1,000). */
+const NODE_CONTAINERS = Number(process.env.BENCH_NODE_CONTAINERS ?? 1000);
+
 /**
- * The node's snapshot at the start, as the real emitter publishes it, listing `running` other
+ * The node's snapshot at the start, as the real emitter publishes it, listing NODE_CONTAINERS other
  * containers: a node of that many containers, whose snapshot every start event is checked against.
  */
-export async function announceNode(emitter: SyntheticEmitter, label: string, running: number): Promise<void> {
-  await emitter.snapshot(Array.from({ length: running }, (_, i) => containerId(`${label}-running-${i}`)), nowNanos());
+export async function announceNode(emitter: SyntheticEmitter, label: string): Promise<void> {
+  await emitter.snapshot(Array.from({ length: NODE_CONTAINERS }, (_, i) => containerId(`${label}-running-${i}`)), nowNanos());
 }
 
 export type SyntheticEmitter = {
@@ -57,8 +61,16 @@ export type SyntheticEmitter = {
  * The emitter's path in this process. Logging is `silent` (the process's stdout is the table);
  * the real emitter process of the Docker burst logs at `info`.
  */
-export async function syntheticEmitter(natsUrl: string, prefix: string, node = BENCH_NODE): Promise<SyntheticEmitter> {
+export async function syntheticEmitter(natsUrl: string, prefix: string, node: string): Promise<SyntheticEmitter> {
   const bus: Bus = await connectBus({ NATS_URL: natsUrl, BERTH_PREFIX: prefix }, "bench-synthetic-emitter");
+  const controller = new AbortController();
+  const close = async () => {
+    unregister();
+    controller.abort();
+    await bus.drain();
+  };
+  // Closed by the harness cleanup too, should the phase fail before its own finally.
+  const unregister = registerCleanup(`synthetic emitter ${prefix}/${node}`, close);
   await ensureJetStream(bus);
   const inspects = new Map<string, ContainerInspect>();
   const docker: DockerSource = {
@@ -68,7 +80,6 @@ export async function syntheticEmitter(natsUrl: string, prefix: string, node = B
     engineName: async () => node,
     ping: async () => undefined,
   };
-  const controller = new AbortController();
   const log = createLogger("emitter", "silent");
   const deps: WatchDeps = { docker, publish: eventPublisher(bus, log, controller.signal), node: { name: node, hostIp: "127.0.0.1" }, labelPrefixes: [], log, signal: controller.signal };
   return {
@@ -77,9 +88,6 @@ export async function syntheticEmitter(natsUrl: string, prefix: string, node = B
     },
     emit: (id, index) => emitEvent(deps, startEvent(id, index)),
     snapshot: (ids, at) => emitSnapshot(deps, { at, ids }),
-    async close() {
-      controller.abort();
-      await bus.drain();
-    },
+    close,
   };
 }

@@ -8,23 +8,13 @@ import { waitFor } from "../test/harness/wait.ts";
 import { startFloorWorker, startHandlers, stopAll } from "./children.ts";
 import type { FastAgent } from "./fast-agent.ts";
 import { openFloorBus } from "./floor-publish.ts";
-import { cpuMs, round, sustainedRate } from "./measure.ts";
+import { cpuMs, round, sustainedRate, windowed } from "./measure.ts";
 import { BENCH_NODE, announceNode, containerId, inspectOf, syntheticEmitter } from "./synthetic.ts";
 
 type Nats = { url: string; pid: number };
 
-/** `nodeContainers`: how many containers the node's snapshot lists (bench/synthetic.ts announceNode). */
-export type ThroughputOptions = { events: number; concurrency: number; publishWindow: number; nodeContainers: number };
-export const THROUGHPUT_DEFAULTS: ThroughputOptions = { events: 12_000, concurrency: 64, publishWindow: 256, nodeContainers: Number(process.env.BENCH_NODE_CONTAINERS ?? 1000) };
-
-/** Runs `send(0..count-1)` with at most `window` in flight. */
-async function windowed(count: number, window: number, send: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < count) await send(next++);
-  };
-  await Promise.all(Array.from({ length: window }, lane));
-}
+/** Events per run, messages in flight per worker, publishes in flight while the backlog is made. */
+const RUN = { events: 12_000, concurrency: 64, publishWindow: 256 } as const;
 
 /** CPU of the workers, of nats-server and of this process (the agent), in µs per event. */
 type CpuSplit = { workers: number; nats_server: number; agent_and_bench: number };
@@ -45,60 +35,67 @@ async function drain(agent: FastAgent, ids: readonly string[], workerPids: reado
   return { rate: sustainedRate(done), seconds: round((Math.max(...done) - Math.min(...done)) / 1000), cpuUsPerEvent };
 }
 
-async function berthRun(nats: Nats, agent: FastAgent, workers: number, o: ThroughputOptions) {
+async function berthRun(nats: Nats, agent: FastAgent, workers: number) {
   const prefix = `btp${workers}`;
   const node = prefix; // a node of its own, as in latency.ts
-  const ids = Array.from({ length: o.events }, (_, i) => containerId(`${prefix}-${i}`));
+  const ids = Array.from({ length: RUN.events }, (_, i) => containerId(`${prefix}-${i}`));
   const emitter = await syntheticEmitter(nats.url, prefix, node);
   emitter.prepare(ids);
-  await announceNode(emitter, prefix, o.nodeContainers);
-  const published = performance.now();
-  await windowed(ids.length, o.publishWindow, (i) => emitter.emit(ids[i]!, i));
-  const publishRate = round(ids.length / ((performance.now() - published) / 1000), 0);
-  await emitter.close();
+  let publishRate: number;
+  try {
+    await announceNode(emitter, prefix);
+    const published = performance.now();
+    await windowed(ids.length, RUN.publishWindow, (i) => emitter.emit(ids[i]!, i));
+    publishRate = round(ids.length / ((performance.now() - published) / 1000), 0);
+  } finally {
+    await emitter.close();
+  }
   const handlers = await startHandlers(workers, {
     NATS_URL: nats.url,
     BERTH_PREFIX: prefix,
     BERTH_CONSUL_AGENTS: `${node}=${agent.url}`,
-    BERTH_HANDLER_CONCURRENCY: String(o.concurrency),
+    BERTH_HANDLER_CONCURRENCY: String(RUN.concurrency),
   });
-  let peaks: number[] = [];
+  let result: Awaited<ReturnType<typeof drain>>;
+  let peaks: number[];
   try {
-    const result = await drain(agent, ids, handlers.map((h) => h.pid), nats.pid, `${workers} handler(s) drain ${ids.length} events`);
-    peaks = await stopAll(handlers);
-    return { ...result, publishRate, peaks };
+    result = await drain(agent, ids, handlers.map((h) => h.pid), nats.pid, `${workers} handler(s) drain ${ids.length} events`);
   } finally {
-    if (peaks.length === 0) await stopAll(handlers);
+    peaks = await stopAll(handlers);
   }
+  return { ...result, publishRate, peaks };
 }
 
-async function floorRun(nats: Nats, agent: FastAgent, workers: number, o: ThroughputOptions) {
+async function floorRun(nats: Nats, agent: FastAgent, workers: number) {
   const bus = await openFloorBus(nats.url, `FLOOR_TP${workers}`);
-  const ids = Array.from({ length: o.events }, (_, i) => containerId(`floor-tp${workers}-${i}`));
+  const ids = Array.from({ length: RUN.events }, (_, i) => containerId(`floor-tp${workers}-${i}`));
   const node = { name: BENCH_NODE, hostIp: "127.0.0.1" };
   const encoder = new TextEncoder();
-  await windowed(ids.length, o.publishWindow, async (i) => {
-    const event = toContainerEvent("io.berth.container.started", node, 1_700_000_000_000_000_000n + BigInt(i), normaliseContainer(inspectOf(ids[i]!, i), []));
-    await bus.publish(encoder.encode(JSON.stringify(event)), event.id);
-  });
-  const env = { NATS_URL: nats.url, FLOOR_STREAM: bus.stream, FLOOR_CONSUMER: bus.consumer, AGENT_URL: agent.url, CONCURRENCY: String(o.concurrency) };
-  const floorWorkers = await Promise.all(Array.from({ length: workers }, () => startFloorWorker(env)));
   try {
-    return await drain(agent, ids, floorWorkers.map((w) => w.pid), nats.pid, `${workers} floor worker(s) drain ${ids.length} events`);
+    await windowed(ids.length, RUN.publishWindow, async (i) => {
+      const event = toContainerEvent("io.berth.container.started", node, 1_700_000_000_000_000_000n + BigInt(i), normaliseContainer(inspectOf(ids[i]!, i), []));
+      await bus.publish(encoder.encode(JSON.stringify(event)), event.id);
+    });
+    const env = { NATS_URL: nats.url, FLOOR_STREAM: bus.stream, FLOOR_CONSUMER: bus.consumer, AGENT_URL: agent.url, CONCURRENCY: String(RUN.concurrency) };
+    const floorWorkers = await Promise.all(Array.from({ length: workers }, () => startFloorWorker(env)));
+    try {
+      return await drain(agent, ids, floorWorkers.map((w) => w.pid), nats.pid, `${workers} floor worker(s) drain ${ids.length} events`);
+    } finally {
+      await Promise.all(floorWorkers.map((w) => w.stop()));
+    }
   } finally {
-    await Promise.all(floorWorkers.map((w) => w.stop()));
     await bus.close();
   }
 }
 
-export async function measureThroughput(nats: Nats, agent: FastAgent, options: ThroughputOptions = THROUGHPUT_DEFAULTS) {
-  const floor1 = await floorRun(nats, agent, 1, options);
-  const berth1 = await berthRun(nats, agent, 1, options);
-  const floor2 = await floorRun(nats, agent, 2, options);
-  const berth2 = await berthRun(nats, agent, 2, options);
+export async function measureThroughput(nats: Nats, agent: FastAgent) {
+  const floor1 = await floorRun(nats, agent, 1);
+  const berth1 = await berthRun(nats, agent, 1);
+  const floor2 = await floorRun(nats, agent, 2);
+  const berth2 = await berthRun(nats, agent, 2);
   return {
-    events: options.events,
-    concurrency_per_worker: options.concurrency,
+    events: RUN.events,
+    concurrency_per_worker: RUN.concurrency,
     berth: {
       one_worker_per_s: berth1.rate,
       two_workers_per_s: berth2.rate,

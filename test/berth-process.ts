@@ -25,10 +25,18 @@ export type Compiled = { entry: string; user?: { uid: number; gid: number } };
 
 export async function startBerth(kind: keyof typeof ENTRY, env: Record<string, string>, compiled?: Compiled): Promise<BerthProcess> {
   const args = compiled ? [compiled.entry, kind] : ["--import", "tsx", ENTRY[kind]];
+  return startLoggingProcess(kind, args, { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env }, compiled?.user);
+}
+
+/**
+ * `node <args>` with exactly `env`, whose stdout is JSON log lines (other lines go to `stderr`):
+ * registered with the harness cleanup (SIGKILL) until stopped. `name` names it in errors and cleanup.
+ */
+export async function startLoggingProcess(name: string, args: readonly string[], env: Record<string, string>, user?: Compiled["user"]): Promise<BerthProcess> {
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
+    env,
     stdio: ["ignore", "pipe", "pipe"],
-    ...compiled?.user,
+    ...user,
   });
   const pid = await new Promise<number>((resolve, reject) => {
     child.once("spawn", () => resolve(child.pid!));
@@ -57,7 +65,7 @@ export async function startBerth(kind: keyof typeof ENTRY, env: Record<string, s
     unregister();
     return result;
   };
-  const unregister = registerCleanup(`${kind} ${pid}`, async () => void (await stop("SIGKILL")), () => {
+  const unregister = registerCleanup(`${name} ${pid}`, async () => void (await stop("SIGKILL")), () => {
     if (!done) process.kill(pid, "SIGKILL");
   });
   const proc: BerthProcess = {
@@ -69,10 +77,10 @@ export async function startBerth(kind: keyof typeof ENTRY, env: Record<string, s
     waitForLog: (match, what, timeoutMs = 15_000) =>
       waitFor(
         () => {
-          if (done && !logs.some(match)) throw new Error(`${kind} exited: ${stderr.slice(-5).join("\n")}`);
+          if (done && !logs.some(match)) throw new Error(`${name} exited: ${stderr.slice(-5).join("\n")}`);
           return logs.find(match);
         },
-        { what: `${kind} log: ${what}`, timeoutMs },
+        { what: `${name} log: ${what}`, timeoutMs },
       ),
   };
   return proc;
