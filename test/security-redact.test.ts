@@ -6,8 +6,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { connectBus, ensureJetStream, publishDurable, readDeadLetters, type Bus } from "../common/nats.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
@@ -17,6 +15,7 @@ import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
 import { freePort } from "./harness/ports.ts";
 import { requireOrSkip } from "./harness/prereq.ts";
+import { startQuotingAgent } from "./quoting-agent.ts";
 
 const PREFIX = "secr";
 const BIN = new URL("../bin/berth.js", import.meta.url).pathname;
@@ -43,14 +42,6 @@ const runBerth = (args: string[], env: Record<string, string>, timeout = 30_000)
 
 function assertNoSecret(text: string, where: string): void {
   for (const [name, value] of Object.entries(SECRETS)) assert.ok(!text.includes(value), `${name} printed by ${where}:\n${text.slice(0, 3000)}`);
-}
-
-/** An agent that refuses every call with 403 and quotes the token it was sent (a proxy might). */
-async function startQuotingAgent() {
-  const server = createServer((req, res) => void res.writeHead(403).end(`Permission denied: token "${String(req.headers["x-consul-token"])}" lacks service:write`));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  registerCleanup("quoting agent", () => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 describe("security: secrets never printed by the processes", () => {

@@ -4,8 +4,6 @@
 // by loading their configuration, so a missing registration fails here too.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, describe, test } from "node:test";
 import { ConfigError } from "../common/config.ts";
 import { createLogger } from "../common/log.ts";
@@ -17,6 +15,8 @@ import { handleMessage } from "../handler/consume.ts";
 import type { DeadLetterReason } from "../handler/dead-letter.ts";
 import { subjectFor } from "../schemas/index.ts";
 import { bytesOf, event, memoryBucket, message } from "./builders.ts";
+import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
+import { startQuotingAgent } from "./quoting-agent.ts";
 
 const secret = (what: string) => `${what}-${randomBytes(8).toString("hex")}`;
 const NATS_PASSWORD = `${secret("natspw")}"\\quoted`; // JSON escapes it: the escaped form must go too
@@ -35,21 +35,8 @@ function assertNoSecret(text: string, where: string): void {
   }
 }
 
-/** An agent that refuses every call with 403, quoting the token it was sent (a proxy might). */
-async function startQuotingAgent() {
-  const server = createServer((req, res) => {
-    res.writeHead(403).end(`Permission denied: token "${String(req.headers["x-consul-token"])}" lacks service:write`);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
 describe("security: secrets never printed", () => {
-  const closers: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const close of closers.reverse()) await close();
-  });
+  after(cleanupAll);
 
   // The processes register their secrets when they read their configuration.
   const handlerEnv = { NATS_USER: "berth", NATS_PASSWORD, CONSUL_HTTP_TOKEN, BERTH_CONSUL_AGENTS: `node1=http://127.0.0.1:1;token=${AGENT_TOKEN}` };
@@ -113,11 +100,10 @@ describe("security: secrets never printed", () => {
   });
 
   test("redact - an agent's refusal quoting the token: the error, the log line and the dead letter are censored", async () => {
-    const agent = await startQuotingAgent();
-    closers.push(agent.close);
-    const config = loadHandlerConfig({ ...handlerEnv, BERTH_CONSUL_AGENTS: `node1=${agent.url};token=${AGENT_TOKEN},node3=${agent.url}` });
+    const agentUrl = await startQuotingAgent();
+    const config = loadHandlerConfig({ ...handlerEnv, BERTH_CONSUL_AGENTS: `node1=${agentUrl};token=${AGENT_TOKEN},node3=${agentUrl}` });
     const pool = agentPool(agentDirectory(config), config.CONSUL_HTTP_TOKEN, undefined);
-    closers.push(() => pool.closeAll());
+    registerCleanup("agent pool", () => pool.closeAll());
     const lines: string[] = [];
     const letters: { reason: DeadLetterReason; problems: string[] }[] = [];
     const deps = {

@@ -18,6 +18,7 @@ import type { DeadLetterReason } from "../handler/dead-letter.ts";
 import { SchemaError, decodeBerthEvent, isValidNodeName, parseSubject, subjectFor, type ContainerEvent } from "../schemas/index.ts";
 import { ID_B, bytesOf, event, memoryBucket, message } from "./builders.ts";
 import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
+import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 
 /** Names an attacker would try: host, port, path, userinfo, query and fragment breakers, encodings, unicode, blanks, length. */
 const HOSTILE_NAMES = [
@@ -39,16 +40,13 @@ async function startTrap() {
 }
 
 describe("security: routing", () => {
-  const closers: (() => Promise<void>)[] = [];
-  after(async () => {
-    for (const close of closers.reverse()) await close();
-  });
+  after(cleanupAll);
 
   /** A handler's real configuration path (env → directory → pool) in front of in-memory NATS parts. */
   async function handlerWith(env: Record<string, string>) {
     const config = loadHandlerConfig(env);
     const pool = agentPool(agentDirectory(config), config.CONSUL_HTTP_TOKEN, undefined);
-    closers.push(() => pool.closeAll());
+    registerCleanup("agent pool", () => pool.closeAll());
     const letters: { reason: DeadLetterReason; problems: string[] }[] = [];
     const deps: HandlerDeps = {
       prefix: "berth",
@@ -67,13 +65,13 @@ describe("security: routing", () => {
 
   async function double(node: string): Promise<ConsulDouble> {
     const agent = await startConsulDouble({ node });
-    closers.push(() => agent.close());
+    registerCleanup(`${node} agent double`, () => agent.close());
     return agent;
   }
 
   test("routing - the agent called comes from configuration, never from URLs the event carries", async () => {
     const trap = await startTrap();
-    closers.push(trap.close);
+    registerCleanup("trap", trap.close);
     const agent = await double("node3");
     const { send, letters } = await handlerWith({ BERTH_CONSUL_AGENTS: `node3=${agent.url}` });
     // Every free-text field an emitter (or a forger) controls points at the trap.
