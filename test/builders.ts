@@ -1,7 +1,7 @@
 // Builders for unit tests: small valid values that each test changes only where it cares.
 import type { InboundMessage, StateBucket, StateEntry } from "../common/nats.ts";
 import { toContainerEvent, type Container, type ContainerEvent, type ContainerEventType } from "../schemas/index.ts";
-import type { AgentClient, AgentService, ServiceRegistration } from "../handler/consul.ts";
+import type { AgentClient, ServiceRegistration } from "../handler/consul.ts";
 import { DEFAULT_MAPPING_SETTINGS, type MappingSettings } from "../handler/settings.ts";
 
 export const ID_A = "a".repeat(64);

@@ -9,7 +9,7 @@ import { after, before, describe, test, type TestContext } from "node:test";
 import { createLogger } from "../common/log.ts";
 import { NatsPermissionError, connectBus, openStateBucket, publishDurable, type Bus } from "../common/nats.ts";
 import { eventPublisher } from "../emitter/publish.ts";
-import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
+import { subjectFor } from "../schemas/index.ts";
 import { startBerth, type BerthProcess } from "./berth-process.ts";
 import { bytesOf, event } from "./builders.ts";
 import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
