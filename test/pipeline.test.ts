@@ -35,7 +35,8 @@ describe("pipeline", () => {
     await ensureJetStream(bus);
     agentPort = await freePort();
     agent = await startConsulDouble({ node: "node1", port: agentPort });
-    registerCleanup("pipeline agent double", () => agent.close());
+    const first = agent; // each double's cleanup closes that double, not whatever `agent` holds later
+    registerCleanup("pipeline agent double", () => first.close());
     handler = await startBerth("handler", { NATS_URL: nats.url, BERTH_PREFIX: PREFIX, BERTH_CONSUL_AGENTS: `node1=${agent.url}` });
     await handler.waitForLog((l) => l.msg === "started", "handler started");
     ready = true;
@@ -82,6 +83,8 @@ describe("pipeline", () => {
     await publish(started);
     await handler.waitForLog((l) => l.msg === "retrying" && l["container"] === started.subject, "a retry for the down agent");
     agent = await startConsulDouble({ node: "node1", port: agentPort });
+    const restarted = agent;
+    registerCleanup("pipeline agent double (restarted)", () => restarted.close());
     await waitFor(() => Object.values(agent.services()).some((s) => s.Meta["berth_container"] === started.subject), {
       what: "the event applied after the agent returned",
       timeoutMs: 20_000,
