@@ -3,7 +3,8 @@
 // PKI. A refused registration is reported with the agent's text and never silently dropped.
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { connectBus, ensureJetStream, publishDurable, readDeadLetters, type Bus } from "../common/nats.ts";
@@ -71,7 +72,9 @@ describe("security: Consul ACL tokens", () => {
     });
     agents.node2 = await agentDouble("node2", { acl: { defaultPolicy: "deny", tokens: { [tokens.node2]: writeAll("a2") } } });
     agents.node3 = await agentDouble("node3", { acl: { defaultPolicy: "deny", tokens: { [tokens.node3]: writeAll("a3") } } });
-    tokenFile = join(bus.nats.storeDir, "..", "node3.token");
+    const tokenDir = mkdtempSync(join(tmpdir(), "berth-token-"));
+    registerCleanup(`token dir (${tokenDir})`, async () => rmSync(tokenDir, { recursive: true, force: true }));
+    tokenFile = join(tokenDir, "node3.token");
     writeFileSync(tokenFile, `${tokens.node3}\n`, { mode: 0o600 });
     ready = true;
   });

@@ -47,7 +47,7 @@ function exampleConfig(extra = ""): string {
 
 /** The lines nats-server logged about refused publishes and subscriptions. */
 function violations(nats: NatsServer): string[] {
-  return readFileSync(`${nats.storeDir}/../nats.log`, "utf8").split("\n").filter((l) => /Violation/.test(l));
+  return readFileSync(nats.logFile, "utf8").split("\n").filter((l) => /Violation/.test(l));
 }
 
 /** The exit of a process that must stop by itself: a deadline, so a silent wait fails the test. */

@@ -3,7 +3,7 @@
 //   nats-server -js -a 127.0.0.1 -p <free> -m <free> -sd <tmp>/store [-c <tmp>/extra.conf]
 // Ready when the client port accepts TCP and GET /healthz?js-enabled-only=true on the monitoring
 // port (bound to 127.0.0.1 as well, it follows -a) answers 200 {"status":"ok"}. Command-line flags
-// win over the extra config file. Log: <tmp>/nats.log. stop(): SIGTERM, SIGKILL after 5 s, the
+// win over the extra config file. Log: <tmp>/nats.log (`logFile`). stop(): SIGTERM, SIGKILL after 5 s, the
 // temp dir (store included) is removed. restart(): same port, same store (JetStream state survives);
 // restart({ whileDown }) runs a check while the server is away.
 // Runs under tini (see proc.ts): if the test process is SIGKILLed the server gets SIGTERM, and the
@@ -25,6 +25,8 @@ export type NatsServer = {
   port: number;
   monitorPort: number;
   storeDir: string;
+  /** nats-server's log (stdout and stderr), kept across restart(). */
+  logFile: string;
   pid: number; // changes on restart()
   stop(): Promise<void>;
   /** `whileDown`: awaited between the stop and the start, to look at clients while NATS is away. */
@@ -46,6 +48,7 @@ export async function startNatsServer(opts: { config?: string } = {}): Promise<N
   const dir = mkdtempSync("/tmp/berth-nats-");
   claimDir(dir, "nats");
   const storeDir = join(dir, "store");
+  const logFile = join(dir, "nats.log");
   let daemon: Daemon | undefined;
   const unregister = registerCleanup(`nats-server (${dir})`, () => stop(), () => {
     killTreeSync(pidsWithCmdline(`${dir}/`));
@@ -70,7 +73,7 @@ export async function startNatsServer(opts: { config?: string } = {}): Promise<N
     let monitorPort = 0;
     const launch = async () => {
       const args = ["-js", "-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), "-sd", storeDir, ...extra];
-      daemon = await spawnDaemon(bin, args, join(dir, "nats.log"), { supervised: true });
+      daemon = await spawnDaemon(bin, args, logFile, { supervised: true });
       await ready(daemon, port, monitorPort);
     };
     for (let attempt = 1; ; attempt++) {
@@ -82,7 +85,7 @@ export async function startNatsServer(opts: { config?: string } = {}): Promise<N
       } catch (error) {
         if (daemon) await stopDaemon(daemon, 1000);
         // another process may have taken a port between freePort() and the server's bind
-        if (attempt >= 3 || !/address already in use/i.test(tailFile(join(dir, "nats.log"), 3))) throw error;
+        if (attempt >= 3 || !/address already in use/i.test(tailFile(logFile, 3))) throw error;
       }
     }
     return {
@@ -90,6 +93,7 @@ export async function startNatsServer(opts: { config?: string } = {}): Promise<N
       port,
       monitorPort,
       storeDir,
+      logFile,
       get pid() {
         return daemon?.pid ?? 0;
       },
