@@ -71,6 +71,12 @@ describe("metrics", () => {
     assert.equal(res.status, 200, res.body);
     return parseExposition(res.body);
   };
+  /** Scrapes `who` until `ok` holds of a sample, and returns that sample. */
+  const scrapeUntil = (who: keyof typeof urls, ok: (m: Exposition) => boolean, what: string, timeoutMs?: number) =>
+    waitFor(async () => {
+      const m = await scrape(who);
+      return ok(m) && m;
+    }, { what, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   const readyz = async (who: keyof typeof urls) => {
     const r = await get(`${urls[who]}/readyz`);
     return { status: r.status, checks: (JSON.parse(r.body) as { checks: Record<string, boolean> }).checks };
@@ -155,10 +161,11 @@ describe("metrics", () => {
     await docker(engine, "stop", id);
     await waitFor(() => ownedBy(id).length === 0, { what: "the container deregistered" });
     const elapsed = (Date.now() - began) / 1000;
-    const h1 = await waitFor(async () => {
-      const m = await scrape("handler");
-      return valueOf(m, "berth_events_applied_total", { type: STOPPED, node: NODE }) > valueOf(h0, "berth_events_applied_total", { type: STOPPED, node: NODE }) && m;
-    }, { what: "the stop counted as applied" });
+    const h1 = await scrapeUntil(
+      "handler",
+      (m) => valueOf(m, "berth_events_applied_total", { type: STOPPED, node: NODE }) > valueOf(h0, "berth_events_applied_total", { type: STOPPED, node: NODE }),
+      "the stop counted as applied",
+    );
     const e1 = await scrape("emitter");
     const delta = (a: Exposition, b: Exposition, name: string, labels: Record<string, string>) => valueOf(b, name, labels) - valueOf(a, name, labels);
     assert.deepEqual(
@@ -186,10 +193,11 @@ describe("metrics", () => {
     const dead = (m: Exposition, reason: string, node: string) => valueOf(m, "berth_events_dead_lettered_total", { reason, node });
     await publishDurable(bus, `${PREFIX}.v1.${NODE}.container.started`, bytesOf("{not json"), "ops-garbage-1");
     await publish(event({ node: "ghost", container: { id: "9".repeat(64), name: "ghost" } }));
-    const h1 = await waitFor(async () => {
-      const m = await scrape("handler");
-      return dead(m, "schema", NODE) > dead(h0, "schema", NODE) && dead(m, "unknown-node", "ghost") > dead(h0, "unknown-node", "ghost") && m;
-    }, { what: "both dead letters counted" });
+    const h1 = await scrapeUntil(
+      "handler",
+      (m) => dead(m, "schema", NODE) > dead(h0, "schema", NODE) && dead(m, "unknown-node", "ghost") > dead(h0, "unknown-node", "ghost"),
+      "both dead letters counted",
+    );
     assert.deepEqual([dead(h1, "schema", NODE) - dead(h0, "schema", NODE), dead(h1, "unknown-node", "ghost") - dead(h0, "unknown-node", "ghost")], [1, 1]);
     const applied = (m: Exposition) => m.families.get("berth_events_applied_total")!.samples.reduce((sum, s) => sum + s.value, 0);
     assert.equal(applied(h1), applied(h0), "nothing dead-lettered counts as applied");
@@ -201,10 +209,11 @@ describe("metrics", () => {
     const orphan = { ID: `${NODE}:orphan:1`, Name: "orphan", Port: 1, Meta: { berth_node: NODE, berth_container: "7".repeat(64) } };
     assert.equal((await fetch(`${agent.url}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify(orphan) })).status, 200);
     await waitFor(() => agent.services()[orphan.ID] === undefined, { what: "the stale service removed by reconciliation" });
-    const h1 = await waitFor(async () => {
-      const m = await scrape("handler");
-      return valueOf(m, "berth_reconcile_differences_fixed_total", { node: NODE }) > valueOf(h0, "berth_reconcile_differences_fixed_total", { node: NODE }) && m;
-    }, { what: "the fix counted" });
+    const h1 = await scrapeUntil(
+      "handler",
+      (m) => valueOf(m, "berth_reconcile_differences_fixed_total", { node: NODE }) > valueOf(h0, "berth_reconcile_differences_fixed_total", { node: NODE }),
+      "the fix counted",
+    );
     const delta = (name: string) => valueOf(h1, name, { node: NODE }) - valueOf(h0, name, { node: NODE });
     assert.deepEqual([delta("berth_reconcile_differences_found_total"), delta("berth_reconcile_differences_fixed_total")], [1, 1]);
   });
@@ -216,11 +225,15 @@ describe("metrics", () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await run("-e", `SERVICE_NAME=waits${i}`));
     const lastStarted = Date.now();
-    const during = await waitFor(async () => {
-      const m = await scrape("handler");
-      const lag = valueOf(m, "berth_consumer_pending") + valueOf(m, "berth_consumer_ack_pending");
-      return valueOf(m, "berth_retries_total", { node: NODE }) - valueOf(h0, "berth_retries_total", { node: NODE }) >= 3 && lag >= 3 && m;
-    }, { what: "three retries counted and a lag of at least three events", timeoutMs: 20_000 });
+    const during = await scrapeUntil(
+      "handler",
+      (m) => {
+        const lag = valueOf(m, "berth_consumer_pending") + valueOf(m, "berth_consumer_ack_pending");
+        return valueOf(m, "berth_retries_total", { node: NODE }) - valueOf(h0, "berth_retries_total", { node: NODE }) >= 3 && lag >= 3;
+      },
+      "three retries counted and a lag of at least three events",
+      20_000,
+    );
     const retries = valueOf(during, "berth_retries_total", { node: NODE }) - valueOf(h0, "berth_retries_total", { node: NODE });
     const errors = valueOf(during, "berth_agent_errors_total", { node: NODE }) - valueOf(h0, "berth_agent_errors_total", { node: NODE });
     assert.equal(errors, retries, "every retry here was an agent error");
@@ -272,9 +285,11 @@ describe("metrics", () => {
         assert.ok(took < 2_500, `a scrape does not wait out a NATS request timeout (${took} ms)`);
         assert.ok(Number.isNaN(valueOf(h, "berth_consumer_pending")), "no stale lag while NATS cannot be asked");
         id = await run("-e", "SERVICE_NAME=offline");
-        await waitFor(async () => valueOf(await scrape("emitter"), "berth_publish_retries_total", { node: NODE }) > valueOf(e0, "berth_publish_retries_total", { node: NODE }), {
-          what: "the emitter retrying the publish",
-        });
+        await scrapeUntil(
+          "emitter",
+          (m) => valueOf(m, "berth_publish_retries_total", { node: NODE }) > valueOf(e0, "berth_publish_retries_total", { node: NODE }),
+          "the emitter retrying the publish",
+        );
       },
     });
     for (const who of ["emitter", "handler"] as const) await waitFor(async () => (await readyz(who)).status === 200, { what: `${who} ready again`, timeoutMs: 20_000 });
