@@ -35,7 +35,7 @@ export async function stopAll(processes: readonly BerthProcess[]): Promise<numbe
 
 /** One bench/floor-worker.ts process; resolves once it consumes (its `floor worker ready` line). */
 export async function startFloorWorker(env: Record<string, string>): Promise<BerthProcess> {
-  const args = ["--import", "tsx", new URL("./floor-worker.ts", import.meta.url).pathname];
+  const args = [new URL("./floor-worker.ts", import.meta.url).pathname];
   const worker = await startLoggingProcess("floor worker", args, { PATH: process.env.PATH ?? "", ...env });
   try {
     await worker.waitForLog((l) => l.msg === "floor worker ready", "floor worker ready", 30_000);

@@ -3,7 +3,7 @@
 // only handler/consul.ts imports undici) is for product code; a benchmark floor imports them
 // directly (bench/floor-*.ts only) so that it measures what the libraries and the machine allow.
 //
-// Run as a child process: node --import tsx bench/floor-worker.ts
+// Run as a child process: node bench/floor-worker.ts
 // env: NATS_URL, FLOOR_STREAM, FLOOR_CONSUMER, AGENT_URL, CONCURRENCY (messages in flight, like
 // BERTH_HANDLER_CONCURRENCY). Prints a JSON line with msg "floor worker ready" once consuming (read
 // as a log line by test/berth-process.ts); SIGTERM stops it.

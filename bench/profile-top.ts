@@ -1,5 +1,5 @@
 // Prints where a .cpuprofile spent its time: the top functions by self time, and by file.
-//   node --import tsx bench/profile-top.ts /tmp/prof/handler-123.cpuprofile [rows]
+//   node bench/profile-top.ts /tmp/prof/handler-123.cpuprofile [rows]
 import { readFileSync } from "node:fs";
 
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] };

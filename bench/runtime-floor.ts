@@ -1,5 +1,5 @@
 // The memory floor of the runtime, in the same run: peak RSS of an idle `node` after 300 ms (the
-// image and the bench run berth compiled, without tsx).
+// image and the bench run berth compiled).
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 

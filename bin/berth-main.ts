@@ -1,6 +1,6 @@
 // `berth <command>`: picks the process or CLI command and hands over to its entry point.
-// Run two ways: compiled (`npm run build` → `node dist/bin/berth-main.js`, in the image) and through
-// tsx (bin/berth.js, in a clone: `npx berth …`). Literal import() calls, so that the build follows
+// Run two ways: compiled (`npm run build` → `node dist/bin/berth-main.js`, in the image) and as
+// TypeScript, which Node runs by stripping the types (bin/berth.js, in a clone: `npx berth …`). Literal import() calls, so that the build follows
 // them from this file (tsconfig.build.json) and rewrites their `.ts` specifiers to `.js`.
 const COMMANDS = {
   emitter: () => import("../emitter/main.ts"),

@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-// `berth <command>` in a clone (`npx berth …`): registers tsx and runs the TypeScript entry as it is.
-// The image runs the compiled entry instead (`npm run build` → dist/bin/berth-main.js, see Dockerfile).
-import { register } from "tsx/esm/api";
-
-register();
+// `berth <command>` in a clone (`npx berth …`): Node runs the TypeScript entry as it is (it strips
+// the types). The image runs the compiled entry instead (`npm run build` → dist/bin/berth-main.js).
 await import("./berth-main.ts");

@@ -2,11 +2,10 @@
 
 /** A message for the user and the exit code it ends with (0: the usage was asked for, printed on stdout). */
 export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
     super(message);
+    this.exitCode = exitCode;
   }
 }
 

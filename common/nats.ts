@@ -73,12 +73,12 @@ export type Bus = {
 export class NatsPermissionError extends Error {
   override readonly name = "NatsPermissionError";
   readonly code = "E_NATS_PERMISSION";
-  constructor(
-    readonly subject: string,
-    serverText: string,
-    readonly operation: "publish" | "subscribe" = "publish",
-  ) {
+  readonly subject: string;
+  readonly operation: "publish" | "subscribe";
+  constructor(subject: string, serverText: string, operation: "publish" | "subscribe" = "publish") {
     super(`NATS refused this connection permission to ${operation} ${operation === "publish" ? "to" : "to its inbox"} "${subject}" (${serverText}): check this user's permissions in the nats-server configuration`);
+    this.subject = subject;
+    this.operation = operation;
   }
 }
 

@@ -66,15 +66,14 @@ export class ConsulError extends Error {
   readonly code = "E_CONSUL";
   readonly retryable: boolean;
   readonly agentText: string;
-  constructor(
-    readonly op: string,
-    readonly status: number,
-    agentText: string,
-    options?: ErrorOptions,
-  ) {
+  readonly op: string;
+  readonly status: number;
+  constructor(op: string, status: number, agentText: string, options?: ErrorOptions) {
     // An agent (or a proxy before it) may quote the token it refused: the text goes to logs and dead letters.
     const text = redactText(agentText);
     super(`consul: ${op}: ${status === 0 ? "agent unreachable" : `${status}`}: ${text}`, options);
+    this.op = op;
+    this.status = status;
     this.agentText = text;
     this.retryable = status === 0 || status >= 500 || status === 429;
   }
@@ -97,7 +96,8 @@ function unreachable(err: unknown, https: boolean, tls: ConsulTls | undefined): 
   if (typeof code === "string" && UNTRUSTED_CERTIFICATE.test(code)) {
     return `${text}: the agent's certificate is not trusted: ${tls?.ca === undefined ? "set CONSUL_CACERT to the CA that signed it" : "CONSUL_CACERT does not hold the CA that signed it"}`;
   }
-  if (https && tls?.cert === undefined && code === "UND_ERR_SOCKET") {
+  // Node 26 reports the agent's TLS alert; older runtimes saw only the closed socket.
+  if (https && tls?.cert === undefined && (code === "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED" || code === "UND_ERR_SOCKET")) {
     return `${text}: an agent that verifies clients (verify_incoming_https) closes the connection without a client certificate: set CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY`;
   }
   return text;

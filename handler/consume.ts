@@ -31,11 +31,12 @@ export function retryDelay(deliveryCount: number): number {
 }
 
 class Rejected extends Error {
-  constructor(
-    readonly reason: DeadLetterReason,
-    readonly problems: string[],
-  ) {
+  readonly reason: DeadLetterReason;
+  readonly problems: string[];
+  constructor(reason: DeadLetterReason, problems: string[]) {
     super(`${reason}: ${problems.join("; ")}`);
+    this.reason = reason;
+    this.problems = problems;
   }
 }
 

@@ -2,11 +2,9 @@
 export class SchemaError extends Error {
   override readonly name = "SchemaError";
   readonly code = "E_SCHEMA";
-  constructor(
-    message: string,
-    readonly problems: string[],
-    options?: ErrorOptions,
-  ) {
+  readonly problems: string[];
+  constructor(message: string, problems: string[], options?: ErrorOptions) {
     super(`${message}: ${problems.join("; ")}`, options);
+    this.problems = problems;
   }
 }

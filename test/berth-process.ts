@@ -1,5 +1,5 @@
 // Runs `npm run emitter` / `npm run handler` equivalents as child processes and reads their JSON logs.
-// By default from the sources through tsx (tests never depend on a build); `compiled` runs a
+// By default from the TypeScript sources, which Node runs as they are (tests never depend on a build); `compiled` runs a
 // build's entry instead, as the image does (the bench, test/packaging.test.ts).
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -24,7 +24,7 @@ const ENTRY = { emitter: "emitter/main.ts", handler: "handler/main.ts" } as cons
 export type Compiled = { entry: string; user?: { uid: number; gid: number } };
 
 export async function startBerth(kind: keyof typeof ENTRY, env: Record<string, string>, compiled?: Compiled): Promise<BerthProcess> {
-  const args = compiled ? [compiled.entry, kind] : ["--import", "tsx", ENTRY[kind]];
+  const args = compiled ? [compiled.entry, kind] : [ENTRY[kind]];
   return startLoggingProcess(kind, args, { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env }, compiled?.user);
 }
 

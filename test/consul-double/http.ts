@@ -6,12 +6,12 @@ import { DurationError, parseGoDuration } from "./duration.ts";
 /** An error with its HTTP status; the body is the message (text/plain, no newline). */
 export class HttpError extends Error {
   override name = "HttpError";
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
     super(message);
+    this.status = status;
+    this.headers = headers;
   }
 }
 

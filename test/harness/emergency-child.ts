@@ -50,7 +50,7 @@ if (${JSON.stringify(mode)} === "exit") process.exit(0);
 setInterval(() => {}, 60_000);
 `);
   try {
-    const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [script], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
