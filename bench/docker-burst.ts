@@ -45,7 +45,10 @@ function dockerEvents(engine: PrivateDockerEngine) {
 const lastOf = (ids: readonly string[], times: ReadonlyMap<string, number>) => Math.max(...ids.map((id) => times.get(id) ?? Number.NaN));
 
 /** Runs `action` for every index at once; resolves with each result and the moment the last one returned. */
-async function allAtOnce<T>(count: number, action: (i: number) => Promise<T>): Promise<{ results: T[]; lastReturned: number; seconds: number }> {
+async function allAtOnce<T>(
+  count: number,
+  action: (i: number) => Promise<T>,
+): Promise<{ results: T[]; lastReturned: number; seconds: number }> {
   const started = performance.now();
   let lastReturned = 0;
   const results = await Promise.all(
@@ -71,7 +74,9 @@ async function waitForAll(ids: readonly string[], done: (id: string) => boolean,
   } catch (err) {
     const left = ids.filter((id) => !done(id));
     const about = logs().filter((line) => line.includes(left[0]!.slice(0, 12)));
-    throw new Error(`${(err as Error).message}: ${left.length} not, e.g. ${left[0]}; berth's log lines about it:\n${about.join("\n")}`, { cause: err });
+    throw new Error(`${(err as Error).message}: ${left.length} not, e.g. ${left[0]}; berth's log lines about it:\n${about.join("\n")}`, {
+      cause: err,
+    });
   }
 }
 
@@ -82,17 +87,27 @@ async function waitForAll(ids: readonly string[], done: (id: string) => boolean,
 function publishedAt(emitter: BerthProcess, type: string): Map<string, number> {
   const at = new Map<string, number>();
   for (const l of emitter.logs) {
-    if (l.msg === "published" && l.type === type && typeof l.container === "string" && typeof l.time === "number") at.set(l.container, l.time - performance.timeOrigin);
+    if (l.msg === "published" && l.type === type && typeof l.container === "string" && typeof l.time === "number")
+      at.set(l.container, l.time - performance.timeOrigin);
   }
   return at;
 }
 
-async function burst(engine: PrivateDockerEngine, agent: FastAgent, n: number, seen: ReturnType<typeof dockerEvents>["seen"], emitter: BerthProcess, logs: () => string[]) {
+async function burst(
+  engine: PrivateDockerEngine,
+  agent: FastAgent,
+  n: number,
+  seen: ReturnType<typeof dockerEvents>["seen"],
+  emitter: BerthProcess,
+  logs: () => string[],
+) {
   const owned = (ids: readonly string[]) => {
     const have = new Set(agent.ownedBy(NODE).map((s) => s.Meta[OWNER_META.container]));
     return ids.filter((id) => have.has(id)).length;
   };
-  const run = await allAtOnce(n, (i) => docker(engine, "run", "-d", "--pull=never", "--name", `burst-${i}`, "-e", "SERVICE_NAME=burst", "-p", "8080", TEST_IMAGE));
+  const run = await allAtOnce(n, (i) =>
+    docker(engine, "run", "-d", "--pull=never", "--name", `burst-${i}`, "-e", "SERVICE_NAME=burst", "-p", "8080", TEST_IMAGE),
+  );
   const ids = run.results;
   await waitForAll(ids, (id) => agent.registeredAt.has(id), `${n} containers registered`, logs);
   const registered = owned(ids);
@@ -109,7 +124,11 @@ async function burst(engine: PrivateDockerEngine, agent: FastAgent, n: number, s
         floor_docker_last_start_event_ms: round(lastOf(ids, seen.start) - run.lastReturned, 1),
         registered,
         each_registered_after_its_docker_event: lagAfterDocker(ids, seen.start, agent.registeredAt),
-        each_published_by_the_emitter_after_its_docker_event: lagAfterDocker(ids, seen.start, publishedAt(emitter, "io.berth.container.started")),
+        each_published_by_the_emitter_after_its_docker_event: lagAfterDocker(
+          ids,
+          seen.start,
+          publishedAt(emitter, "io.berth.container.started"),
+        ),
       },
       kill: {
         docker_kill_all_s: kill.seconds,
@@ -117,7 +136,11 @@ async function burst(engine: PrivateDockerEngine, agent: FastAgent, n: number, s
         floor_docker_last_die_event_ms: round(lastOf(ids, seen.die) - kill.lastReturned, 1),
         gone,
         each_gone_after_its_docker_event: lagAfterDocker(ids, seen.die, agent.goneAt),
-        each_published_by_the_emitter_after_its_docker_event: lagAfterDocker(ids, seen.die, publishedAt(emitter, "io.berth.container.stopped")),
+        each_published_by_the_emitter_after_its_docker_event: lagAfterDocker(
+          ids,
+          seen.die,
+          publishedAt(emitter, "io.berth.container.stopped"),
+        ),
       },
       complete: registered === n && gone === n,
     },

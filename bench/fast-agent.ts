@@ -62,7 +62,10 @@ function parseFilter(filter: string): [string, string][] | undefined {
 }
 
 function reply(res: ServerResponse, status: number, body = ""): void {
-  res.writeHead(status, { "content-type": status === 200 && body !== "" ? "application/json" : "text/plain; charset=utf-8", "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, {
+    "content-type": status === 200 && body !== "" ? "application/json" : "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -88,7 +91,14 @@ export async function startFastAgent(): Promise<FastAgent> {
     if (old) unindex(old); // replaced, as Consul does: its container does not count as gone meanwhile
     lastChange = performance.now();
     const meta = reg.Meta ?? {};
-    services.set(reg.ID, { ID: reg.ID, Service: reg.Name, Tags: reg.Tags ?? [], Meta: meta, Port: reg.Port ?? 0, Address: reg.Address ?? "" });
+    services.set(reg.ID, {
+      ID: reg.ID,
+      Service: reg.Name,
+      Tags: reg.Tags ?? [],
+      Meta: meta,
+      Port: reg.Port ?? 0,
+      Address: reg.Address ?? "",
+    });
     const key = ownerKey(meta);
     let ids = byContainer.get(key);
     if (!ids) byContainer.set(key, (ids = new Set()));
@@ -122,7 +132,8 @@ export async function startFastAgent(): Promise<FastAgent> {
     const out: Record<string, StoredService> = {};
     const node = clauses.find(([k]) => k === NODE_KEY)?.[1];
     const container = clauses.find(([k]) => k === CONTAINER_KEY)?.[1];
-    const candidates = node !== undefined && container !== undefined ? [...(byContainer.get(`${node}\0${container}`) ?? [])] : services.keys();
+    const candidates =
+      node !== undefined && container !== undefined ? [...(byContainer.get(`${node}\0${container}`) ?? [])] : services.keys();
     for (const id of candidates) {
       const s = services.get(id);
       if (s && clauses.every(([k, v]) => s.Meta[k] === v)) out[id] = s;
@@ -146,12 +157,14 @@ export async function startFastAgent(): Promise<FastAgent> {
       calls.deregister++;
       await readBody(req);
       const id = decodeURIComponent(url.pathname.slice("/v1/agent/service/deregister/".length));
-      return remove(id) ? reply(res, 200) : reply(res, 404, `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`);
+      return remove(id)
+        ? reply(res, 200)
+        : reply(res, 404, `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`);
     }
     if (req.method === "GET" && url.pathname === "/v1/agent/services") {
       calls.services++;
       const clauses = parseFilter(url.searchParams.get("filter") ?? "");
-      if (!clauses) return reply(res, 400, "bench agent: only Meta.<key> == \"<value>\" clauses joined by and are supported");
+      if (!clauses) return reply(res, 400, 'bench agent: only Meta.<key> == "<value>" clauses joined by and are supported');
       return reply(res, 200, JSON.stringify(list(clauses)));
     }
     await readBody(req);

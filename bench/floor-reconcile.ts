@@ -9,7 +9,11 @@ import { registrationOf, type StoredService } from "./fast-agent.ts";
 export type NodeDifferences = { agentUrl: string; missing: readonly StoredService[]; stale: readonly StoredService[] };
 
 async function put(pool: Pool, path: string, body?: string): Promise<void> {
-  const res = await pool.request({ method: "PUT", path, ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } }) });
+  const res = await pool.request({
+    method: "PUT",
+    path,
+    ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } }),
+  });
   await res.body.text();
   if (res.statusCode !== 200) throw new Error(`agent answered ${res.statusCode} to ${path}`);
 }

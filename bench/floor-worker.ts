@@ -35,7 +35,12 @@ async function put(data: Uint8Array): Promise<void> {
     Port: 8080,
     Meta: { berth_node: event.data.node.name, berth_container: event.subject },
   });
-  const res = await pool.request({ method: "PUT", path: "/v1/agent/service/register", body, headers: { "content-type": "application/json" } });
+  const res = await pool.request({
+    method: "PUT",
+    path: "/v1/agent/service/register",
+    body,
+    headers: { "content-type": "application/json" },
+  });
   await res.body.text();
   if (res.statusCode !== 200) throw new Error(`agent answered ${res.statusCode}`);
 }

@@ -49,7 +49,13 @@ export async function measureLatency(natsUrl: string, agent: FastAgent) {
   const floorBus = await openFloorBus(natsUrl, "FLOOR_LAT");
   const floorWorkers = await Promise.all(
     Array.from({ length: o.workers }, () =>
-      startFloorWorker({ NATS_URL: natsUrl, FLOOR_STREAM: floorBus.stream, FLOOR_CONSUMER: floorBus.consumer, AGENT_URL: agent.url, CONCURRENCY: String(o.concurrency) }),
+      startFloorWorker({
+        NATS_URL: natsUrl,
+        FLOOR_STREAM: floorBus.stream,
+        FLOOR_CONSUMER: floorBus.consumer,
+        AGENT_URL: agent.url,
+        CONCURRENCY: String(o.concurrency),
+      }),
     ),
   );
   const prefix = "blat";
@@ -70,7 +76,14 @@ export async function measureLatency(natsUrl: string, agent: FastAgent) {
   const floorRound = async (label: string, count: number, keep: boolean) => {
     const ids = Array.from({ length: count }, (_, i) => containerId(`floor-${label}-${i}`));
     // The payload a real emitter would send, made before anything is timed.
-    const events = ids.map((id, i) => toContainerEvent("io.berth.container.started", { name: BENCH_NODE, hostIp: "127.0.0.1" }, BigInt(Date.now()) * 1_000_000n + BigInt(i), normaliseContainer(inspectOf(id, i), [])));
+    const events = ids.map((id, i) =>
+      toContainerEvent(
+        "io.berth.container.started",
+        { name: BENCH_NODE, hostIp: "127.0.0.1" },
+        BigInt(Date.now()) * 1_000_000n + BigInt(i),
+        normaliseContainer(inspectOf(id, i), []),
+      ),
+    );
     const sent = ids.map((id) => ({ id, t0: 0 }) as Sent);
     await paced(count, o.rate, async (i) => {
       const s = sent[i]!;
@@ -109,7 +122,14 @@ export async function measureLatency(natsUrl: string, agent: FastAgent) {
     await emitter.close();
     await floorBus.close();
   }
-  if (process.env.BENCH_LATENCY_SAMPLES) writeFileSync(process.env.BENCH_LATENCY_SAMPLES, JSON.stringify({ berth: berthSent.map((s) => [s.t0, s.acked, agent.registeredAt.get(s.id)]), floor: floorSent.map((s) => [s.t0, s.acked, agent.registeredAt.get(s.id)]) }));
+  if (process.env.BENCH_LATENCY_SAMPLES)
+    writeFileSync(
+      process.env.BENCH_LATENCY_SAMPLES,
+      JSON.stringify({
+        berth: berthSent.map((s) => [s.t0, s.acked, agent.registeredAt.get(s.id)]),
+        floor: floorSent.map((s) => [s.t0, s.acked, agent.registeredAt.get(s.id)]),
+      }),
+    );
   const berth = summary(agent, berthSent);
   const floor = summary(agent, floorSent);
   return {

@@ -44,7 +44,12 @@ async function natsServerVersion(bin: string): Promise<string> {
 }
 
 function memory(r: Omit<Results, "memory" | "generated" | "machine" | "duration_s">, floor: Memory["floor"]): Memory {
-  const handler = [r.latency.handler_peak_rss_mb, r.throughput.handler_peak_rss_mb, "status" in r.docker_burst ? [] : r.docker_burst.handler_peak_rss_mb, r.reconcile.handler_peak_rss_mb].flat();
+  const handler = [
+    r.latency.handler_peak_rss_mb,
+    r.throughput.handler_peak_rss_mb,
+    "status" in r.docker_burst ? [] : r.docker_burst.handler_peak_rss_mb,
+    r.reconcile.handler_peak_rss_mb,
+  ].flat();
   const emitter = "status" in r.docker_burst ? undefined : r.docker_burst.emitter_peak_rss_mb;
   const handlerPeak = Math.max(...handler.filter((v) => Number.isFinite(v)));
   return {
@@ -116,7 +121,9 @@ async function main(): Promise<void> {
   };
   results.duration_s = round((performance.now() - started) / 1000, 0);
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`\n${formatTable(results)}\n\n${results.machine.cpus} cores, Node ${results.machine.node}, nats-server ${results.machine.nats_server}, load average ${results.machine.load_average_1min.start} → ${results.machine.load_average_1min.end}; ${results.duration_s} s; figures in bench/results.json\n`);
+  process.stdout.write(
+    `\n${formatTable(results)}\n\n${results.machine.cpus} cores, Node ${results.machine.node}, nats-server ${results.machine.nats_server}, load average ${results.machine.load_average_1min.start} → ${results.machine.load_average_1min.end}; ${results.duration_s} s; figures in bench/results.json\n`,
+  );
 }
 
 try {

@@ -20,11 +20,19 @@ const files = new Map<string, number>();
 for (const [id, us] of self) {
   const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
   add(fns, `${functionName || "(anonymous)"} ${short(url)}:${lineNumber + 1}`, us);
-  add(files, short(url).split("/").slice(0, url.includes("node_modules") ? 2 : 3).join("/") || functionName, us);
+  add(
+    files,
+    short(url)
+      .split("/")
+      .slice(0, url.includes("node_modules") ? 2 : 3)
+      .join("/") || functionName,
+    us,
+  );
 }
 const print = (title: string, map: Map<string, number>) => {
   console.log(`\n${title} (of ${(total / 1000).toFixed(0)} ms sampled)`);
-  for (const [k, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
+  for (const [k, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, rows))
+    console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
 };
 print("self time by function", fns);
 print("self time by file / package", files);

@@ -74,7 +74,11 @@ export async function measureReconcile(natsUrl: string) {
       // Desired state: every container started, through the pipeline (setup, not timed).
       const starts = nodes.flatMap((node) => [...node.running, ...node.dead].map((id, i) => () => node.emitter.emit(id, i)));
       await windowed(starts.length, 256, (i) => starts[i]!());
-      await waitFor(() => nodes.every((n) => held(n).size === o.containers + drifted), { what: "setup registered", timeoutMs: 120_000, intervalMs: 100 });
+      await waitFor(() => nodes.every((n) => held(n).size === o.containers + drifted), {
+        what: "setup registered",
+        timeoutMs: 120_000,
+        intervalMs: 100,
+      });
       for (const node of nodes) {
         const of = (ids: readonly string[]) => {
           const set = new Set(ids);

@@ -25,7 +25,13 @@ export function inspectOf(id: string, index: number): ContainerInspect {
     ...fixture,
     Id: id,
     Name: `/bench-${index}`,
-    Config: { ...fixture.Config, Hostname: id.slice(0, 12), Env: ["SERVICE_NAME=bench", "PATH=/bin"], Labels: {}, ExposedPorts: { "8080/tcp": {} } },
+    Config: {
+      ...fixture.Config,
+      Hostname: id.slice(0, 12),
+      Env: ["SERVICE_NAME=bench", "PATH=/bin"],
+      Labels: {},
+      ExposedPorts: { "8080/tcp": {} },
+    },
     HostConfig: { ...fixture.HostConfig, PortBindings: port },
     NetworkSettings: { ...fixture.NetworkSettings, Ports: port },
   };
@@ -33,7 +39,13 @@ export function inspectOf(id: string, index: number): ContainerInspect {
 
 function startEvent(id: string, index: number): DockerEvent {
   const nanos = Date.now() * 1_000_000 + index;
-  return { Type: "container", Action: "start", Actor: { ID: id, Attributes: { name: `bench-${index}`, image: "bench" } }, time: Math.floor(nanos / 1e9), timeNano: nanos };
+  return {
+    Type: "container",
+    Action: "start",
+    Actor: { ID: id, Attributes: { name: `bench-${index}`, image: "bench" } },
+    time: Math.floor(nanos / 1e9),
+    timeNano: nanos,
+  };
 }
 
 /** How many other running containers a node's snapshot lists (BENCH_NODE_CONTAINERS, default 1,000). */
@@ -44,7 +56,10 @@ const NODE_CONTAINERS = Number(process.env.BENCH_NODE_CONTAINERS ?? 1000);
  * containers: a node of that many containers, whose snapshot every start event is checked against.
  */
 export async function announceNode(emitter: SyntheticEmitter, label: string): Promise<void> {
-  await emitter.snapshot(Array.from({ length: NODE_CONTAINERS }, (_, i) => containerId(`${label}-running-${i}`)), nowNanos());
+  await emitter.snapshot(
+    Array.from({ length: NODE_CONTAINERS }, (_, i) => containerId(`${label}-running-${i}`)),
+    nowNanos(),
+  );
 }
 
 export type SyntheticEmitter = {
@@ -81,7 +96,14 @@ export async function syntheticEmitter(natsUrl: string, prefix: string, node: st
     ping: async () => undefined,
   };
   const log = createLogger("emitter", "silent");
-  const deps: WatchDeps = { docker, publish: eventPublisher(bus, log, controller.signal), node: { name: node, hostIp: "127.0.0.1" }, labelPrefixes: [], log, signal: controller.signal };
+  const deps: WatchDeps = {
+    docker,
+    publish: eventPublisher(bus, log, controller.signal),
+    node: { name: node, hostIp: "127.0.0.1" },
+    labelPrefixes: [],
+    log,
+    signal: controller.signal,
+  };
   return {
     prepare(ids) {
       ids.forEach((id, i) => inspects.set(id, inspectOf(id, i)));

@@ -59,7 +59,13 @@ async function berthRun(nats: Nats, agent: FastAgent, workers: number) {
   let result: Awaited<ReturnType<typeof drain>>;
   let peaks: number[];
   try {
-    result = await drain(agent, ids, handlers.map((h) => h.pid), nats.pid, `${workers} handler(s) drain ${ids.length} events`);
+    result = await drain(
+      agent,
+      ids,
+      handlers.map((h) => h.pid),
+      nats.pid,
+      `${workers} handler(s) drain ${ids.length} events`,
+    );
   } finally {
     peaks = await stopAll(handlers);
   }
@@ -73,13 +79,30 @@ async function floorRun(nats: Nats, agent: FastAgent, workers: number) {
   const encoder = new TextEncoder();
   try {
     await windowed(ids.length, RUN.publishWindow, async (i) => {
-      const event = toContainerEvent("io.berth.container.started", node, 1_700_000_000_000_000_000n + BigInt(i), normaliseContainer(inspectOf(ids[i]!, i), []));
+      const event = toContainerEvent(
+        "io.berth.container.started",
+        node,
+        1_700_000_000_000_000_000n + BigInt(i),
+        normaliseContainer(inspectOf(ids[i]!, i), []),
+      );
       await bus.publish(encoder.encode(JSON.stringify(event)), event.id);
     });
-    const env = { NATS_URL: nats.url, FLOOR_STREAM: bus.stream, FLOOR_CONSUMER: bus.consumer, AGENT_URL: agent.url, CONCURRENCY: String(RUN.concurrency) };
+    const env = {
+      NATS_URL: nats.url,
+      FLOOR_STREAM: bus.stream,
+      FLOOR_CONSUMER: bus.consumer,
+      AGENT_URL: agent.url,
+      CONCURRENCY: String(RUN.concurrency),
+    };
     const floorWorkers = await Promise.all(Array.from({ length: workers }, () => startFloorWorker(env)));
     try {
-      return await drain(agent, ids, floorWorkers.map((w) => w.pid), nats.pid, `${workers} floor worker(s) drain ${ids.length} events`);
+      return await drain(
+        agent,
+        ids,
+        floorWorkers.map((w) => w.pid),
+        nats.pid,
+        `${workers} floor worker(s) drain ${ids.length} events`,
+      );
     } finally {
       await Promise.all(floorWorkers.map((w) => w.stop()));
     }

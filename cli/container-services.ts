@@ -22,7 +22,11 @@ export type ContainerServices = { event: ContainerEvent; mapping: Mapping; dropp
  * The event the emitter would publish for `ref` (a name or ID) now, and its mapping. Undefined
  * when there is no such container; throws SchemaError when the handler would dead-letter the event.
  */
-export async function containerServices(docker: DockerSource, ref: string, options: ContainerServicesOptions): Promise<ContainerServices | undefined> {
+export async function containerServices(
+  docker: DockerSource,
+  ref: string,
+  options: ContainerServicesOptions,
+): Promise<ContainerServices | undefined> {
   const info = await docker.inspect(ref);
   if (!info) return undefined;
   const peerId = networkPeerOf(info);

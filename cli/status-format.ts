@@ -5,7 +5,12 @@ import type { StatusReport } from "./status-report.ts";
 export function table(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ").trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 function bytes(n: number): string {
@@ -44,6 +49,8 @@ export function formatStatus(report: StatusReport): string {
     orDash(n.drift?.stale),
     clip(n.agent, 80),
   ]);
-  out.push(...(rows.length === 0 ? ["no nodes yet: no event has been applied and BERTH_CONSUL_AGENTS names none"] : table([header, ...rows])));
+  out.push(
+    ...(rows.length === 0 ? ["no nodes yet: no event has been applied and BERTH_CONSUL_AGENTS names none"] : table([header, ...rows])),
+  );
   return `${out.join("\n")}\n`;
 }

@@ -45,7 +45,8 @@ export type StatusDeps = {
 };
 
 const nanosToIso = (nanos: bigint) => new Date(Number(nanos / 1_000_000n)).toISOString();
-const isRunning = (e: ContainerEvent) => e.type !== "io.berth.container.stopped" && e.data.container.exitCode === undefined && !e.data.container.removed;
+const isRunning = (e: ContainerEvent) =>
+  e.type !== "io.berth.container.stopped" && e.data.container.exitCode === undefined && !e.data.container.removed;
 
 /** Each node's container states (latest event per container) and its last snapshot time, from the bucket. */
 async function readState(bus: Bus) {
@@ -62,7 +63,11 @@ async function readState(bus: Bus) {
   return nodes;
 }
 
-async function nodeStatus(deps: StatusDeps, name: string, state: { latest: Map<string, ContainerEvent>; snapshot: bigint | undefined }): Promise<NodeStatus> {
+async function nodeStatus(
+  deps: StatusDeps,
+  name: string,
+  state: { latest: Map<string, ContainerEvent>; snapshot: bigint | undefined },
+): Promise<NodeStatus> {
   const times = [...state.latest.values()].map((e) => BigInt(e.data.timeNano));
   const newest = times.reduce<bigint | undefined>((a, b) => (a === undefined || b > a ? b : a), undefined);
   const base = {

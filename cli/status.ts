@@ -28,7 +28,11 @@ const CONNECT_TIMEOUT_MS = 5_000;
 function readArgs(argv: string[]): { json: boolean; last: number } {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { json: { type: "boolean" }, last: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: { json: { type: "boolean" }, last: { type: "string" }, help: { type: "boolean", short: "h" } },
+      strict: true,
+    });
   } catch (err) {
     throw new CliError(`${(err as Error).message}\n${USAGE}`, 2);
   }
@@ -64,7 +68,10 @@ async function status(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
       mapping: mappingSettings(config),
       lastDeadLetters: args.last,
     }).catch((err: Error) => {
-      throw new CliError(`cannot read berth's streams (prefix ${config.BERTH_PREFIX}; has an emitter or handler started?): ${err.message}`, 1);
+      throw new CliError(
+        `cannot read berth's streams (prefix ${config.BERTH_PREFIX}; has an emitter or handler started?): ${err.message}`,
+        1,
+      );
     });
     return args.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report);
   } finally {

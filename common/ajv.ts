@@ -19,8 +19,7 @@ export function describeErrors(errors: readonly ErrorObject[] | null | undefined
   const all = errors ?? [];
   const lines = all.slice(0, MAX_PROBLEMS).map((e) => {
     const where = `${root}${e.instancePath}` || "/";
-    const extra =
-      e.keyword === "additionalProperties" ? ` (${String(e.params["additionalProperty"])})` : "";
+    const extra = e.keyword === "additionalProperties" ? ` (${String(e.params["additionalProperty"])})` : "";
     return clip(`${where} ${e.message ?? e.keyword}${extra}`);
   });
   if (all.length > MAX_PROBLEMS) lines.push(`… and ${all.length - MAX_PROBLEMS} more problems`);

@@ -3,10 +3,7 @@
 
 type Family = { name: string; help: string; type: "counter" | "gauge" | "histogram"; render(): string[] };
 
-export type Counter<L extends string> = {
-  inc(labels: Record<L, string>, by?: number): void;
-  get(labels: Record<L, string>): number;
-};
+export type Counter<L extends string> = { inc(labels: Record<L, string>, by?: number): void; get(labels: Record<L, string>): number };
 export type Gauge<L extends string> = Counter<L> & { set(labels: Record<L, string>, value: number): void };
 export type Histogram<L extends string> = { observe(labels: Record<L, string>, value: number): void };
 
@@ -62,7 +59,10 @@ export function createRegistry(): Registry {
     };
     // A family without labels has one series from the start, so it reads 0 before anything happens.
     if (labelNames.length === 0) entry({} as Record<L, string>);
-    declare({ name, help, type, render: () => [...values.entries()].map(([key, v]) => `${name}${key} ${formatNumber(v.value)}`) }, labelNames);
+    declare(
+      { name, help, type, render: () => [...values.entries()].map(([key, v]) => `${name}${key} ${formatNumber(v.value)}`) },
+      labelNames,
+    );
     return {
       inc(labels, by = 1) {
         if (type === "counter" && !(by >= 0)) throw new Error(`counter ${name} can only go up`);
@@ -117,7 +117,10 @@ export function createRegistry(): Registry {
 
 /** Dead letters, counted under the same name by the emitter (its own output refused) and the handlers. */
 export function deadLetterCounter(registry: Registry): Counter<"reason" | "node"> {
-  return registry.counter("berth_events_dead_lettered_total", "Events sent to the dead-letter stream instead of being applied", ["reason", "node"]);
+  return registry.counter("berth_events_dead_lettered_total", "Events sent to the dead-letter stream instead of being applied", [
+    "reason",
+    "node",
+  ]);
 }
 
 /** Standard process metrics, read at each scrape. */

@@ -76,7 +76,9 @@ export class NatsPermissionError extends Error {
   readonly subject: string;
   readonly operation: "publish" | "subscribe";
   constructor(subject: string, serverText: string, operation: "publish" | "subscribe" = "publish") {
-    super(`NATS refused this connection permission to ${operation} ${operation === "publish" ? "to" : "to its inbox"} "${subject}" (${serverText}): check this user's permissions in the nats-server configuration`);
+    super(
+      `NATS refused this connection permission to ${operation} ${operation === "publish" ? "to" : "to its inbox"} "${subject}" (${serverText}): check this user's permissions in the nats-server configuration`,
+    );
     this.subject = subject;
     this.operation = operation;
   }
@@ -88,7 +90,8 @@ function authOptions(settings: NatsSettings): Partial<ConnectionOptions> {
   if (settings.NATS_USER !== undefined) Object.assign(options, { user: settings.NATS_USER, pass: settings.NATS_PASSWORD ?? "" });
   if (settings.NATS_TOKEN !== undefined) options.token = settings.NATS_TOKEN;
   if (settings.NATS_CREDS !== undefined) options.authenticator = credsAuthenticator(readFileSync(settings.NATS_CREDS));
-  if (settings.NATS_NKEY !== undefined) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(settings.NATS_NKEY, "utf8").trim()));
+  if (settings.NATS_NKEY !== undefined)
+    options.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(settings.NATS_NKEY, "utf8").trim()));
   if (settings.NATS_CA !== undefined || settings.NATS_CERT !== undefined) {
     options.tls = {
       ...(settings.NATS_CA !== undefined ? { caFile: settings.NATS_CA } : {}),
@@ -100,7 +103,8 @@ function authOptions(settings: NatsSettings): Partial<ConnectionOptions> {
 }
 
 /** Node's codes for a TLS handshake or server certificate that fails: waiting cannot fix them. */
-const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE)/;
+const TLS_FAILURE =
+  /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE)/;
 
 /**
  * A refusal no retry can fix: wrong credentials, an untrusted server certificate, TLS asked of a
@@ -109,12 +113,18 @@ const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_
 function refusal(err: unknown, settings: NatsSettings): ConfigError | undefined {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (e instanceof AuthorizationError) {
-      const who = settings.NATS_USER !== undefined ? ` of user "${settings.NATS_USER}": check NATS_USER and NATS_PASSWORD` : ": check NATS_TOKEN, NATS_CREDS or NATS_NKEY";
+      const who =
+        settings.NATS_USER !== undefined
+          ? ` of user "${settings.NATS_USER}": check NATS_USER and NATS_PASSWORD`
+          : ": check NATS_TOKEN, NATS_CREDS or NATS_NKEY";
       return new ConfigError([`NATS refused the credentials (${e.message})${who}`]);
     }
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code === "string" && TLS_FAILURE.test(code)) {
-      const fix = settings.NATS_CA === undefined ? "set NATS_CA to the CA certificate that signed it" : `NATS_CA (${settings.NATS_CA}) does not hold the CA that signed it`;
+      const fix =
+        settings.NATS_CA === undefined
+          ? "set NATS_CA to the CA certificate that signed it"
+          : `NATS_CA (${settings.NATS_CA}) does not hold the CA that signed it`;
       return new ConfigError([`NATS server's TLS certificate was not accepted (${code}: ${e.message}): ${fix}`]);
     }
     if (e instanceof InvalidArgumentError) return new ConfigError([`NATS: ${e.message}`]);
@@ -139,18 +149,21 @@ async function connectFirst(options: ConnectionOptions, settings: NatsSettings):
 }
 
 export async function connectBus(settings: NatsSettings, name: string): Promise<Bus> {
-  const nc = await connectFirst({
-    servers: settings.NATS_URL.split(","),
-    name,
-    // Replies come to `_INBOX.<name>.…`, so nats-server permissions can give each process its own inboxes.
-    inboxPrefix: `_INBOX.${name}`,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    // Otherwise every request (each KV read and write) builds two Errors with stack traces in
-    // advance, for a context berth never logs: about a tenth of a busy handler's CPU (npm run bench).
-    noAsyncTraces: true,
-    ...authOptions(settings),
-  }, settings);
+  const nc = await connectFirst(
+    {
+      servers: settings.NATS_URL.split(","),
+      name,
+      // Replies come to `_INBOX.<name>.…`, so nats-server permissions can give each process its own inboxes.
+      inboxPrefix: `_INBOX.${name}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      // Otherwise every request (each KV read and write) builds two Errors with stack traces in
+      // advance, for a context berth never logs: about a tenth of a busy handler's CPU (npm run bench).
+      noAsyncTraces: true,
+      ...authOptions(settings),
+    },
+    settings,
+  );
   const listeners = new Set<(denial: NatsPermissionError) => void>();
   void (async () => {
     for await (const s of nc.status()) {
@@ -224,7 +237,11 @@ async function unlessExists(look: () => Promise<unknown>, create: () => Promise<
  * fails at once with a NatsPermissionError naming it (instead of a timeout).
  */
 export function ensureJetStream(bus: Bus): Promise<void> {
-  return unlessDenied(bus, (subject) => subject.startsWith("$JS.API."), () => ensureJetStreamNow(bus));
+  return unlessDenied(
+    bus,
+    (subject) => subject.startsWith("$JS.API."),
+    () => ensureJetStreamNow(bus),
+  );
 }
 
 async function ensureJetStreamNow(bus: Bus): Promise<void> {
@@ -251,7 +268,10 @@ async function ensureJetStreamNow(bus: Bus): Promise<void> {
     },
   ];
   for (const config of streams) {
-    await unlessExists(() => jsm.streams.info(config.name), () => jsm.streams.add({ ...config, storage: StorageType.File }));
+    await unlessExists(
+      () => jsm.streams.info(config.name),
+      () => jsm.streams.add({ ...config, storage: StorageType.File }),
+    );
   }
   await unlessExists(
     () => jsm.consumers.info(names.events, names.consumer),
@@ -271,13 +291,21 @@ export type PublishResult = { duplicate: boolean; seq: number };
 
 /** Publishes and waits for the stream's ack; `msgId` lets JetStream drop a duplicate. */
 export async function publishDurable(bus: Bus, subject: string, data: Uint8Array, msgId: string): Promise<PublishResult> {
-  const ack = await unlessDenied(bus, (denied) => denied === subject, () => bus.js.publish(subject, data, { msgID: msgId }));
+  const ack = await unlessDenied(
+    bus,
+    (denied) => denied === subject,
+    () => bus.js.publish(subject, data, { msgID: msgId }),
+  );
   return { duplicate: ack.duplicate, seq: ack.seq };
 }
 
 /** Core publish with the server's confirmation that it accepted it into a stream. */
 export async function publishDeadLetter(bus: Bus, subject: string, data: Uint8Array): Promise<void> {
-  await unlessDenied(bus, (denied) => denied === subject, () => bus.js.publish(subject, data));
+  await unlessDenied(
+    bus,
+    (denied) => denied === subject,
+    () => bus.js.publish(subject, data),
+  );
 }
 
 /** One message as the handler sees it: no NATS types leak past this file. */

@@ -16,10 +16,7 @@ const properties = {
     pattern: NODE_NAME_PATTERN,
     description: "this host's node name in Consul; default: the Docker engine's name",
   },
-  BERTH_HOST_IP: {
-    type: "string",
-    description: "address advertised for published ports; default: the Consul agent's node address",
-  },
+  BERTH_HOST_IP: { type: "string", description: "address advertised for published ports; default: the Consul agent's node address" },
   BERTH_LABEL_PREFIXES: {
     type: "string",
     default: "",
@@ -46,5 +43,7 @@ export function loadEmitterConfig(env: NodeJS.ProcessEnv): Readonly<EmitterConfi
 }
 
 export function labelPrefixes(config: EmitterConfig): string[] {
-  return config.BERTH_LABEL_PREFIXES.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  return config.BERTH_LABEL_PREFIXES.split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
 }

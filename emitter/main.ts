@@ -47,7 +47,15 @@ runMain("emitter", async (signal) => {
   await ensureJetStream(bus);
   log.info({ nats: config.NATS_URL, docker: config.DOCKER_HOST, host_ip: config.BERTH_HOST_IP ?? null }, "started");
   const node = { name: nodeName, ...(config.BERTH_HOST_IP ? { hostIp: config.BERTH_HOST_IP } : {}) };
-  const deps = { docker, publish: eventPublisher(bus, log, signal, metrics), node, labelPrefixes: labelPrefixes(config), log, signal, onDocker };
+  const deps = {
+    docker,
+    publish: eventPublisher(bus, log, signal, metrics),
+    node,
+    labelPrefixes: labelPrefixes(config),
+    log,
+    signal,
+    onDocker,
+  };
   await Promise.all([watchDocker(deps), config.BERTH_RESYNC_SECONDS > 0 ? resyncEvery(deps, config.BERTH_RESYNC_SECONDS) : undefined]);
   await bus.drain();
   await ops.server?.close();

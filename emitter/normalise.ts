@@ -34,7 +34,8 @@ export function pickEntries(entries: Iterable<[string, string]>, prefixes: reado
     if (!prefixes.some((p) => key.startsWith(p))) continue;
     if (key.length > MAX_KEY || value.length > MAX_VALUE) dropped.push({ key, reason: "too long" });
     // The contract's keys are one line: a label key with a line break must not make the whole container unregistrable.
-    else if (key === "" || LINE_BREAK.test(key)) dropped.push({ key: JSON.stringify(key), reason: "key is empty or holds a line break or control character" });
+    else if (key === "" || LINE_BREAK.test(key))
+      dropped.push({ key: JSON.stringify(key), reason: "key is empty or holds a line break or control character" });
     else if (count >= MAX_ENTRIES) dropped.push({ key, reason: `more than ${MAX_ENTRIES} entries` });
     else if (!Object.hasOwn(kept, key)) {
       Object.defineProperty(kept, key, { value, enumerable: true, writable: true, configurable: true });
@@ -79,7 +80,12 @@ export function networkPeerOf(info: ContainerInspect): string | undefined {
  * The normalised container of a live inspect. `labelPrefixes` adds to SERVICE_* and com.docker.compose.*.
  * `peer` is the inspect of `networkPeerOf(info)`, when there is one and it could be inspected.
  */
-export function normaliseContainer(info: ContainerInspect, labelPrefixes: readonly string[], dropped: Dropped[] = [], peer?: ContainerInspect): Container {
+export function normaliseContainer(
+  info: ContainerInspect,
+  labelPrefixes: readonly string[],
+  dropped: Dropped[] = [],
+  peer?: ContainerInspect,
+): Container {
   const prefixes = [...ALWAYS_SHARED_LABEL_PREFIXES, ...labelPrefixes];
   const networks = networksOf(info);
   const ports: NonNullable<Container["ports"]> = [];

@@ -35,7 +35,12 @@ export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal, metri
     } catch (err) {
       if (!(err instanceof SchemaError)) throw err;
       log.error({ code: err.code, container: event.subject, problems: err.problems }, "dead-lettered");
-      const letter = { reason: "emitter-schema", problems: err.problems, subject: subjectFor(bus.prefix, event), event: JSON.stringify(withoutForeignEnv(event)) };
+      const letter = {
+        reason: "emitter-schema",
+        problems: err.problems,
+        subject: subjectFor(bus.prefix, event),
+        event: JSON.stringify(withoutForeignEnv(event)),
+      };
       await publishDeadLetter(bus, deadLetterSubject(bus.prefix, "schema"), new TextEncoder().encode(JSON.stringify(letter)));
       metrics.deadLettered("emitter-schema", String(event.data?.node?.name ?? ""));
       return;
@@ -44,7 +49,10 @@ export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal, metri
     for (let attempt = 0; ; attempt++) {
       try {
         const ack = await publishDurable(bus, subject, bytes, event.id);
-        const about = event.type === "io.berth.node.snapshot" ? { containers: event.data.containers.length } : { container: event.subject, name: event.data.container.name };
+        const about =
+          event.type === "io.berth.node.snapshot"
+            ? { containers: event.data.containers.length }
+            : { container: event.subject, name: event.data.container.name };
         log.info({ ...about, type: event.type, seq: ack.seq, duplicate: ack.duplicate }, "published");
         if (!ack.duplicate) metrics.published(event.type, event.data.node.name);
         return;

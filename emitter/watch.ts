@@ -75,7 +75,8 @@ function orderedEmitter(deps: WatchDeps) {
   let published: Promise<void> = Promise.resolve();
   let waiting = 0;
   const report = (event: DockerEvent, err: unknown) => {
-    if (!deps.signal.aborted) deps.log.error({ container: event.Actor.ID, action: event.Action, err: (err as Error).message }, "event failed");
+    if (!deps.signal.aborted)
+      deps.log.error({ container: event.Actor.ID, action: event.Action, err: (err as Error).message }, "event failed");
   };
   return {
     async add(event: DockerEvent) {

@@ -27,7 +27,8 @@ function checkAgentUrl(text: string, what: string): string | undefined {
 
 /** `token=<secret>` or `token=@<file>` after the URL's `;`; a problem never repeats the secret. */
 function parseTokenOption(option: string, node: string): TokenSource | string {
-  if (!option.startsWith("token=") || option.length === "token=".length) return `BERTH_CONSUL_AGENTS: agent of ${node}: after ";" only token=<secret> or token=@<file> may follow`;
+  if (!option.startsWith("token=") || option.length === "token=".length)
+    return `BERTH_CONSUL_AGENTS: agent of ${node}: after ";" only token=<secret> or token=@<file> may follow`;
   const value = option.slice("token=".length);
   if (value.startsWith("@")) return { file: value.slice(1) };
   registerSecret(value); // known from the moment it is read: censored in every error and line after
@@ -42,13 +43,18 @@ export function parseAgentMap(text: string): { agents: Map<string, AgentEntry>; 
   const agents = new Map<string, AgentEntry>();
   const problems: string[] = [];
   let afterToken = false;
-  for (const [i, entry] of text.split(",").map((e) => e.trim()).filter((e) => e !== "").entries()) {
+  for (const [i, entry] of text
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "")
+    .entries()) {
     const [address = "", ...options] = entry.split(";").map((o) => o.trim());
     const found = problems.length;
     const eq = address.indexOf("=");
     const node = eq < 0 ? "" : address.slice(0, eq).trim();
     const url = address.slice(eq + 1).trim();
-    if (!isValidNodeName(node)) problems.push(`BERTH_CONSUL_AGENTS: "${redactUrl(address)}" must be <node>=<url>[;token=…] with a valid node name`);
+    if (!isValidNodeName(node))
+      problems.push(`BERTH_CONSUL_AGENTS: "${redactUrl(address)}" must be <node>=<url>[;token=…] with a valid node name`);
     else if (agents.has(node)) problems.push(`BERTH_CONSUL_AGENTS: node ${node} is listed twice`);
     else if (options.length > 1) problems.push(`BERTH_CONSUL_AGENTS: agent of ${node}: one token at most`);
     else {
@@ -61,7 +67,11 @@ export function parseAgentMap(text: string): { agents: Map<string, AgentEntry>; 
     // quote only what is plainly an entry of its own (`<node>=http…`), never what may be a token's rest.
     const plainEntry = isValidNodeName(node) && /^https?:\/\//i.test(url);
     if (afterToken && !plainEntry && problems.length > found) {
-      problems.splice(found, Infinity, `BERTH_CONSUL_AGENTS: entry ${i + 1}, after a token, is not <node>=<url>[;token=…] (a token holding "," must be given as token=@<file>)`);
+      problems.splice(
+        found,
+        Infinity,
+        `BERTH_CONSUL_AGENTS: entry ${i + 1}, after a token, is not <node>=<url>[;token=…] (a token holding "," must be given as token=@<file>)`,
+      );
     }
     afterToken = options.length > 0;
   }

@@ -69,7 +69,8 @@ export function checksFor(keys: PortKeys, target: CheckTarget, warn: Warn): Pick
     kinds.push({ GRPC: address, ...(tls ? { GRPCUseTLS: true } : {}), ...(skip ? { TLSSkipVerify: true } : {}) });
   }
   if (kinds.length === 0) return {};
-  if (target.host === undefined && kinds.some((k) => !k.TTL)) warn(`no address known for the check (set BERTH_HOST_IP): it targets ${FALLBACK_CHECK_HOST}`);
+  if (target.host === undefined && kinds.some((k) => !k.TTL))
+    warn(`no address known for the check (set BERTH_HOST_IP): it targets ${FALLBACK_CHECK_HOST}`);
   const interval = duration(keys, "check_interval", warn) ?? DEFAULT_INTERVAL;
   const timeout = duration(keys, "check_timeout", warn);
   const initial = status(keys, warn);

@@ -16,7 +16,10 @@ const properties = {
     default: DEFAULT_AGENT_TEMPLATE,
     description: "agent URL for a node, {node} replaced by its name (used when BERTH_CONSUL_AGENTS is unset)",
   },
-  CONSUL_HTTP_TOKEN: { type: "string", description: "Consul ACL token, sent as X-Consul-Token (an agent's own token=… in BERTH_CONSUL_AGENTS wins)" },
+  CONSUL_HTTP_TOKEN: {
+    type: "string",
+    description: "Consul ACL token, sent as X-Consul-Token (an agent's own token=… in BERTH_CONSUL_AGENTS wins)",
+  },
   CONSUL_CACERT: { type: "string", description: "path of the CA certificate(s) that signed the agents' HTTPS certificates (PEM)" },
   CONSUL_CLIENT_CERT: { type: "string", description: "path of a client certificate for HTTPS to agents (PEM, with CONSUL_CLIENT_KEY)" },
   CONSUL_CLIENT_KEY: { type: "string", description: "path of the client certificate's private key (PEM)" },
@@ -52,7 +55,9 @@ function checkAgentMap(text: string): string[] {
 
 function checkConsulTls(c: HandlerConfig): string[] {
   return [
-    ...((c.CONSUL_CLIENT_CERT === undefined) !== (c.CONSUL_CLIENT_KEY === undefined) ? ["CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY go together"] : []),
+    ...((c.CONSUL_CLIENT_CERT === undefined) !== (c.CONSUL_CLIENT_KEY === undefined)
+      ? ["CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY go together"]
+      : []),
     ...unreadable("CONSUL_CACERT", c.CONSUL_CACERT),
     ...unreadable("CONSUL_CLIENT_CERT", c.CONSUL_CLIENT_CERT),
     ...unreadable("CONSUL_CLIENT_KEY", c.CONSUL_CLIENT_KEY),

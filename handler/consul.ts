@@ -37,14 +37,7 @@ export type ServiceCheck = {
 };
 
 /** One entry of `GET /v1/agent/services`. */
-export type AgentService = {
-  ID: string;
-  Service: string;
-  Tags: string[];
-  Meta: Record<string, string>;
-  Port: number;
-  Address: string;
-};
+export type AgentService = { ID: string; Service: string; Tags: string[]; Meta: Record<string, string>; Port: number; Address: string };
 
 export type AgentClient = {
   register(service: ServiceRegistration): Promise<void>;
@@ -87,7 +80,8 @@ export type ConsulTls = { ca?: string; cert?: string; key?: string };
 export type AgentClientOptions = { token?: string | undefined; tls?: ConsulTls | undefined };
 
 /** Node's codes for a server certificate that does not verify. */
-const UNTRUSTED_CERTIFICATE = /^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|HOSTNAME_MISMATCH)/;
+const UNTRUSTED_CERTIFICATE =
+  /^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|HOSTNAME_MISMATCH)/;
 
 /** Why a call got no answer, with what to check when TLS is the likely cause (it is retried all the same). */
 function unreachable(err: unknown, https: boolean, tls: ConsulTls | undefined): string {
@@ -150,7 +144,12 @@ export function agentClient(baseUrl: string, { token, tls }: AgentClientOptions 
     },
     async updateCheck(checkId, status, output) {
       const op = "agent.check.update";
-      const res = await call(op, "PUT", `/v1/agent/check/update/${encodeURIComponent(checkId)}`, JSON.stringify({ Status: status, Output: output }));
+      const res = await call(
+        op,
+        "PUT",
+        `/v1/agent/check/update/${encodeURIComponent(checkId)}`,
+        JSON.stringify({ Status: status, Output: output }),
+      );
       if (res.status !== 200) throw new ConsulError(op, res.status, res.text);
     },
     close: () => pool.close(),

@@ -78,13 +78,27 @@ async function applyContainerEvent(deps: HandlerDeps, agent: AgentClient, event:
   let applied: Applied = NOTHING_APPLIED;
   const key = stateKey(event.data.node.name, event.subject);
   const whenAbsent = () => stoppedAt(event, BigInt(event.data.timeNano));
-  const rounds = await applyLatest(deps.bucket, key, whenAbsent, async (latest) => {
-    applied = await applyToAgent(agent, latest, deps.mapping ?? DEFAULT_MAPPING_SETTINGS);
-  }, recorded);
+  const rounds = await applyLatest(
+    deps.bucket,
+    key,
+    whenAbsent,
+    async (latest) => {
+      applied = await applyToAgent(agent, latest, deps.mapping ?? DEFAULT_MAPPING_SETTINGS);
+    },
+    recorded,
+  );
   const where = { node: event.data.node.name, container: event.subject };
   if (applied.warnings.length > 0) deps.log.warn({ ...where, warnings: applied.warnings }, "mapping warnings");
   deps.log.info(
-    { ...where, type: event.type, services: applied.registered, unchanged: applied.unchanged, removed: applied.deregistered, kept: applied.kept, rounds },
+    {
+      ...where,
+      type: event.type,
+      services: applied.registered,
+      unchanged: applied.unchanged,
+      removed: applied.deregistered,
+      kept: applied.kept,
+      rounds,
+    },
     "applied",
   );
   const latencySeconds = (Date.now() - Number(BigInt(event.data.timeNano) / 1_000_000n)) / 1000;
@@ -99,7 +113,8 @@ async function settleFailure(deps: HandlerDeps, message: InboundMessage, event: 
   let rejection: Rejected | undefined;
   if (err instanceof Rejected) rejection = err;
   else if (err instanceof SchemaError) rejection = new Rejected("schema", err.problems);
-  else if (err instanceof ConsulError && !err.retryable) rejection = new Rejected("agent-rejected", [`${err.op} ${err.status}: ${err.agentText}`]);
+  else if (err instanceof ConsulError && !err.retryable)
+    rejection = new Rejected("agent-rejected", [`${err.op} ${err.status}: ${err.agentText}`]);
   if (rejection) {
     try {
       await deps.deadLetter(message, rejection.reason, rejection.problems);

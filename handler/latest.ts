@@ -51,7 +51,12 @@ function snapshotOf(bucket: StateBucket, key: string, entry: StateEntry): Decode
   const kept = byKey.get(key);
   if (kept && kept.revision === entry.revision && kept.created === entry.created.getTime()) return kept;
   const snapshot = decodeSnapshot(entry);
-  const decoded = { revision: entry.revision, created: entry.created.getTime(), timeNano: BigInt(snapshot.data.timeNano), listed: new Set(snapshot.data.containers) };
+  const decoded = {
+    revision: entry.revision,
+    created: entry.created.getTime(),
+    timeNano: BigInt(snapshot.data.timeNano),
+    listed: new Set(snapshot.data.containers),
+  };
   byKey.delete(key);
   if (byKey.size >= SNAPSHOTS_KEPT) byKey.delete(byKey.keys().next().value!);
   byKey.set(key, decoded);

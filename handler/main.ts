@@ -27,7 +27,15 @@ runMain("handler", async (signal) => {
   addConsumerLag(ops.registry, () => consumerLag(bus));
   const bucket = await openStateBucket(bus);
   log.info({ nats: config.NATS_URL, agents: directory.kind, concurrency: config.BERTH_HANDLER_CONCURRENCY }, "started");
-  const deps = { prefix: bus.prefix, bucket, agentFor, deadLetter: deadLetter.bind(null, bus), log, mapping: mappingSettings(config), metrics };
+  const deps = {
+    prefix: bus.prefix,
+    bucket,
+    agentFor,
+    deadLetter: deadLetter.bind(null, bus),
+    log,
+    mapping: mappingSettings(config),
+    metrics,
+  };
   const messages = pullEvents(bus, config.BERTH_HANDLER_CONCURRENCY * 2, signal, (b) => (bound = b));
   await consumeLoop(deps, messages, config.BERTH_HANDLER_CONCURRENCY);
   await bus.drain();

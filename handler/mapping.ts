@@ -59,7 +59,11 @@ function serviceFor(candidate: Candidate, { event, settings, group, warn }: Cont
   const name = serviceName(container, candidate, keys, group, settings.nameFrom);
   if (name === "") return { reason: "no name: set SERVICE_NAME (the image is unknown)" };
   const network = keys.get("network");
-  const choice = network ? { name: network.value, required: true } : settings.network ? { name: settings.network, required: false } : undefined;
+  const choice = network
+    ? { name: network.value, required: true }
+    : settings.network
+      ? { name: settings.network, required: false }
+      : undefined;
   const where = addressOf(candidate.reach, node.hostIp, choice);
   if ("reason" in where) return where;
   const target = { host: where.address, port: candidate.port, containerId: container.id, containerPort: candidate.containerPort };

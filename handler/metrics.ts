@@ -40,7 +40,11 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
   const dead = deadLetterCounter(registry);
   const retries = registry.counter("berth_retries_total", "Messages handed back to be delivered again later", ["node"]);
   const agentErrors = registry.counter("berth_agent_errors_total", "Failed calls to a node's Consul agent", ["node"]);
-  const found = registry.counter("berth_reconcile_differences_found_total", "Differences between an agent and its node's containers found by reconciliation", ["node"]);
+  const found = registry.counter(
+    "berth_reconcile_differences_found_total",
+    "Differences between an agent and its node's containers found by reconciliation",
+    ["node"],
+  );
   const fixed = registry.counter("berth_reconcile_differences_fixed_total", "Differences reconciliation fixed", ["node"]);
   return {
     applied(type, node, latencySeconds) {
@@ -60,12 +64,18 @@ export const LAG_READ_TIMEOUT_MS = 1_000;
 
 /** The shared consumer's backlog, read from NATS at each scrape. */
 export function addConsumerLag(registry: Registry, read: () => Promise<{ pending: number; ackPending: number }>): void {
-  const pending = registry.gauge("berth_consumer_pending", "Events in the stream not yet delivered to any handler (consumer num_pending)", []);
+  const pending = registry.gauge(
+    "berth_consumer_pending",
+    "Events in the stream not yet delivered to any handler (consumer num_pending)",
+    [],
+  );
   const ackPending = registry.gauge("berth_consumer_ack_pending", "Events delivered to a handler and not yet acknowledged", []);
   registry.onCollect(async () => {
     // NaN rather than a stale figure while NATS cannot be asked, and soon: /metrics stays quick.
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("lag read timed out")), LAG_READ_TIMEOUT_MS)));
+    const late = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error("lag read timed out")), LAG_READ_TIMEOUT_MS)),
+    );
     const lag = await Promise.race([read(), late])
       .catch(() => ({ pending: NaN, ackPending: NaN }))
       .finally(() => clearTimeout(timer));

@@ -24,7 +24,13 @@ export function defaultName(container: Container, nameFrom: MappingSettings["nam
  * SERVICE_<port>_NAME as is; otherwise SERVICE_NAME or the default name, with `-<port>` when
  * several ports qualify (`group`). Empty when there is no name at all.
  */
-export function serviceName(container: Container, port: Port, keys: PortKeys, group: boolean, nameFrom: MappingSettings["nameFrom"]): string {
+export function serviceName(
+  container: Container,
+  port: Port,
+  keys: PortKeys,
+  group: boolean,
+  nameFrom: MappingSettings["nameFrom"],
+): string {
   const named = keys.get("name");
   if (named?.perPort) return named.value;
   const base = named?.value ?? defaultName(container, nameFrom);

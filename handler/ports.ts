@@ -6,8 +6,7 @@ type Port = { containerPort: number; protocol: "tcp" | "udp" | "sctp" };
 
 /** Where a port is reached: on a host address, or on the container's address on one of `networks`. */
 export type Reach =
-  | { kind: "host"; ip: string | undefined }
-  | { kind: "container"; networks: Networks | undefined; primary: string | undefined };
+  { kind: "host"; ip: string | undefined } | { kind: "container"; networks: Networks | undefined; primary: string | undefined };
 
 /** A port that qualifies: `port` is what Consul advertises (host port when published, else container port). */
 export type Candidate = Port & { port: number; reach: Reach };
@@ -60,7 +59,9 @@ export function candidatePorts(container: Container, internal: boolean): { candi
     result = published(container, exposed);
   }
   if (result.candidates.length === 0 && result.skipped.length === 0) {
-    result.skipped.push({ reason: internal || mode === "host" || mode.startsWith("container:") ? "no exposed ports" : "no published ports" });
+    result.skipped.push({
+      reason: internal || mode === "host" || mode.startsWith("container:") ? "no exposed ports" : "no published ports",
+    });
   }
   return result;
 }
@@ -82,7 +83,10 @@ function published(container: Container, exposed: Port[]): { candidates: Candida
       .sort((a, b) => Number(a.includes(":")) - Number(b.includes(":")) || a.localeCompare(b));
     candidates.push({ ...p, port, reach: { kind: "host", ip: specific[0] } });
     for (const other of others) {
-      skipped.push({ port: portLabel(p), reason: `also published on host port ${other}: one service per container port, on the lowest host port` });
+      skipped.push({
+        port: portLabel(p),
+        reason: `also published on host port ${other}: one service per container port, on the lowest host port`,
+      });
     }
   }
   return { candidates, skipped };
@@ -95,7 +99,11 @@ const ipOf = (net: Networks[string] | undefined): string | undefined => net?.ipv
  * node's (`BERTH_HOST_IP`; undefined lets the agent use its node address). A container reach uses
  * the chosen network, else the primary one, else the first by name with an address; IPv4 first.
  */
-export function addressOf(reach: Reach, hostIp: string | undefined, choice: NetworkChoice): { address: string | undefined } | { reason: string } {
+export function addressOf(
+  reach: Reach,
+  hostIp: string | undefined,
+  choice: NetworkChoice,
+): { address: string | undefined } | { reason: string } {
   if (reach.kind === "host") {
     const ip = reach.ip ?? hostIp;
     return { address: ip !== undefined && !ANY_ADDRESS.has(ip) ? ip : undefined };
@@ -107,7 +115,12 @@ export function addressOf(reach: Reach, hostIp: string | undefined, choice: Netw
     return ip ? { address: ip } : { reason: `no address on network "${choice.name}"` };
   }
   if (choice?.required) return { reason: `not attached to network "${choice.name}" (SERVICE_NETWORK)` };
-  const primary = reach.primary !== undefined && Object.hasOwn(networks, reach.primary) && ipOf(networks[reach.primary]) ? reach.primary : undefined;
-  const name = primary ?? Object.keys(networks).sort().find((n) => ipOf(networks[n]));
+  const primary =
+    reach.primary !== undefined && Object.hasOwn(networks, reach.primary) && ipOf(networks[reach.primary]) ? reach.primary : undefined;
+  const name =
+    primary ??
+    Object.keys(networks)
+      .sort()
+      .find((n) => ipOf(networks[n]));
   return name === undefined ? { reason: "the container has no address on any network" } : { address: ipOf(networks[name]) };
 }

@@ -74,8 +74,24 @@ export function splitList(text: string): string[] {
 
 /** The keys berth reads itself; every other key becomes Meta. */
 export const RECOGNISED_KEYS = new Set([
-  "name", "id", "tags", "ignore", "network",
-  "check_http", "check_http_method", "check_https", "check_https_method", "check_tcp", "check_grpc",
-  "check_grpc_use_tls", "check_tls_skip_verify", "check_script", "check_cmd", "check_ttl", "check_interval",
-  "check_timeout", "check_initial_status", "check_deregister_after",
+  "name",
+  "id",
+  "tags",
+  "ignore",
+  "network",
+  "check_http",
+  "check_http_method",
+  "check_https",
+  "check_https_method",
+  "check_tcp",
+  "check_grpc",
+  "check_grpc_use_tls",
+  "check_tls_skip_verify",
+  "check_script",
+  "check_cmd",
+  "check_ttl",
+  "check_interval",
+  "check_timeout",
+  "check_initial_status",
+  "check_deregister_after",
 ]);

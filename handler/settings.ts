@@ -26,7 +26,8 @@ export const MAPPING_ENV = {
   BERTH_DEREGISTER: {
     enum: ["always", "on-success"],
     default: "always",
-    description: "always: a stopped container's services are removed; on-success: kept when it exited with a failure code (not 0, not killed by a signal)",
+    description:
+      "always: a stopped container's services are removed; on-success: kept when it exited with a failure code (not 0, not killed by a signal)",
   },
   BERTH_NETWORK: {
     type: "string",

@@ -5,7 +5,17 @@ import { applyToAgent } from "./apply.ts";
 import type { AgentClient, AgentService } from "./consul.ts";
 import { NO_HANDLER_METRICS, type HandlerMetrics } from "./metrics.ts";
 import { OWNER_META } from "./meta.ts";
-import { applyLatest, decodeSnapshot, decodeState, encode, recordIfNewer, recordSnapshotTime, snapshotKey, stateKey, stoppedAt } from "./latest.ts";
+import {
+  applyLatest,
+  decodeSnapshot,
+  decodeState,
+  encode,
+  recordIfNewer,
+  recordSnapshotTime,
+  snapshotKey,
+  stateKey,
+  stoppedAt,
+} from "./latest.ts";
 import { nodeDrift, servicesByContainer } from "./reconcile.ts";
 import type { MappingSettings } from "./settings.ts";
 
@@ -100,5 +110,9 @@ export async function reconcileNode(
 
 /** A stand-in event for services berth owns on the agent but holds no state for. */
 function ownerless(id: string, snapshot: NodeSnapshot): ContainerEvent {
-  return toContainerEvent("io.berth.container.stopped", snapshot.data.node, BigInt(snapshot.data.timeNano), { id, name: id.slice(0, 12), removed: true });
+  return toContainerEvent("io.berth.container.stopped", snapshot.data.node, BigInt(snapshot.data.timeNano), {
+    id,
+    name: id.slice(0, 12),
+    removed: true,
+  });
 }

@@ -23,11 +23,7 @@ const NETWORKS = {
   type: "object",
   maxProperties: 64,
   propertyNames: { maxLength: 256 },
-  additionalProperties: {
-    type: "object",
-    additionalProperties: false,
-    properties: { ipv4: IP_TEXT, ipv6: IP_TEXT },
-  },
+  additionalProperties: { type: "object", additionalProperties: false, properties: { ipv4: IP_TEXT, ipv6: IP_TEXT } },
 } as const;
 
 export const nodeSchema = {
@@ -92,11 +88,7 @@ const dataSchema = {
   type: "object",
   additionalProperties: false,
   required: ["node", "timeNano", "container"],
-  properties: {
-    node: nodeSchema,
-    timeNano: { type: "string", pattern: NANOS_PATTERN },
-    container: containerSchema,
-  },
+  properties: { node: nodeSchema, timeNano: { type: "string", pattern: NANOS_PATTERN }, container: containerSchema },
 } as const;
 
 export const CONTAINER_EVENT_TYPES = [

@@ -1,8 +1,4 @@
-export {
-  CONTAINER_EVENT_TYPES,
-  NODE_NAME_PATTERN,
-  containerEventSchema,
-} from "./container-event.ts";
+export { CONTAINER_EVENT_TYPES, NODE_NAME_PATTERN, containerEventSchema } from "./container-event.ts";
 export { cloudEventOf, toContainerEvent, toNodeSnapshot } from "./build.ts";
 export { SchemaError } from "./errors.ts";
 export {

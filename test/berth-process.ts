@@ -32,12 +32,13 @@ export async function startBerth(kind: keyof typeof ENTRY, env: Record<string, s
  * `node <args>` with exactly `env`, whose stdout is JSON log lines (other lines go to `stderr`):
  * registered with the harness cleanup (SIGKILL) until stopped. `name` names it in errors and cleanup.
  */
-export async function startLoggingProcess(name: string, args: readonly string[], env: Record<string, string>, user?: Compiled["user"]): Promise<BerthProcess> {
-  const child = spawn(process.execPath, args, {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    ...user,
-  });
+export async function startLoggingProcess(
+  name: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  user?: Compiled["user"],
+): Promise<BerthProcess> {
+  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"], ...user });
   const pid = await new Promise<number>((resolve, reject) => {
     child.once("spawn", () => resolve(child.pid!));
     child.once("error", reject);
@@ -65,9 +66,13 @@ export async function startLoggingProcess(name: string, args: readonly string[],
     unregister();
     return result;
   };
-  const unregister = registerCleanup(`${name} ${pid}`, async () => void (await stop("SIGKILL")), () => {
-    if (!done) process.kill(pid, "SIGKILL");
-  });
+  const unregister = registerCleanup(
+    `${name} ${pid}`,
+    async () => void (await stop("SIGKILL")),
+    () => {
+      if (!done) process.kill(pid, "SIGKILL");
+    },
+  );
   const proc: BerthProcess = {
     pid,
     logs,

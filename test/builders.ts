@@ -22,8 +22,16 @@ export function container(overrides: Partial<Container> = {}): Container {
 export function event(
   overrides: { type?: ContainerEventType; node?: string; hostIp?: string; timeNano?: bigint; container?: Partial<Container> } = {},
 ): ContainerEvent {
-  const node = { name: overrides.node ?? "node3", ...(overrides.hostIp === undefined ? { hostIp: "10.0.0.3" } : overrides.hostIp === "" ? {} : { hostIp: overrides.hostIp }) };
-  return toContainerEvent(overrides.type ?? "io.berth.container.started", node, overrides.timeNano ?? 1_700_000_000_000_000_000n, container(overrides.container));
+  const node = {
+    name: overrides.node ?? "node3",
+    ...(overrides.hostIp === undefined ? { hostIp: "10.0.0.3" } : overrides.hostIp === "" ? {} : { hostIp: overrides.hostIp }),
+  };
+  return toContainerEvent(
+    overrides.type ?? "io.berth.container.started",
+    node,
+    overrides.timeNano ?? 1_700_000_000_000_000_000n,
+    container(overrides.container),
+  );
 }
 
 /** Mapping settings: registrator's defaults, changed where a test cares. */
@@ -40,7 +48,12 @@ export function publish(...specs: string[]): Port[] {
     const m = PUBLISH.exec(spec);
     if (!m) throw new Error(`bad -p spec ${spec}`);
     const hostIp = m[1]?.replace(/^\[|\]$/g, "");
-    return { containerPort: Number(m[3]), protocol: (m[4] ?? "tcp") as Port["protocol"], hostPort: Number(m[2]), ...(hostIp ? { hostIp } : {}) };
+    return {
+      containerPort: Number(m[3]),
+      protocol: (m[4] ?? "tcp") as Port["protocol"],
+      hostPort: Number(m[2]),
+      ...(hostIp ? { hostIp } : {}),
+    };
   });
 }
 
@@ -143,7 +156,10 @@ export function memoryAgent() {
       return Object.fromEntries(
         [...services.values()]
           .filter((s) => wanted.every(([k, v]) => s.Meta?.[k] === v))
-          .map((s) => [s.ID, { ID: s.ID, Service: s.Name, Tags: s.Tags ?? [], Meta: s.Meta ?? {}, Port: s.Port ?? 0, Address: s.Address ?? "" }]),
+          .map((s) => [
+            s.ID,
+            { ID: s.ID, Service: s.Name, Tags: s.Tags ?? [], Meta: s.Meta ?? {}, Port: s.Port ?? 0, Address: s.Address ?? "" },
+          ]),
       );
     },
     async updateCheck(checkId, status) {

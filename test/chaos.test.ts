@@ -15,6 +15,9 @@ test("chaos - 300 random operations on 3 nodes with worker kills, a NATS restart
   t.diagnostic(`seed ${seed} (replay with BERTH_CHAOS_SEED=${seed})`);
   const report = await runChaos({ ops: 300, seed, log: (line) => t.diagnostic(line) });
   for (const line of describeReport(report).split("\n")) t.diagnostic(line);
-  assert.deepEqual(report.drift.map((d) => [d.node, d.missing, d.stale]), report.drift.map((d) => [d.node, 0, 0]));
+  assert.deepEqual(
+    report.drift.map((d) => [d.node, d.missing, d.stale]),
+    report.drift.map((d) => [d.node, 0, 0]),
+  );
   assert.ok(report.faults.includes("nats restart") && report.faults.includes("handler SIGKILL") && report.faults.includes("agent c2 down"));
 });

@@ -37,7 +37,14 @@ export async function runChaos(opts: { ops: number; seed: number; log: (line: st
   const save = async (node: string, id: string) => {
     const info = JSON.parse(await docker(c.engine(node), "inspect", id))[0] as ContainerInspect;
     const container = normaliseContainer(info, []);
-    saved.push(toContainerEvent("io.berth.container.started", { name: node, hostIp: NODES.find((n) => n.name === node)!.ip }, rfc3339ToNanos(info.State.StartedAt), container));
+    saved.push(
+      toContainerEvent(
+        "io.berth.container.started",
+        { name: node, hostIp: NODES.find((n) => n.name === node)!.ip },
+        rfc3339ToNanos(info.State.StartedAt),
+        container,
+      ),
+    );
   };
   const publishDuplicates = async () => {
     for (const event of saved.splice(0, 3)) {
@@ -49,7 +56,12 @@ export async function runChaos(opts: { ops: number; seed: number; log: (line: st
 
   const operation = async (node: string) => {
     const mine = live.get(node)!;
-    const kind = mine.size >= MAX_LIVE_PER_NODE ? pick(["kill", "rm"]) : mine.size === 0 ? "run" : pick(["run", "run", "run", "run", "kill", "kill", "stop", "restart", "rm"]);
+    const kind =
+      mine.size >= MAX_LIVE_PER_NODE
+        ? pick(["kill", "rm"])
+        : mine.size === 0
+          ? "run"
+          : pick(["run", "run", "run", "run", "kill", "kill", "stop", "restart", "rm"]);
     byKind[kind] = (byKind[kind] ?? 0) + 1;
     const engine = c.engine(node);
     if (kind === "run") {
@@ -79,8 +91,10 @@ export async function runChaos(opts: { ops: number; seed: number; log: (line: st
     if (at(0.3)) await fault("nats restart", () => c.nats.restart());
     if (at(0.45)) await fault("agent c2 down", () => c.agents.get("c2")!.close());
     if (at(0.55)) await fault("agent c2 back (empty)", () => c.startAgent("c2"));
-    if (at(0.75)) await fault("emitter c3 SIGKILL + restart", async () => (await c.emitters.get("c3")!.stop("SIGKILL"), c.startEmitter("c3")));
-    if (Array.from({ length: IN_FLIGHT }, (_, k) => i + k).some((k) => k % 25 === 24)) await fault("duplicate publishes", publishDuplicates);
+    if (at(0.75))
+      await fault("emitter c3 SIGKILL + restart", async () => (await c.emitters.get("c3")!.stop("SIGKILL"), c.startEmitter("c3")));
+    if (Array.from({ length: IN_FLIGHT }, (_, k) => i + k).some((k) => k % 25 === 24))
+      await fault("duplicate publishes", publishDuplicates);
   };
 
   for (let i = 0; i < opts.ops; i += IN_FLIGHT) {
@@ -99,5 +113,9 @@ export async function runChaos(opts: { ops: number; seed: number; log: (line: st
 
 export function describeReport(r: ChaosReport): string {
   const rows = r.drift.map((d) => `${d.node}: ${d.running} running, ${d.missing} missing, ${d.stale} stale`);
-  return [`chaos: ${r.ops} operations (${JSON.stringify(r.byKind)}) in ${r.seconds.toFixed(1)} s`, `chaos: faults: ${r.faults.length} (${[...new Set(r.faults)].join(", ")})`, ...rows.map((l) => `chaos: ${l}`)].join("\n");
+  return [
+    `chaos: ${r.ops} operations (${JSON.stringify(r.byKind)}) in ${r.seconds.toFixed(1)} s`,
+    `chaos: faults: ${r.faults.length} (${[...new Set(r.faults)].join(", ")})`,
+    ...rows.map((l) => `chaos: ${l}`),
+  ].join("\n");
 }

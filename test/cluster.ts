@@ -76,7 +76,8 @@ export async function startCluster(opts: ClusterOptions) {
   const engine = (node: string) => engines.get(node)!;
   /** `docker run -d` of the test image with a published port on the node's address. */
   const run = (node: string, ...args: string[]) => docker(engine(node), "run", "-d", "--pull=never", "-p", "8080", ...args, TEST_IMAGE);
-  const running = async (node: string) => new Set((await docker(engine(node), "ps", "-q", "--no-trunc")).split("\n").filter((l) => l !== ""));
+  const running = async (node: string) =>
+    new Set((await docker(engine(node), "ps", "-q", "--no-trunc")).split("\n").filter((l) => l !== ""));
 
   /** How far the node's agent is from Docker's truth: berth-owned services vs running containers. */
   const drift = async (node: string): Promise<Drift> => {

@@ -45,7 +45,10 @@ function composeConfig(env: Record<string, string>): { status: number | null; ou
 function resolved(env: Record<string, string>): Compose {
   const r = composeConfig(env);
   assert.equal(r.status, 0, r.err);
-  const json = spawnSync("python3", ["-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"], { input: r.out, encoding: "utf8" });
+  const json = spawnSync("python3", ["-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"], {
+    input: r.out,
+    encoding: "utf8",
+  });
   assert.equal(json.status, 0, json.stderr);
   return JSON.parse(json.stdout) as Compose;
 }
@@ -69,11 +72,18 @@ const portText = (p: string | { published?: number; target: number; host_ip?: st
 const LOOPBACK = /\b(127\.\d+\.\d+\.\d+|localhost|\[::1\])\b/;
 
 /** Each program's own config loader: what it reads is what it asks its environment for. */
-const PROGRAMS: Record<"emitter" | "handler", (env: NodeJS.ProcessEnv) => object> = { emitter: loadEmitterConfig, handler: loadHandlerConfig };
+const PROGRAMS: Record<"emitter" | "handler", (env: NodeJS.ProcessEnv) => object> = {
+  emitter: loadEmitterConfig,
+  handler: loadHandlerConfig,
+};
 
 describe("compose", () => {
   const available = (t: TestContext) =>
-    requireOrSkip(t, "docker-compose (Debian's package) and python3 with PyYAML", composeBin() !== undefined && spawnSync("python3", ["-c", "import yaml"]).status === 0);
+    requireOrSkip(
+      t,
+      "docker-compose (Debian's package) and python3 with PyYAML",
+      composeBin() !== undefined && spawnSync("python3", ["-c", "import yaml"]).status === 0,
+    );
   const DOCKER_GID = "4242";
 
   test("compose - docker-compose config accepts compose.yaml and refuses it without DOCKER_GID", (t) => {
@@ -110,7 +120,8 @@ describe("compose", () => {
     assert.equal(emitter.image, services.handler!.image, "one image for both");
 
     for (const [name, svc] of Object.entries(services)) {
-      for (const port of (svc.ports ?? []).map(portText)) assert.ok(port.startsWith("127.0.0.1:"), `${name} publishes ${port} on loopback only`);
+      for (const port of (svc.ports ?? []).map(portText))
+        assert.ok(port.startsWith("127.0.0.1:"), `${name} publishes ${port} on loopback only`);
       assert.ok(svc.healthcheck?.test?.length, `${name} has a healthcheck`);
       for (const [dependency, { condition }] of Object.entries(svc.depends_on ?? {})) {
         assert.equal(condition, "service_healthy", `${name} waits for ${dependency} to be healthy`);
@@ -140,15 +151,22 @@ describe("compose", () => {
       // A default naming loopback points at the program's own container: it must be overridden.
       const defaults = readBy(load, {}).config as Record<string, unknown>;
       for (const [key, value] of Object.entries(defaults)) {
-        if (typeof value === "string" && LOOPBACK.test(value)) assert.ok(key in env(name), `${name}: ${key} defaults to ${value}, compose must set it`);
+        if (typeof value === "string" && LOOPBACK.test(value))
+          assert.ok(key in env(name), `${name}: ${key} defaults to ${value}, compose must set it`);
       }
       const natsHost = new URL(env(name)["NATS_URL"]!).hostname;
       assert.ok(natsHost in services && services[natsHost]!.command?.includes("-js"), `${name}: NATS_URL names the JetStream service`);
       // The healthcheck asks /healthz on the metrics port, which exists only when BERTH_METRICS_PORT is set.
       const port = env(name)["BERTH_METRICS_PORT"];
       assert.ok(port, `${name}: BERTH_METRICS_PORT is set (healthcheck and /metrics)`);
-      assert.ok(services[name]!.healthcheck!.test.join(" ").includes(`127.0.0.1:${port}/healthz`), `${name}: the healthcheck asks /healthz on ${port}`);
-      assert.ok(services[name]!.ports?.map(portText).some((p) => p.endsWith(`:${port}/tcp`) || p.endsWith(`:${port}`)), `${name}: ${port} is published (on loopback)`);
+      assert.ok(
+        services[name]!.healthcheck!.test.join(" ").includes(`127.0.0.1:${port}/healthz`),
+        `${name}: the healthcheck asks /healthz on ${port}`,
+      );
+      assert.ok(
+        services[name]!.ports?.map(portText).some((p) => p.endsWith(`:${port}/tcp`) || p.endsWith(`:${port}`)),
+        `${name}: ${port} is published (on loopback)`,
+      );
     }
     // The emitter speaks for a node; the handler must reach that node's agent, a Consul client agent of that name.
     const emitter = loadEmitterConfig(env("emitter"));
@@ -157,8 +175,14 @@ describe("compose", () => {
     assert.ok(url, `the handler has an agent for ${emitter.BERTH_NODE}`);
     const agent = services[new URL(url).hostname];
     assert.ok(agent, `${url} names a compose service`);
-    assert.ok(agent.command?.includes(`-node=${emitter.BERTH_NODE}`) && !agent.command.includes("-server"), `${url} is the client agent of ${emitter.BERTH_NODE}`);
+    assert.ok(
+      agent.command?.includes(`-node=${emitter.BERTH_NODE}`) && !agent.command.includes("-server"),
+      `${url} is the client agent of ${emitter.BERTH_NODE}`,
+    );
     const socket = new URL(emitter.DOCKER_HOST).pathname;
-    assert.ok(services.emitter!.volumes?.some((v) => v.split(":")[1] === socket), `DOCKER_HOST ${socket} is the mounted socket`);
+    assert.ok(
+      services.emitter!.volumes?.some((v) => v.split(":")[1] === socket),
+      `DOCKER_HOST ${socket} is the mounted socket`,
+    );
   });
 });

@@ -11,7 +11,24 @@ const REAL = !!process.env.CONSUL_HTTP_ADDR;
 const doubleOnly = REAL ? "needs the double's own configuration (CONSUL_HTTP_ADDR is set)" : false;
 const TEXT = "text/plain; charset=utf-8";
 const AGENT_SERVICE_KEYS = ["ID", "Service", "Tags", "Meta", "Port", "Address", "Weights", "EnableTagOverride", "Datacenter"];
-const CHECK_KEYS = ["Node", "CheckID", "Name", "Status", "Notes", "Output", "ServiceID", "ServiceName", "ServiceTags", "Type", "Interval", "Timeout", "ExposedPort", "Definition", "CreateIndex", "ModifyIndex"];
+const CHECK_KEYS = [
+  "Node",
+  "CheckID",
+  "Name",
+  "Status",
+  "Notes",
+  "Output",
+  "ServiceID",
+  "ServiceName",
+  "ServiceTags",
+  "Type",
+  "Interval",
+  "Timeout",
+  "ExposedPort",
+  "Definition",
+  "CreateIndex",
+  "ModifyIndex",
+];
 
 let t0: Target;
 let dc = "dc1";
@@ -63,20 +80,52 @@ describe("consul agent contract", () => {
     assert.equal(res.headers.get("x-consul-index"), null);
     const svc = res.json<Record<string, AgentService>>()[id];
     assert.deepEqual(keysOf(svc), AGENT_SERVICE_KEYS);
-    assert.deepEqual(svc, { ID: id, Service: id, Tags: [], Meta: {}, Port: 8080, Address: "", Weights: { Passing: 1, Warning: 1 }, EnableTagOverride: false, Datacenter: dc });
+    assert.deepEqual(svc, {
+      ID: id,
+      Service: id,
+      Tags: [],
+      Meta: {},
+      Port: 8080,
+      Address: "",
+      Weights: { Passing: 1, Warning: 1 },
+      EnableTagOverride: false,
+      Datacenter: dc,
+    });
   });
 
   test("services - an IP Address gets lan_ipv4/wan_ipv4 tagged addresses", async (t) => {
     const id = name(t, "tagged");
     await register({ Name: id, Address: "10.0.0.5", Port: 8080 });
     const svc = (await services())[id];
-    assert.deepEqual(svc?.TaggedAddresses, { lan_ipv4: { Address: "10.0.0.5", Port: 8080 }, wan_ipv4: { Address: "10.0.0.5", Port: 8080 } });
-    assert.deepEqual(keysOf(svc), ["ID", "Service", "Tags", "Meta", "Port", "Address", "TaggedAddresses", "Weights", "EnableTagOverride", "Datacenter"]);
+    assert.deepEqual(svc?.TaggedAddresses, {
+      lan_ipv4: { Address: "10.0.0.5", Port: 8080 },
+      wan_ipv4: { Address: "10.0.0.5", Port: 8080 },
+    });
+    assert.deepEqual(keysOf(svc), [
+      "ID",
+      "Service",
+      "Tags",
+      "Meta",
+      "Port",
+      "Address",
+      "TaggedAddresses",
+      "Weights",
+      "EnableTagOverride",
+      "Datacenter",
+    ]);
   });
 
   test("register - keys are case-insensitive, snake aliases work, null means absent, durations parse", async (t) => {
     const id = name(t, "decode");
-    const body = { name: id, PORT: 81, tags: ["a"], enable_tag_override: true, Weights: null, Checks: null, check: { ttl: 30e9, CheckID: `${id}-ttl` } };
+    const body = {
+      name: id,
+      PORT: 81,
+      tags: ["a"],
+      enable_tag_override: true,
+      Weights: null,
+      Checks: null,
+      check: { ttl: 30e9, CheckID: `${id}-ttl` },
+    };
     await register(body);
     const svc = (await services())[id];
     assert.equal(svc?.Port, 81);
@@ -99,7 +148,10 @@ describe("consul agent contract", () => {
       [JSON.stringify({ Name: id, Check: { TTL: "10" } }), 'Request decode failed: time: missing unit in duration "10"'],
       [JSON.stringify({ Name: id, Check: { check_id: "x", TTL: "10s" } }), 'Request decode failed: json: unknown field "check_id"'],
       [JSON.stringify({ Name: id, Check: { ID: "x", TTL: "10s" } }), 'Request decode failed: json: unknown field "ID"'],
-      [JSON.stringify({ Name: id, Check: { Script: "/bin/true", Interval: "10s" } }), 'Request decode failed: json: unknown field "Script"'],
+      [
+        JSON.stringify({ Name: id, Check: { Script: "/bin/true", Interval: "10s" } }),
+        'Request decode failed: json: unknown field "Script"',
+      ],
     ];
     for (const [body, expected] of cases) {
       const res = await t0.put("/v1/agent/service/register", body);
@@ -123,13 +175,25 @@ describe("consul agent contract", () => {
       [{ Name: id, Weights: { Passing: 0 }, Meta: { "consul-x": "v" } }, "Invalid Weights: Passing must be greater than 0"],
       [{ Name: id, Weights: { Passing: 1, Warning: -1 } }, "Invalid Weights: Warning must be greater or equal than 0"],
       [{ Name: id, Weights: { Passing: 70000, Warning: 1 } }, "Invalid Weights: DNS Weight must be between 0 and 65535"],
-      [{ Name: id, Meta: { "consul-x": "v" }, Checks: [{}] }, "Invalid Service Meta: Couldn't load metadata pair ('consul-x', 'v'): Key prefix 'consul-' is reserved for internal use"],
-      [{ Name: id, Meta: { "bad key": "v" } }, "Invalid Service Meta: Couldn't load metadata pair ('bad key', 'v'): Key contains invalid characters"],
-      [{ Name: id, Meta: { k: "x".repeat(513) } }, `Invalid Service Meta: Couldn't load metadata pair ('k', '${"x".repeat(513)}'): Value is too long (limit: 512 characters)`],
+      [
+        { Name: id, Meta: { "consul-x": "v" }, Checks: [{}] },
+        "Invalid Service Meta: Couldn't load metadata pair ('consul-x', 'v'): Key prefix 'consul-' is reserved for internal use",
+      ],
+      [
+        { Name: id, Meta: { "bad key": "v" } },
+        "Invalid Service Meta: Couldn't load metadata pair ('bad key', 'v'): Key contains invalid characters",
+      ],
+      [
+        { Name: id, Meta: { k: "x".repeat(513) } },
+        `Invalid Service Meta: Couldn't load metadata pair ('k', '${"x".repeat(513)}'): Value is too long (limit: 512 characters)`,
+      ],
       [{ Name: id, Meta: longMeta }, "Invalid Service Meta: Node metadata cannot contain more than 64 key/value pairs"],
       [{ Name: id, Checks: [{}] }, "Invalid check: TTL must be > 0 for TTL checks"],
       [{ Name: id, Check: { TTL: "10s", Interval: "10s" } }, "Invalid check: Interval and TTL cannot both be specified"],
-      [{ Name: id, Check: { HTTP: "http://127.0.0.1:1/" } }, "Invalid check: Interval must be > 0 for Script, HTTP, H2PING, TCP, UDP or OSService checks"],
+      [
+        { Name: id, Check: { HTTP: "http://127.0.0.1:1/" } },
+        "Invalid check: Interval must be > 0 for Script, HTTP, H2PING, TCP, UDP or OSService checks",
+      ],
       [{ Name: id, Check: { TTL: "10s", Status: "bogus" } }, "Status for checks must 'passing', 'warning', 'critical'"],
     ];
     for (const [body, expected] of cases) {
@@ -142,15 +206,28 @@ describe("consul agent contract", () => {
   test("register - an empty Check object is ignored", async (t) => {
     const id = name(t, "empty-check");
     await register({ Name: id, Check: {} });
-    assert.deepEqual(Object.values(await checks()).filter((c) => c.ServiceID === id), []);
+    assert.deepEqual(
+      Object.values(await checks()).filter((c) => c.ServiceID === id),
+      [],
+    );
   });
 
   test("register - check IDs, default names and statuses, Duration strings", async (t) => {
     const id = name(t, "checks");
     await register({ Name: id, Check: { TTL: "30s" } });
     const single = await check(`service:${id}`);
-    assert.deepEqual([single?.Name, single?.Status, single?.Type, single?.Interval, single?.Timeout], [`Service '${id}' check`, "critical", "ttl", "", ""]);
-    await register({ Name: id, Check: { TTL: "30s", Status: "passing" }, Checks: [{ HTTP: "http://127.0.0.1:1/", Interval: "60s", Timeout: "1500ms", Name: "web" }] }, "?replace-existing-checks");
+    assert.deepEqual(
+      [single?.Name, single?.Status, single?.Type, single?.Interval, single?.Timeout],
+      [`Service '${id}' check`, "critical", "ttl", "", ""],
+    );
+    await register(
+      {
+        Name: id,
+        Check: { TTL: "30s", Status: "passing" },
+        Checks: [{ HTTP: "http://127.0.0.1:1/", Interval: "60s", Timeout: "1500ms", Name: "web" }],
+      },
+      "?replace-existing-checks",
+    );
     const all = await checks();
     assert.equal(all[`service:${id}`], undefined);
     assert.deepEqual([all[`service:${id}:1`]?.Type, all[`service:${id}:1`]?.Status], ["ttl", "passing"]);
@@ -163,30 +240,59 @@ describe("consul agent contract", () => {
     await register({ Name: id, Tags: ["v1"], Check: { TTL: "30s", Notes: "n" } });
     const c = await check(`service:${id}`);
     assert.deepEqual(keysOf(c, ["TTL"]), CHECK_KEYS);
-    assert.deepEqual({ ...c, Node: undefined, TTL: undefined }, {
-      Node: undefined, CheckID: `service:${id}`, Name: `Service '${id}' check`, Status: "critical", Notes: "n", Output: "",
-      ServiceID: id, ServiceName: id, ServiceTags: ["v1"], Type: "ttl", Interval: "", Timeout: "", ExposedPort: 0,
-      Definition: {}, CreateIndex: 0, ModifyIndex: 0, TTL: undefined,
-    });
+    assert.deepEqual(
+      { ...c, Node: undefined, TTL: undefined },
+      {
+        Node: undefined,
+        CheckID: `service:${id}`,
+        Name: `Service '${id}' check`,
+        Status: "critical",
+        Notes: "n",
+        Output: "",
+        ServiceID: id,
+        ServiceName: id,
+        ServiceTags: ["v1"],
+        Type: "ttl",
+        Interval: "",
+        Timeout: "",
+        ExposedPort: 0,
+        Definition: {},
+        CreateIndex: 0,
+        ModifyIndex: 0,
+        TTL: undefined,
+      },
+    );
     assert.equal(c?.Node, nodeName);
   });
 
   test("register - re-registration keeps check status and output; replace-existing-checks=1 is false", async (t) => {
     const id = name(t, "rereg");
-    await register({ Name: id, Checks: [{ CheckID: `${id}-a`, TTL: "30s" }, { CheckID: `${id}-b`, TTL: "30s" }] });
+    await register({
+      Name: id,
+      Checks: [
+        { CheckID: `${id}-a`, TTL: "30s" },
+        { CheckID: `${id}-b`, TTL: "30s" },
+      ],
+    });
     assert.equal((await t0.put(`/v1/agent/check/pass/${enc(`${id}-a`)}?note=fine`)).status, 200);
-    await register({ Name: id, Tags: ["new"], Check: { CheckID: `${id}-a`, TTL: "30s", Status: "critical" } }, "?replace-existing-checks=1");
+    await register(
+      { Name: id, Tags: ["new"], Check: { CheckID: `${id}-a`, TTL: "30s", Status: "critical" } },
+      "?replace-existing-checks=1",
+    );
     const all = await checks();
     assert.deepEqual([all[`${id}-a`]?.Status, all[`${id}-a`]?.Output, all[`${id}-a`]?.ServiceTags], ["passing", "fine", ["new"]]);
     assert.ok(all[`${id}-b`], "=1 does not replace");
     await register({ Name: id, Check: { CheckID: `${id}-a`, TTL: "30s" } }, "?replace-existing-checks=true");
-    assert.equal((await check(`${id}-b`)), undefined);
+    assert.equal(await check(`${id}-b`), undefined);
   });
 
   test("register - script checks are refused with 500 and nothing remains", async (t) => {
     const id = name(t, "script");
     const res = await t0.put("/v1/agent/service/register", { Name: id, Check: { Args: ["/bin/true"], Interval: "10s" } });
-    assert.deepEqual([res.status, res.text], [500, "Scripts are disabled on this agent from remote calls; to enable, configure 'enable_script_checks' to true"]);
+    assert.deepEqual(
+      [res.status, res.text],
+      [500, "Scripts are disabled on this agent from remote calls; to enable, configure 'enable_script_checks' to true"],
+    );
     assert.equal((await services())[id], undefined);
   });
 
@@ -198,7 +304,10 @@ describe("consul agent contract", () => {
     assert.equal((await services())[id], undefined);
     assert.equal(await check(`service:${id}`), undefined);
     const second = await t0.put(`/v1/agent/service/deregister/${enc(id)}`);
-    assert.deepEqual([second.status, second.text], [404, `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`]);
+    assert.deepEqual(
+      [second.status, second.text],
+      [404, `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`],
+    );
     assert.equal(second.headers.get("content-type"), TEXT);
   });
 
@@ -209,7 +318,18 @@ describe("consul agent contract", () => {
     const svc = res.json<AgentService>();
     assert.ok(svc.ContentHash);
     assert.equal(res.headers.get("x-consul-contenthash"), svc.ContentHash);
-    assert.deepEqual(keysOf(svc), ["ID", "Service", "Tags", "Meta", "Port", "Address", "Weights", "EnableTagOverride", "ContentHash", "Datacenter"]);
+    assert.deepEqual(keysOf(svc), [
+      "ID",
+      "Service",
+      "Tags",
+      "Meta",
+      "Port",
+      "Address",
+      "Weights",
+      "EnableTagOverride",
+      "ContentHash",
+      "Datacenter",
+    ]);
     const missing = await t0.get(`/v1/agent/service/${enc(id)}-nope`);
     assert.deepEqual([missing.status, missing.text], [404, `unknown service ID: ${id}-nope`]);
   });
@@ -236,7 +356,11 @@ describe("consul agent contract", () => {
     const id = name(t, "pwf");
     await register({ Name: id, Check: { TTL: "30s" } });
     const cid = `service:${id}`;
-    for (const [verb, status] of [["pass", "passing"], ["warn", "warning"], ["fail", "critical"]] as const) {
+    for (const [verb, status] of [
+      ["pass", "passing"],
+      ["warn", "warning"],
+      ["fail", "critical"],
+    ] as const) {
       const res = await t0.put(`/v1/agent/check/${verb}/${enc(cid)}?note=${verb}-note`);
       assert.deepEqual([res.status, res.text], [200, ""]);
       const c = await check(cid);
@@ -245,14 +369,23 @@ describe("consul agent contract", () => {
     await t0.put(`/v1/agent/check/pass/${enc(cid)}`);
     assert.equal((await check(cid))?.Output, "");
     const unknown = await t0.put(`/v1/agent/check/pass/${enc(cid)}-nope`);
-    assert.deepEqual([unknown.status, unknown.text], [404, `Unknown check ID "${cid}-nope". Ensure that the check ID is passed, not the check name.`]);
+    assert.deepEqual(
+      [unknown.status, unknown.text],
+      [404, `Unknown check ID "${cid}-nope". Ensure that the check ID is passed, not the check name.`],
+    );
     const get = await t0.get(`/v1/agent/check/pass/${enc(cid)}`);
     assert.deepEqual([get.status, get.text, get.headers.get("allow")], [405, "method GET not allowed", "OPTIONS,PUT"]);
   });
 
   test("check update - body decoding, status validation, non-TTL 500, output truncation", async (t) => {
     const id = name(t, "update");
-    await register({ Name: id, Checks: [{ CheckID: `${id}-ttl`, TTL: "30s" }, { CheckID: `${id}-http`, HTTP: "http://127.0.0.1:1/", Interval: "30s" }] });
+    await register({
+      Name: id,
+      Checks: [
+        { CheckID: `${id}-ttl`, TTL: "30s" },
+        { CheckID: `${id}-http`, HTTP: "http://127.0.0.1:1/", Interval: "30s" },
+      ],
+    });
     const path = `/v1/agent/check/update/${enc(`${id}-ttl`)}`;
     const cases: Array<[string, number, string]> = [
       ['{"Status":"passing","Foo":1}', 400, 'Request decode failed: json: unknown field "Foo"'],
@@ -274,16 +407,34 @@ describe("consul agent contract", () => {
 
   test("ttl - expiry turns the check critical with the TTL expired output", async (t) => {
     const id = name(t, "expiry");
-    await register({ Name: id, Checks: [{ CheckID: `${id}-noted`, TTL: "1s" }, { CheckID: `${id}-silent`, TTL: "1s", Status: "passing" }] });
+    await register({
+      Name: id,
+      Checks: [
+        { CheckID: `${id}-noted`, TTL: "1s" },
+        { CheckID: `${id}-silent`, TTL: "1s", Status: "passing" },
+      ],
+    });
     await t0.put(`/v1/agent/check/pass/${enc(`${id}-noted`)}?note=all good`);
-    const done = await eventually(checks, (all) => all[`${id}-noted`]?.Status === "critical" && all[`${id}-silent`]?.Status === "critical", 6000);
-    assert.deepEqual([done[`${id}-noted`]?.Status, done[`${id}-noted`]?.Output], ["critical", "TTL expired (last output before timeout follows): all good"]);
+    const done = await eventually(
+      checks,
+      (all) => all[`${id}-noted`]?.Status === "critical" && all[`${id}-silent`]?.Status === "critical",
+      6000,
+    );
+    assert.deepEqual(
+      [done[`${id}-noted`]?.Status, done[`${id}-noted`]?.Output],
+      ["critical", "TTL expired (last output before timeout follows): all good"],
+    );
     assert.equal(done[`${id}-silent`]?.Output, "TTL expired");
   });
 
   test("self - Config, Member and Meta carry the node's identity", async () => {
-    const self = (await t0.get("/v1/agent/self")).json<{ Config: Record<string, unknown>; Member: Record<string, unknown>; Meta: Record<string, string> }>();
-    for (const key of ["Datacenter", "PrimaryDatacenter", "NodeName", "NodeID", "Revision", "Server", "Version", "BuildDate"]) assert.ok(key in self.Config, key);
+    const self = (await t0.get("/v1/agent/self")).json<{
+      Config: Record<string, unknown>;
+      Member: Record<string, unknown>;
+      Meta: Record<string, string>;
+    }>();
+    for (const key of ["Datacenter", "PrimaryDatacenter", "NodeName", "NodeID", "Revision", "Server", "Version", "BuildDate"])
+      assert.ok(key in self.Config, key);
     assert.equal(self.Member.Name, self.Config.NodeName);
     assert.equal(typeof self.Member.Addr, "string");
     assert.equal(self.Member.Status, 1);
@@ -298,8 +449,33 @@ describe("consul agent contract", () => {
     assert.ok(Number(res.headers.get("x-consul-index")) >= 1);
     const [node, ...rest] = res.json<Array<Record<string, unknown>>>();
     assert.equal(rest.length, 0);
-    assert.deepEqual(keysOf(node), ["ID", "Node", "Address", "Datacenter", "TaggedAddresses", "NodeMeta", "ServiceKind", "ServiceID", "ServiceName", "ServiceTags", "ServiceAddress", "ServiceWeights", "ServiceMeta", "ServicePort", "ServiceSocketPath", "ServiceEnableTagOverride", "ServiceProxy", "ServiceConnect", "ServiceLocality", "CreateIndex", "ModifyIndex"]);
-    assert.deepEqual([node?.ServiceID, node?.ServiceTags, node?.ServiceAddress, node?.ServiceMeta, node?.ServicePort, node?.ServiceLocality], [id, ["v1"], "", {}, 8080, null]);
+    assert.deepEqual(keysOf(node), [
+      "ID",
+      "Node",
+      "Address",
+      "Datacenter",
+      "TaggedAddresses",
+      "NodeMeta",
+      "ServiceKind",
+      "ServiceID",
+      "ServiceName",
+      "ServiceTags",
+      "ServiceAddress",
+      "ServiceWeights",
+      "ServiceMeta",
+      "ServicePort",
+      "ServiceSocketPath",
+      "ServiceEnableTagOverride",
+      "ServiceProxy",
+      "ServiceConnect",
+      "ServiceLocality",
+      "CreateIndex",
+      "ModifyIndex",
+    ]);
+    assert.deepEqual(
+      [node?.ServiceID, node?.ServiceTags, node?.ServiceAddress, node?.ServiceMeta, node?.ServicePort, node?.ServiceLocality],
+      [id, ["v1"], "", {}, 8080, null],
+    );
     assert.deepEqual(node?.ServiceProxy, { Mode: "", MeshGateway: {}, Expose: {} });
     const none = await t0.get(`/v1/catalog/service/${enc(id)}-nope`);
     assert.deepEqual([none.status, none.text], [200, "[]"]);
@@ -315,14 +491,50 @@ describe("consul agent contract", () => {
     assert.ok(Number(res.headers.get("x-consul-index")) >= 1);
     assert.match(res.headers.get("x-consul-query-backend") ?? "", /^(blocking-query|streaming)$/);
     const [entry] = res.json<HealthEntry[]>();
-    assert.deepEqual(keysOf(entry?.Node, ["Partition", "PeerName", "Locality"]), ["ID", "Node", "Address", "Datacenter", "TaggedAddresses", "Meta", "CreateIndex", "ModifyIndex"]);
-    assert.deepEqual(keysOf(entry?.Service, ["Locality"]), ["ID", "Service", "Tags", "Address", "Meta", "Weights", "EnableTagOverride", "Proxy", "Connect", "PeerName", "CreateIndex", "ModifyIndex"]);
+    assert.deepEqual(keysOf(entry?.Node, ["Partition", "PeerName", "Locality"]), [
+      "ID",
+      "Node",
+      "Address",
+      "Datacenter",
+      "TaggedAddresses",
+      "Meta",
+      "CreateIndex",
+      "ModifyIndex",
+    ]);
+    assert.deepEqual(keysOf(entry?.Service, ["Locality"]), [
+      "ID",
+      "Service",
+      "Tags",
+      "Address",
+      "Meta",
+      "Weights",
+      "EnableTagOverride",
+      "Proxy",
+      "Connect",
+      "PeerName",
+      "CreateIndex",
+      "ModifyIndex",
+    ]);
     const { CreateIndex, ModifyIndex, ...service } = entry?.Service ?? {};
     assert.ok(Number(CreateIndex) >= 1 && Number(ModifyIndex) >= Number(CreateIndex));
-    assert.deepEqual(service, { ID: id, Service: id, Tags: [], Address: "", Meta: null, Weights: { Passing: 1, Warning: 1 }, EnableTagOverride: false, Proxy: { Mode: "", MeshGateway: {}, Expose: {} }, Connect: {}, PeerName: "" });
+    assert.deepEqual(service, {
+      ID: id,
+      Service: id,
+      Tags: [],
+      Address: "",
+      Meta: null,
+      Weights: { Passing: 1, Warning: 1 },
+      EnableTagOverride: false,
+      Proxy: { Mode: "", MeshGateway: {}, Expose: {} },
+      Connect: {},
+      PeerName: "",
+    });
     assert.deepEqual([entry?.Node.Node, entry?.Node.Datacenter], [nodeName, dc]);
     const serf = entry?.Checks.find((c) => c.CheckID === "serfHealth");
-    assert.deepEqual([serf?.Name, serf?.Status, serf?.Output, serf?.ServiceID, serf?.ServiceTags], ["Serf Health Status", "passing", "Agent alive and reachable", "", []]);
+    assert.deepEqual(
+      [serf?.Name, serf?.Status, serf?.Output, serf?.ServiceID, serf?.ServiceTags],
+      ["Serf Health Status", "passing", "Agent alive and reachable", "", []],
+    );
     assert.deepEqual(entry?.Checks.map((c) => c.CheckID).sort(), ["serfHealth", `service:${id}`]);
   });
 
@@ -334,7 +546,11 @@ describe("consul agent contract", () => {
     t.after(async () => {
       for (const s of ["ok", "warn", "crit"]) await t0.put(`/v1/agent/service/deregister/${enc(`${id}-${s}`)}`);
     });
-    const ids = async (q: string) => (await t0.get(`/v1/health/service/${enc(id)}${q}`)).json<HealthEntry[]>().map((e) => e.Service.ID).sort();
+    const ids = async (q: string) =>
+      (await t0.get(`/v1/health/service/${enc(id)}${q}`))
+        .json<HealthEntry[]>()
+        .map((e) => e.Service.ID)
+        .sort();
     assert.deepEqual(await ids(""), [`${id}-crit`, `${id}-ok`, `${id}-warn`]);
     assert.deepEqual(await ids("?passing"), [`${id}-ok`]);
     assert.deepEqual(await ids("?passing=false"), [`${id}-crit`, `${id}-ok`, `${id}-warn`]);
@@ -429,8 +645,16 @@ describe("consul agent contract", () => {
     const cases: Array<[string, Record<string, string>, string]> = [
       ["/v1/agent/services?ns=default", {}, 'Invalid query parameter: "ns" - Namespaces are a Consul Enterprise feature'],
       ["/v1/agent/services?partition=default", {}, 'Invalid query parameter: "partition" - Partitions are a Consul Enterprise feature'],
-      ["/v1/agent/services", { "X-Consul-Namespace": "default" }, 'Invalid header: "X-Consul-Namespace" - Namespaces are a Consul Enterprise feature'],
-      ["/v1/health/service/x", { "X-Consul-Partition": "default" }, 'Invalid header: "X-Consul-Partition" - Partitions are a Consul Enterprise feature'],
+      [
+        "/v1/agent/services",
+        { "X-Consul-Namespace": "default" },
+        'Invalid header: "X-Consul-Namespace" - Namespaces are a Consul Enterprise feature',
+      ],
+      [
+        "/v1/health/service/x",
+        { "X-Consul-Partition": "default" },
+        'Invalid header: "X-Consul-Partition" - Partitions are a Consul Enterprise feature',
+      ],
     ];
     for (const [path, headers, text] of cases) {
       const res = await t0.get(path, { headers });
@@ -438,12 +662,16 @@ describe("consul agent contract", () => {
     }
   });
 
-  test("acl - with ACLs disabled every token is ignored", { skip: process.env.CONSUL_HTTP_TOKEN ? "a token is configured, so ACLs may be enabled" : false }, async (t) => {
-    const id = name(t, "noacl");
-    const res = await t0.put("/v1/agent/service/register", { Name: id }, { headers: { "X-Consul-Token": "garbage" } });
-    assert.equal(res.status, 200);
-    assert.equal((await t0.get("/v1/agent/services?token=garbage")).status, 200);
-  });
+  test(
+    "acl - with ACLs disabled every token is ignored",
+    { skip: process.env.CONSUL_HTTP_TOKEN ? "a token is configured, so ACLs may be enabled" : false },
+    async (t) => {
+      const id = name(t, "noacl");
+      const res = await t0.put("/v1/agent/service/register", { Name: id }, { headers: { "X-Consul-Token": "garbage" } });
+      assert.equal(res.status, 200);
+      assert.equal((await t0.get("/v1/agent/services?token=garbage")).status, 200);
+    },
+  );
 
   test("maintenance - enable adds the maintenance check and drops the instance from ?passing", async (t) => {
     const id = name(t, "maint");
@@ -452,7 +680,15 @@ describe("consul agent contract", () => {
     assert.equal((await t0.put(`/v1/agent/service/maintenance/${enc(id)}?enable=`)).text, 'Invalid value for enable: ""');
     assert.equal((await t0.put(`/v1/agent/service/maintenance/${enc(id)}?enable=true`)).status, 200);
     const m = await check(`_service_maintenance:${id}`);
-    assert.deepEqual([m?.Name, m?.Status, m?.Notes, m?.ServiceID], ["Service Maintenance Mode", "critical", "Maintenance mode is enabled for this service, but no reason was provided. This is a default message.", id]);
+    assert.deepEqual(
+      [m?.Name, m?.Status, m?.Notes, m?.ServiceID],
+      [
+        "Service Maintenance Mode",
+        "critical",
+        "Maintenance mode is enabled for this service, but no reason was provided. This is a default message.",
+        id,
+      ],
+    );
     assert.deepEqual((await t0.get(`/v1/health/service/${enc(id)}?passing`)).json(), []);
     await t0.put(`/v1/agent/service/maintenance/${enc(id)}?enable=false`);
     assert.equal(await check(`_service_maintenance:${id}`), undefined);
@@ -460,19 +696,31 @@ describe("consul agent contract", () => {
 });
 
 describe("consul double only", { skip: doubleOnly }, () => {
-  const acl = { defaultPolicy: "deny" as const, tokens: { s3cret: { accessorId: "acc-1", serviceWrite: ["allowed"] }, admin: { accessorId: "acc-admin", serviceWrite: ["*"] } } };
+  const acl = {
+    defaultPolicy: "deny" as const,
+    tokens: { s3cret: { accessorId: "acc-1", serviceWrite: ["allowed"] }, admin: { accessorId: "acc-admin", serviceWrite: ["*"] } },
+  };
 
   test("acl - token sources, ACL not found, Permission denied texts, filtered results", async () => {
     const d = await startConsulDouble({ acl });
     extraDoubles.push(d);
     const put = (body: unknown, headers: Record<string, string> = {}, query = "") =>
-      fetch(`${d.url}/v1/agent/service/register${query}`, { method: "PUT", headers, body: JSON.stringify(body) }).then(async (r) => [r.status, await r.text()]);
+      fetch(`${d.url}/v1/agent/service/register${query}`, { method: "PUT", headers, body: JSON.stringify(body) }).then(async (r) => [
+        r.status,
+        await r.text(),
+      ]);
     const anon = "00000000-0000-0000-0000-000000000002";
-    assert.deepEqual(await put({ Name: "allowed" }), [403, `Permission denied: token with AccessorID '${anon}' lacks permission 'service:write' on "allowed"`]);
+    assert.deepEqual(await put({ Name: "allowed" }), [
+      403,
+      `Permission denied: token with AccessorID '${anon}' lacks permission 'service:write' on "allowed"`,
+    ]);
     assert.deepEqual(await put({ Name: "allowed" }, { "X-Consul-Token": "bogus" }), [403, "ACL not found"]);
     assert.deepEqual(await put({}, { "X-Consul-Token": "bogus" }), [400, "Missing service name"]);
     assert.deepEqual(await put({ Name: "allowed", Weights: { Passing: 0 } }, { "X-Consul-Token": "bogus" }), [403, "ACL not found"]);
-    assert.deepEqual(await put({ Name: "other" }, { "X-Consul-Token": "s3cret" }), [403, `Permission denied: token with AccessorID 'acc-1' lacks permission 'service:write' on "other"`]);
+    assert.deepEqual(await put({ Name: "other" }, { "X-Consul-Token": "s3cret" }), [
+      403,
+      `Permission denied: token with AccessorID 'acc-1' lacks permission 'service:write' on "other"`,
+    ]);
     assert.deepEqual(await put({ Name: "allowed" }, { "X-Consul-Token": "s3cret" }), [200, ""]);
     assert.deepEqual(await put({ Name: "allowed" }, { Authorization: "bearer s3cret extra" }), [200, ""]);
     assert.deepEqual(await put({ Name: "allowed" }, { "X-Consul-Token": "bogus" }, "?token=s3cret"), [200, ""]);
@@ -486,16 +734,30 @@ describe("consul double only", { skip: doubleOnly }, () => {
     const dereg = await fetch(`${d.url}/v1/agent/service/deregister/nope`, { method: "PUT" });
     assert.equal(dereg.status, 404);
     const denied = await fetch(`${d.url}/v1/agent/service/deregister/hidden`, { method: "PUT", headers: { "X-Consul-Token": "s3cret" } });
-    assert.deepEqual([denied.status, await denied.text()], [403, `Permission denied: token with AccessorID 'acc-1' lacks permission 'service:write' on "hidden"`]);
+    assert.deepEqual(
+      [denied.status, await denied.text()],
+      [403, `Permission denied: token with AccessorID 'acc-1' lacks permission 'service:write' on "hidden"`],
+    );
     assert.equal(d.requests.find((r) => r.status === 403 && r.token === "bogus")?.path, "/v1/agent/service/register");
   });
 
   test("double - records requests and exposes services()/checks() snapshots", async () => {
     const d = await startConsulDouble({ node: "n9", datacenter: "dc9" });
     extraDoubles.push(d);
-    const res = await fetch(`${d.url}/v1/agent/service/register?replace-existing-checks`, { method: "PUT", headers: { "X-Consul-Token": "t" }, body: JSON.stringify({ Name: "web", Check: { TTL: "9s" } }) });
+    const res = await fetch(`${d.url}/v1/agent/service/register?replace-existing-checks`, {
+      method: "PUT",
+      headers: { "X-Consul-Token": "t" },
+      body: JSON.stringify({ Name: "web", Check: { TTL: "9s" } }),
+    });
     await res.text();
-    assert.deepEqual(d.requests.at(-1), { method: "PUT", path: "/v1/agent/service/register", query: "replace-existing-checks", token: "t", body: '{"Name":"web","Check":{"TTL":"9s"}}', status: 200 });
+    assert.deepEqual(d.requests.at(-1), {
+      method: "PUT",
+      path: "/v1/agent/service/register",
+      query: "replace-existing-checks",
+      token: "t",
+      body: '{"Name":"web","Check":{"TTL":"9s"}}',
+      status: 200,
+    });
     assert.equal(d.node, "n9");
     assert.equal(d.services().web?.Datacenter, "dc9");
     assert.equal(d.checks()["service:web"]?.Node, "n9");
@@ -504,8 +766,14 @@ describe("consul double only", { skip: doubleOnly }, () => {
   test("double - close() ends blocking queries and a new double can take the same port", async () => {
     const d = await startConsulDouble();
     const port = Number(new URL(d.url).port);
-    const pending = fetch(`${d.url}/v1/catalog/services?index=999999&wait=10m`).then(() => "answered", () => "cut");
-    await eventually(async () => d.requests.length, (n) => n === 1);
+    const pending = fetch(`${d.url}/v1/catalog/services?index=999999&wait=10m`).then(
+      () => "answered",
+      () => "cut",
+    );
+    await eventually(
+      async () => d.requests.length,
+      (n) => n === 1,
+    );
     const start = Date.now();
     await d.close();
     assert.ok(Date.now() - start < 1000);

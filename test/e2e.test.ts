@@ -37,10 +37,7 @@ describe("e2e", () => {
     await emitters[node].waitForLog((l) => l.msg === "watching docker", `${node} emitter watching`);
   };
   const startHandler = async () => {
-    const handler = await startBerth("handler", {
-      ...natsEnv(),
-      BERTH_CONSUL_AGENTS: NODES.map((n) => `${n}=${agents[n].url}`).join(","),
-    });
+    const handler = await startBerth("handler", { ...natsEnv(), BERTH_CONSUL_AGENTS: NODES.map((n) => `${n}=${agents[n].url}`).join(",") });
     await handler.waitForLog((l) => l.msg === "started", "handler started");
     handlers.push(handler);
   };
@@ -65,7 +62,11 @@ describe("e2e", () => {
   after(cleanupAll);
 
   const prerequisites = (t: import("node:test").TestContext) =>
-    requireOrSkip(t, `root, nats-server and dockerd (missing: ${[...missingForDockerd(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`, ready);
+    requireOrSkip(
+      t,
+      `root, nats-server and dockerd (missing: ${[...missingForDockerd(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`,
+      ready,
+    );
 
   test("e2e - a container already running when the emitter starts is registered", async (t) => {
     if (!prerequisites(t)) return;
@@ -73,7 +74,9 @@ describe("e2e", () => {
     for (const node of NODES) await startEmitter(node);
     await emitters.node1.waitForLog((l) => l.msg === "published" && l["container"] === id, "early published");
     await startHandler();
-    const [svc] = await waitFor(() => servicesNamed("node1", "early").length === 1 && servicesNamed("node1", "early"), { what: "early in node1's agent" });
+    const [svc] = await waitFor(() => servicesNamed("node1", "early").length === 1 && servicesNamed("node1", "early"), {
+      what: "early in node1's agent",
+    });
     assert.equal(svc?.Port, 8081);
     assert.equal(svc?.Address, HOST_IP.node1);
     assert.equal(svc?.Meta["berth_container"], id);
@@ -92,7 +95,18 @@ describe("e2e", () => {
 
   test("e2e - svc4: started on node3 → in node3's agent, answered by the container; killed → gone", async (t) => {
     if (!prerequisites(t)) return;
-    const id = await docker(engines.node3, "create", "--pull=never", "--name", "svc4", "-e", "SERVICE_NAME=svc4", "-p", "8084:8080", TEST_IMAGE);
+    const id = await docker(
+      engines.node3,
+      "create",
+      "--pull=never",
+      "--name",
+      "svc4",
+      "-e",
+      "SERVICE_NAME=svc4",
+      "-p",
+      "8084:8080",
+      TEST_IMAGE,
+    );
     await docker(engines.node3, "start", "svc4");
     const started = performance.now();
     const [svc] = await waitFor(() => servicesNamed("node3", "svc4").length > 0 && servicesNamed("node3", "svc4"), {
@@ -119,6 +133,9 @@ describe("e2e", () => {
   test("e2e - every process shuts down cleanly on SIGTERM", async (t) => {
     if (!prerequisites(t)) return;
     const exits = await Promise.all([...handlers.splice(0), ...NODES.map((n) => emitters[n])].map((p) => p.stop("SIGTERM")));
-    assert.deepEqual(exits.map((e) => e.code), exits.map(() => 0));
+    assert.deepEqual(
+      exits.map((e) => e.code),
+      exits.map(() => 0),
+    );
   });
 });

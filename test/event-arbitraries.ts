@@ -8,12 +8,26 @@ import { CONTAINER_EVENT_TYPES, subjectFor, type ContainerEvent } from "../schem
 import { bytesOf, event, memoryAgent, memoryBucket, message } from "./builders.ts";
 
 const KNOWN_NODES = ["node1", "node2"];
-const oneLine = (max: number) => fc.string({ unit: "binary", minLength: 1, maxLength: max }).filter((s) => !/[\p{Cc}\u2028\u2029]/u.test(s));
+const oneLine = (max: number) =>
+  fc.string({ unit: "binary", minLength: 1, maxLength: max }).filter((s) => !/[\p{Cc}\u2028\u2029]/u.test(s));
 const serviceKey = fc.oneof(
-  fc.constantFrom("SERVICE_NAME", "SERVICE_TAGS", "SERVICE_ID", "SERVICE_IGNORE", "SERVICE_CHECK_HTTP", "SERVICE_CHECK_INTERVAL", "SERVICE_CHECK_TTL", "SERVICE_80_NAME", "SERVICE_8080_TAGS"),
+  fc.constantFrom(
+    "SERVICE_NAME",
+    "SERVICE_TAGS",
+    "SERVICE_ID",
+    "SERVICE_IGNORE",
+    "SERVICE_CHECK_HTTP",
+    "SERVICE_CHECK_INTERVAL",
+    "SERVICE_CHECK_TTL",
+    "SERVICE_80_NAME",
+    "SERVICE_8080_TAGS",
+  ),
   oneLine(40).map((k) => `SERVICE_${k}`),
 );
-const serviceValue = fc.oneof(fc.string({ unit: "binary", maxLength: 64 }), fc.constantFrom("", "true", "false", "10s", "-1", "a,b,,c", "http://$SERVICE_IP:$SERVICE_PORT/"));
+const serviceValue = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 64 }),
+  fc.constantFrom("", "true", "false", "10s", "-1", "a,b,,c", "http://$SERVICE_IP:$SERVICE_PORT/"),
+);
 const port = fc.record(
   {
     containerPort: fc.integer({ min: 0, max: 65535 }),
@@ -40,22 +54,50 @@ export const validEvent: fc.Arbitrary<ContainerEvent> = fc
   .map(({ type, node, timeNano, ...container }) => event({ type, node, timeNano, container }));
 
 /** Paths of the contract's required fields: removing any one makes the event invalid. */
-const REQUIRED = [["specversion"], ["id"], ["source"], ["type"], ["subject"], ["time"], ["data"], ["data", "node"], ["data", "node", "name"], ["data", "timeNano"], ["data", "container"], ["data", "container", "id"], ["data", "container", "name"]];
+const REQUIRED = [
+  ["specversion"],
+  ["id"],
+  ["source"],
+  ["type"],
+  ["subject"],
+  ["time"],
+  ["data"],
+  ["data", "node"],
+  ["data", "node", "name"],
+  ["data", "timeNano"],
+  ["data", "container"],
+  ["data", "container", "id"],
+  ["data", "container", "name"],
+];
 const STRINGS = [["id"], ["time"], ["data", "container", "name"], ["data", "container", "image"], ["data", "node", "hostIp"]];
 const OBJECTS = [[], ["data"], ["data", "node"], ["data", "container"], ["data", "container", "env"]];
 
 type Json = Record<string, unknown>;
 const at = (root: Json, path: string[]): Json => path.reduce<Json>((o, k) => o[k] as Json, root);
-const setOwn = (o: Json, key: string, value: unknown) => Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+const setOwn = (o: Json, key: string, value: unknown) =>
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
 
 /** One mutation of a valid event, and the dead-letter reason it must get (undefined: it may still be valid). */
 export type Mutated = { subject: string; bytes: Uint8Array; expect: DeadLetterReason | undefined; what: string };
 
 export const nearValid: fc.Arbitrary<Mutated> = fc
-  .tuple(validEvent, fc.nat(), fc.anything({ maxDepth: 2 }), fc.constantFrom("__proto__", "constructor", "prototype", "extra"), fc.integer({ min: 257, max: 8192 }))
+  .tuple(
+    validEvent,
+    fc.nat(),
+    fc.anything({ maxDepth: 2 }),
+    fc.constantFrom("__proto__", "constructor", "prototype", "extra"),
+    fc.integer({ min: 257, max: 8192 }),
+  )
   .chain(([e, pick, junk, key, long]) =>
     fc.constantFrom(
-      ...(["drop", "retype", "extra", "long", "other-node", "unknown-node", "type-subject"] as const).map((kind) => ({ kind, e, pick, junk, key, long })),
+      ...(["drop", "retype", "extra", "long", "other-node", "unknown-node", "type-subject"] as const).map((kind) => ({
+        kind,
+        e,
+        pick,
+        junk,
+        key,
+        long,
+      })),
     ),
   )
   .map(({ kind, e, pick, junk, key, long }): Mutated => {
@@ -71,7 +113,12 @@ export const nearValid: fc.Arbitrary<Mutated> = fc
       const p = path(STRINGS);
       at(o, p.slice(0, -1))[p.at(-1)!] = junk;
       // JSON has no undefined: the field is then absent, which the optional ones may be.
-      return { subject, bytes: bytesOf(o), expect: typeof junk === "string" || junk === undefined ? undefined : "schema", what: `retype ${p.join(".")}` };
+      return {
+        subject,
+        bytes: bytesOf(o),
+        expect: typeof junk === "string" || junk === undefined ? undefined : "schema",
+        what: `retype ${p.join(".")}`,
+      };
     }
     if (kind === "extra") {
       setOwn(at(o, path(OBJECTS)), key, { polluted: "yes" });
@@ -83,8 +130,15 @@ export const nearValid: fc.Arbitrary<Mutated> = fc
       at(o, p.slice(0, -1))[p.at(-1)!] = "x".repeat(long);
       return { subject, bytes: bytesOf(o), expect: "schema", what: `long ${p.join(".")}` };
     }
-    if (kind === "other-node") return { subject: subject.replace(`.${e.data.node.name}.`, ".node9."), bytes: bytesOf(o), expect: "subject-mismatch", what: kind };
-    if (kind === "type-subject") return { subject: `berth.v1.${e.data.node.name}.container.${e.type.endsWith("started") ? "stopped" : "started"}`, bytes: bytesOf(o), expect: "subject-mismatch", what: kind };
+    if (kind === "other-node")
+      return { subject: subject.replace(`.${e.data.node.name}.`, ".node9."), bytes: bytesOf(o), expect: "subject-mismatch", what: kind };
+    if (kind === "type-subject")
+      return {
+        subject: `berth.v1.${e.data.node.name}.container.${e.type.endsWith("started") ? "stopped" : "started"}`,
+        bytes: bytesOf(o),
+        expect: "subject-mismatch",
+        what: kind,
+      };
     const forged = event({ node: "node9", container: e.data.container });
     return { subject: subjectFor("berth", forged), bytes: bytesOf(forged), expect: "unknown-node", what: kind };
   });
@@ -120,8 +174,11 @@ export function briefly(numRuns: number): fc.Parameters<unknown[]> {
     numRuns,
     reporter(details) {
       if (!details.failed) return;
-      const input = JSON.stringify(details.counterexample, (_, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString("latin1") : v)) ?? "";
-      throw new Error(`property failed (seed ${details.seed}, path ${details.counterexamplePath}): ${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}\ninput (${input.length} chars): ${input.slice(0, 400)}`);
+      const input =
+        JSON.stringify(details.counterexample, (_, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString("latin1") : v)) ?? "";
+      throw new Error(
+        `property failed (seed ${details.seed}, path ${details.counterexamplePath}): ${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}\ninput (${input.length} chars): ${input.slice(0, 400)}`,
+      );
     },
   };
 }

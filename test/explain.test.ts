@@ -41,8 +41,20 @@ describe("explain", () => {
   test("explain - prints the exact register bodies of a running container, and skipped ports on stderr", async (t) => {
     if (!prereq(t)) return;
     const id = await run(
-      "--name", "web1", "-p", "18180:8080", "--expose", "9000",
-      "-e", "SERVICE_NAME=web", "-e", "SERVICE_TAGS=a,b", "-e", "SERVICE_8080_CHECK_HTTP=/health", "-l", "SERVICE_REGION=eu",
+      "--name",
+      "web1",
+      "-p",
+      "18180:8080",
+      "--expose",
+      "9000",
+      "-e",
+      "SERVICE_NAME=web",
+      "-e",
+      "SERVICE_TAGS=a,b",
+      "-e",
+      "SERVICE_8080_CHECK_HTTP=/health",
+      "-l",
+      "SERVICE_REGION=eu",
       TEST_IMAGE,
     );
     const out = await explain(engine.host, ["web1", "--node", "node7", "--tags", "x"]);
@@ -64,7 +76,11 @@ describe("explain", () => {
   test("explain - flags override the environment; unflagged variables still apply", async (t) => {
     if (!prereq(t)) return;
     await run("--name", "web2", "-p", "18181:8080", TEST_IMAGE);
-    const out = await explain(engine.host, ["web2", "--node", "node7", "--tags", "flag"], { BERTH_TAGS: "env", BERTH_INTERNAL: "true", BERTH_NODE: "ignored" });
+    const out = await explain(engine.host, ["web2", "--node", "node7", "--tags", "flag"], {
+      BERTH_TAGS: "env",
+      BERTH_INTERNAL: "true",
+      BERTH_NODE: "ignored",
+    });
     assert.equal(out.code, 0, out.stderr);
     const [svc] = JSON.parse(out.stdout) as { Tags: string[]; Port: number; Address: string; ID: string }[];
     assert.deepEqual([svc?.Tags, svc?.Port, svc?.ID.split(":")[0]], [["flag"], 8080, "node7"]);

@@ -39,10 +39,18 @@ test("harness wait - resolves with the first truthy value", async () => {
 
 test("harness wait - times out naming what and the last error", async () => {
   await assert.rejects(
-    waitFor(() => { throw new Error("boom"); }, { timeoutMs: 60, what: "the thing" }),
+    waitFor(
+      () => {
+        throw new Error("boom");
+      },
+      { timeoutMs: 60, what: "the thing" },
+    ),
     /waiting for the thing; last error: Error: boom/,
   );
-  await assert.rejects(waitFor(() => new Promise<false>(() => {}), { timeoutMs: 50, what: "a hang" }), /a hang; probe never completed/);
+  await assert.rejects(
+    waitFor(() => new Promise<false>(() => {}), { timeoutMs: 50, what: "a hang" }),
+    /a hang; probe never completed/,
+  );
 });
 
 test("harness prereq - skips locally, fails under CI=true", () => {
@@ -67,7 +75,11 @@ test("harness nats - starts, restarts with the same port and store, stops clean"
   const nats = await startNatsServer({ config: "server_name: berth_harness\n" });
   const varz = JSON.parse((await httpGet(`http://127.0.0.1:${nats.monitorPort}/varz`)).body) as { server_name?: string };
   assert.equal(varz.server_name, "berth_harness");
-  const created = await natsRequest(nats.port, "$JS.API.STREAM.CREATE.HARNESS", JSON.stringify({ name: "HARNESS", subjects: ["harness.>"], storage: "file" }));
+  const created = await natsRequest(
+    nats.port,
+    "$JS.API.STREAM.CREATE.HARNESS",
+    JSON.stringify({ name: "HARNESS", subjects: ["harness.>"], storage: "file" }),
+  );
   assert.doesNotMatch(created, /"error"/);
 
   const pid = nats.pid;
@@ -121,9 +133,13 @@ test("harness dockerd - two private engines side by side, the test image, publis
   await docker(b, "run", "-d", "--pull=never", "--hostname", "web-b", "-p", `${port}:8080`, TEST_IMAGE);
   assert.equal(await docker(a, "port", "web-a", "8080/tcp"), `127.0.0.3:${port}`);
   assert.equal(await docker(a, "inspect", "--format", `{{index .Config.Labels "berth-test.run"}}`, "web-a"), RUN_LABEL.split("=")[1]);
-  const pageA = await waitFor(() => httpGet(`http://127.0.0.3:${port}/`).then((r) => r.status === 200 && r.body), { what: "page on 127.0.0.3" });
+  const pageA = await waitFor(() => httpGet(`http://127.0.0.3:${port}/`).then((r) => r.status === 200 && r.body), {
+    what: "page on 127.0.0.3",
+  });
   assert.equal(pageA.trim(), id.slice(0, 12), "the page names the container (its hostname = short ID)");
-  const pageB = await waitFor(() => httpGet(`http://127.0.0.4:${port}/`).then((r) => r.status === 200 && r.body), { what: "page on 127.0.0.4" });
+  const pageB = await waitFor(() => httpGet(`http://127.0.0.4:${port}/`).then((r) => r.status === 200 && r.body), {
+    what: "page on 127.0.0.4",
+  });
   assert.equal(pageB.trim(), "web-b");
 
   await assert.rejects(docker(a, "run", "--rm", "--pull=never", TEST_IMAGE, "sh", "-c", "exit 1"), /exit 1/);
@@ -171,7 +187,10 @@ test("harness dockerd - a failed start removes everything it made", { timeout: 6
   await assert.rejects(startDockerd({ name: "hbad", ip: "not-an-ip" }), /dockerd hbad exited early/);
   assert.deepEqual(pendingCleanups(), []);
   assert.deepEqual(pidsWithCmdline("/tmp/berth-hbad-"), []);
-  assert.deepEqual(readdirSync("/tmp").filter((n) => n.startsWith("berth-hbad-")), []);
+  assert.deepEqual(
+    readdirSync("/tmp").filter((n) => n.startsWith("berth-hbad-")),
+    [],
+  );
 });
 
 test("harness cleanup - process.exit() without stop: the exit hook tears everything down", { timeout: 120_000 }, async (t) => {
@@ -181,20 +200,26 @@ test("harness cleanup - process.exit() without stop: the exit hook tears everyth
   await assertAllGone(child);
 });
 
-test("harness cleanup - SIGKILLed test process: daemons stop themselves, the next start sweeps the rest", { timeout: 120_000 }, async (t) => {
-  if (!dockerReady(t) || !natsReady(t)) return;
-  const child = await runChild("kill", "127.0.0.6");
-  assert.equal(child.signal, "SIGKILL");
-  // containerd and nats-server exit at once; dockerd gets SIGTERM too but, its containerd being gone,
-  // waits out its shutdown timeout (container stop timeout + 5 s = 15 s): the sweep kills it.
-  const [, containerdPid = 0, natsPid = 0] = child.daemons;
-  await waitFor(() => !isAlive(containerdPid) && !isAlive(natsPid), { what: "containerd and nats-server to get tini's SIGTERM" });
-  await waitFor(() => readFileSync(join(child.dir, "dockerd.log"), "utf8").includes("Processing signal 'terminated'"), { what: "dockerd to get SIGTERM" });
-  assert.ok(existsSync(child.dir), "the engine dir is still there before the sweep");
-  assert.ok(sweepStaleEngines().includes(child.dir));
-  assert.ok(sweepStaleNats().includes(child.natsDir));
-  await assertAllGone(child);
-});
+test(
+  "harness cleanup - SIGKILLed test process: daemons stop themselves, the next start sweeps the rest",
+  { timeout: 120_000 },
+  async (t) => {
+    if (!dockerReady(t) || !natsReady(t)) return;
+    const child = await runChild("kill", "127.0.0.6");
+    assert.equal(child.signal, "SIGKILL");
+    // containerd and nats-server exit at once; dockerd gets SIGTERM too but, its containerd being gone,
+    // waits out its shutdown timeout (container stop timeout + 5 s = 15 s): the sweep kills it.
+    const [, containerdPid = 0, natsPid = 0] = child.daemons;
+    await waitFor(() => !isAlive(containerdPid) && !isAlive(natsPid), { what: "containerd and nats-server to get tini's SIGTERM" });
+    await waitFor(() => readFileSync(join(child.dir, "dockerd.log"), "utf8").includes("Processing signal 'terminated'"), {
+      what: "dockerd to get SIGTERM",
+    });
+    assert.ok(existsSync(child.dir), "the engine dir is still there before the sweep");
+    assert.ok(sweepStaleEngines().includes(child.dir));
+    assert.ok(sweepStaleNats().includes(child.natsDir));
+    await assertAllGone(child);
+  },
+);
 
 async function assertAllGone(child: ChildReport): Promise<void> {
   for (const pid of child.pids) assert.equal(isAlive(pid), false, `pid ${pid} is gone`);

@@ -49,7 +49,11 @@ describe("health end to end", () => {
   after(cleanupAll);
 
   const prerequisites = (t: import("node:test").TestContext) =>
-    requireOrSkip(t, `root, nats-server and dockerd (missing: ${[...missingForDockerd(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`, ready);
+    requireOrSkip(
+      t,
+      `root, nats-server and dockerd (missing: ${[...missingForDockerd(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`,
+      ready,
+    );
 
   /** The instances the health endpoint returns with ?passing, as service IDs. */
   const passingInstances = async () => {
@@ -63,18 +67,37 @@ describe("health end to end", () => {
     if (!prerequisites(t)) return;
     let since = Date.now();
     const id = await docker(
-      engine, "run", "-d", "--pull=never", "-e", `SERVICE_NAME=${SERVICE}`, "-p", "8080",
-      "--health-cmd", "test -f /tmp/ok", "--health-interval", "1s", "--health-retries", "1", "--health-start-period", "10m",
+      engine,
+      "run",
+      "-d",
+      "--pull=never",
+      "-e",
+      `SERVICE_NAME=${SERVICE}`,
+      "-p",
+      "8080",
+      "--health-cmd",
+      "test -f /tmp/ok",
+      "--health-interval",
+      "1s",
+      "--health-retries",
+      "1",
+      "--health-start-period",
+      "10m",
       TEST_IMAGE,
     );
-    const service = await waitFor(() => Object.values(agent.services()).find((s) => s.Meta["berth_container"] === id), { what: "the service registered" });
+    const service = await waitFor(() => Object.values(agent.services()).find((s) => s.Meta["berth_container"] === id), {
+      what: "the service registered",
+    });
     const checkId = `berth-health:${service.ID}`;
     const check = () => agent.checks()[checkId];
     const trail: string[] = [];
     const reach = async (status: string, docker: string, listed: boolean) => {
       // The registration already carries the initial status; berth's update then adds Docker's word to it.
       const said = `Docker health status: ${docker} `;
-      const seen = await waitFor(() => check()?.Status === status && check()!.Output.startsWith(said) && check(), { what: `check ${checkId} ${status} (${said})`, timeoutMs: 15_000 });
+      const seen = await waitFor(() => check()?.Status === status && check()!.Output.startsWith(said) && check(), {
+        what: `check ${checkId} ${status} (${said})`,
+        timeoutMs: 15_000,
+      });
       trail.push(status);
       t.diagnostic(`${status} ${Date.now() - since} ms after the docker run/exec (Docker probes every 1 s)`);
       assert.equal(await dockerHealth(id), docker, "the check says what Docker says");
@@ -96,13 +119,17 @@ describe("health end to end", () => {
     await reach("passing", "healthy", true);
     assert.deepEqual(trail, ["warning", "passing", "critical", "passing"]);
 
-    const registrations = agent.requests.filter((r) => r.method === "PUT" && r.path === "/v1/agent/service/register" && r.body?.includes(id));
+    const registrations = agent.requests.filter(
+      (r) => r.method === "PUT" && r.path === "/v1/agent/service/register" && r.body?.includes(id),
+    );
     assert.equal(registrations.length, 1, "a health change updates the check; it does not register the service again");
     const updates = agent.requests.filter((r) => r.method === "PUT" && r.path === `/v1/agent/check/update/${encodeURIComponent(checkId)}`);
     assert.ok(updates.length >= 4, `one status update per change at least (${updates.length})`);
 
     await docker(engine, "stop", id);
-    await waitFor(() => check() === undefined && agent.services()[service.ID] === undefined, { what: "the service and its check gone with the container" });
+    await waitFor(() => check() === undefined && agent.services()[service.ID] === undefined, {
+      what: "the service and its check gone with the container",
+    });
     assert.deepEqual(await passingInstances(), []);
   });
 });

@@ -55,13 +55,26 @@ describe("mapping docker", () => {
         [`node6:multi:${id.slice(0, 12)}:8080`, "busybox-8080", IP, 18080, []],
       ],
     );
-    assert.deepEqual(mapping.skipped.map((s) => s.port), ["9000/tcp"]);
+    assert.deepEqual(
+      mapping.skipped.map((s) => s.port),
+      ["9000/tcp"],
+    );
     assert.ok(await answers(IP, 18080));
   });
 
   test("mapping docker - an HTTP check points at the published address, which answers", async (t) => {
     if (!prereq(t)) return;
-    const id = await run("-p", "18082:8080", "-e", "SERVICE_NAME=web", "-e", "SERVICE_CHECK_HTTP=/", "-l", "SERVICE_CHECK_INTERVAL=5s", TEST_IMAGE);
+    const id = await run(
+      "-p",
+      "18082:8080",
+      "-e",
+      "SERVICE_NAME=web",
+      "-e",
+      "SERVICE_CHECK_HTTP=/",
+      "-l",
+      "SERVICE_CHECK_INTERVAL=5s",
+      TEST_IMAGE,
+    );
     const [svc] = (await mapped(id)).mapping.services;
     assert.deepEqual(svc?.Check, { HTTP: `http://${IP}:18082/`, Interval: "5s" });
     assert.equal((await httpGet(svc.Check.HTTP!, { timeoutMs: 2000 })).status, 200);
@@ -73,7 +86,10 @@ describe("mapping docker", () => {
     const { mapping, event } = await mapped(id, { internal: true });
     const ip = event.data.container.networks?.["bridge"]?.ipv4;
     assert.ok(ip);
-    assert.deepEqual(mapping.services.map((s) => `${s.Address}:${s.Port}`), [`${ip}:8080`, `${ip}:9000`]);
+    assert.deepEqual(
+      mapping.services.map((s) => `${s.Address}:${s.Port}`),
+      [`${ip}:8080`, `${ip}:9000`],
+    );
     assert.ok(await answers(ip, 8080));
   });
 
@@ -81,12 +97,27 @@ describe("mapping docker", () => {
     if (!prereq(t)) return;
     const id = await run("--network", "host", "--expose", "18099", "-e", "SERVICE_NAME=hostsvc", "--init", TEST_IMAGE, "sleep", "300");
     const { mapping } = await mapped(id);
-    assert.deepEqual(mapping.services.map((s) => [s.Name, s.Address, s.Port]), [["hostsvc", IP, 18099]]);
+    assert.deepEqual(
+      mapping.services.map((s) => [s.Name, s.Address, s.Port]),
+      [["hostsvc", IP, 18099]],
+    );
   });
 
   test("mapping docker - a user-defined network: SERVICE_NETWORK chooses the address, published ports stay on the host's", async (t) => {
     if (!prereq(t)) return;
-    await docker(engine, "network", "create", "--subnet", NET.subnet, "--ipv6", "--subnet", NET.v6, "-o", `com.docker.network.bridge.name=${NET.bridge}`, NET.name);
+    await docker(
+      engine,
+      "network",
+      "create",
+      "--subnet",
+      NET.subnet,
+      "--ipv6",
+      "--subnet",
+      NET.v6,
+      "-o",
+      `com.docker.network.bridge.name=${NET.bridge}`,
+      NET.name,
+    );
     registerCleanup(
       `network ${NET.name} (${NET.bridge})`,
       async () => {
@@ -101,8 +132,14 @@ describe("mapping docker", () => {
     const { appnet, bridge } = { appnet: event.data.container.networks?.[NET.name], bridge: event.data.container.networks?.["bridge"] };
     assert.match(appnet?.ipv4 ?? "", new RegExp(`^10\\.214\\.${K}\\.`));
     assert.match(appnet?.ipv6 ?? "", /^fd00:b127:/);
-    assert.deepEqual((await mapped(id, { internal: true })).mapping.services.map((s) => s.Address), [bridge?.ipv4]);
-    assert.deepEqual((await mapped(id)).mapping.services.map((s) => `${s.Address}:${s.Port}`), [`${IP}:18084`]);
+    assert.deepEqual(
+      (await mapped(id, { internal: true })).mapping.services.map((s) => s.Address),
+      [bridge?.ipv4],
+    );
+    assert.deepEqual(
+      (await mapped(id)).mapping.services.map((s) => `${s.Address}:${s.Port}`),
+      [`${IP}:18084`],
+    );
     const other = await run("--network", NET.name, "--expose", "8080", "-e", "SERVICE_NAME=app", TEST_IMAGE);
     const [svc] = (await mapped(other, { internal: true, network: "bridge" })).mapping.services;
     assert.match(svc?.Address ?? "", new RegExp(`^10\\.214\\.${K}\\.`), "BERTH_NETWORK is only a preference");
@@ -117,7 +154,10 @@ describe("mapping docker", () => {
     const { mapping, event } = await mapped(id);
     const peerIp = (await mapped(peer)).event.data.container.networks?.["bridge"]?.ipv4;
     assert.deepEqual(event.data.container.peerNetworks, { bridge: { ipv4: peerIp } });
-    assert.deepEqual(mapping.services.map((s) => `${s.Name} ${s.Address}:${s.Port}`), [`sidecar ${peerIp}:9100`]);
+    assert.deepEqual(
+      mapping.services.map((s) => `${s.Name} ${s.Address}:${s.Port}`),
+      [`sidecar ${peerIp}:9100`],
+    );
     assert.ok(await answers(peerIp, 9100));
   });
 

@@ -138,7 +138,9 @@ export const valueOf = (m: Exposition, name: string, labels: Record<string, stri
 
 /** The series of a family whose labels include `labels` (e.g. every `type` of one node). */
 export function seriesOf(m: Exposition, name: string, labels: Record<string, string> = {}): Sample[] {
-  return [...m.families.values()].flatMap((f) => f.samples).filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  return [...m.families.values()]
+    .flatMap((f) => f.samples)
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 }
 
 export type HistogramSeries = { buckets: { le: number; count: number }[]; sum: number; count: number };
@@ -148,7 +150,9 @@ export function histogramOf(m: Exposition, name: string, labels: Record<string, 
   const family = m.families.get(name);
   if (!family || family.type !== "histogram") return undefined;
   const buckets = family.samples
-    .filter((s) => s.name === `${name}_bucket` && sameLabels(Object.fromEntries(Object.entries(s.labels).filter(([k]) => k !== "le")), labels))
+    .filter(
+      (s) => s.name === `${name}_bucket` && sameLabels(Object.fromEntries(Object.entries(s.labels).filter(([k]) => k !== "le")), labels),
+    )
     .map((s) => ({ le: parseValue(s.labels["le"] ?? "", name), count: s.value }))
     .sort((a, b) => a.le - b.le);
   const sum = sampleOf(m, `${name}_sum`, labels);

@@ -73,10 +73,13 @@ describe("metrics", () => {
   };
   /** Scrapes `who` until `ok` holds of a sample, and returns that sample. */
   const scrapeUntil = (who: keyof typeof urls, ok: (m: Exposition) => boolean, what: string, timeoutMs?: number) =>
-    waitFor(async () => {
-      const m = await scrape(who);
-      return ok(m) && m;
-    }, { what, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    waitFor(
+      async () => {
+        const m = await scrape(who);
+        return ok(m) && m;
+      },
+      { what, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+    );
   const readyz = async (who: keyof typeof urls) => {
     const r = await get(`${urls[who]}/readyz`);
     return { status: r.status, checks: (JSON.parse(r.body) as { checks: Record<string, boolean> }).checks };
@@ -85,7 +88,13 @@ describe("metrics", () => {
   const ownedBy = (id: string) => Object.values(agent.services()).filter((s) => s.Meta["berth_container"] === id);
   const run = (...args: string[]) => docker(engine, "run", "-d", "--pull=never", "-p", "8080", ...args, TEST_IMAGE);
   const start = async (kind: keyof typeof urls, env: Record<string, string>) => {
-    const proc = await startBerth(kind, { BERTH_METRICS_PORT: "0", BERTH_METRICS_ADDRESS: "127.0.0.1", NATS_URL: nats.url, BERTH_PREFIX: PREFIX, ...env });
+    const proc = await startBerth(kind, {
+      BERTH_METRICS_PORT: "0",
+      BERTH_METRICS_ADDRESS: "127.0.0.1",
+      NATS_URL: nats.url,
+      BERTH_PREFIX: PREFIX,
+      ...env,
+    });
     urls[kind] = `http://127.0.0.1:${metricsPortOf(await proc.waitForLog((l) => l.msg === "metrics listening", `${kind} metrics port`))}`;
     return proc;
   };
@@ -131,7 +140,11 @@ describe("metrics", () => {
   after(cleanupAll);
 
   const prerequisites = (t: import("node:test").TestContext) =>
-    requireOrSkip(t, `root, nats-server and dockerd (missing: ${[...missingForDockerd(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`, ready);
+    requireOrSkip(
+      t,
+      `root, nats-server and dockerd (missing: ${[...missingForDockerd(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`,
+      ready,
+    );
 
   test("metrics - both processes export every metric the issue lists, in the text format, with HELP and TYPE; /healthz and /readyz answer 200", async (t) => {
     if (!prerequisites(t)) return;
@@ -141,7 +154,8 @@ describe("metrics", () => {
       const m = parseExposition(res.body);
       const types = Object.fromEntries(Object.keys(EXPECTED[who]).map((name) => [name, m.families.get(name)?.type]));
       assert.deepEqual(types, EXPECTED[who], who);
-      for (const name of Object.keys(EXPECTED[who])) assert.ok((m.families.get(name)?.help ?? "").length > 10, `${who} ${name} has a HELP text`);
+      for (const name of Object.keys(EXPECTED[who]))
+        assert.ok((m.families.get(name)?.help ?? "").length > 10, `${who} ${name} has a HELP text`);
       assert.equal((await get(`${urls[who]}/healthz`)).status, 200);
       assert.equal((await get(`${urls[who]}/nowhere`)).status, 404);
     }
@@ -163,11 +177,14 @@ describe("metrics", () => {
     const elapsed = (Date.now() - began) / 1000;
     const h1 = await scrapeUntil(
       "handler",
-      (m) => valueOf(m, "berth_events_applied_total", { type: STOPPED, node: NODE }) > valueOf(h0, "berth_events_applied_total", { type: STOPPED, node: NODE }),
+      (m) =>
+        valueOf(m, "berth_events_applied_total", { type: STOPPED, node: NODE }) >
+        valueOf(h0, "berth_events_applied_total", { type: STOPPED, node: NODE }),
       "the stop counted as applied",
     );
     const e1 = await scrape("emitter");
-    const delta = (a: Exposition, b: Exposition, name: string, labels: Record<string, string>) => valueOf(b, name, labels) - valueOf(a, name, labels);
+    const delta = (a: Exposition, b: Exposition, name: string, labels: Record<string, string>) =>
+      valueOf(b, name, labels) - valueOf(a, name, labels);
     assert.deepEqual(
       {
         published: [STARTED, STOPPED].map((type) => delta(e0, e1, "berth_events_published_total", { type, node: NODE })),
@@ -178,11 +195,15 @@ describe("metrics", () => {
     const latency = histogramOf(h1, "berth_event_to_agent_seconds", { node: NODE });
     assert.ok(latency, "a latency histogram for the node");
     assert.equal(latency.count - (latency0?.count ?? 0), 2, "one observation per applied event");
-    const appliedAll = h1.families.get("berth_events_applied_total")!.samples.filter((s) => s.labels["node"] === NODE).reduce((sum, s) => sum + s.value, 0);
+    const appliedAll = h1.families
+      .get("berth_events_applied_total")!
+      .samples.filter((s) => s.labels["node"] === NODE)
+      .reduce((sum, s) => sum + s.value, 0);
     assert.equal(latency.count, appliedAll, "the histogram's count equals the applied events of the node");
     assert.equal(latency.buckets.at(-1)?.le, Infinity);
     assert.equal(latency.buckets.at(-1)?.count, latency.count);
-    for (let i = 1; i < latency.buckets.length; i++) assert.ok(latency.buckets[i]!.count >= latency.buckets[i - 1]!.count, "buckets are cumulative");
+    for (let i = 1; i < latency.buckets.length; i++)
+      assert.ok(latency.buckets[i]!.count >= latency.buckets[i - 1]!.count, "buckets are cumulative");
     const added = latency.sum - (latency0?.sum ?? 0);
     assert.ok(added > 0 && added < 2 * elapsed, `the two observations (${added} s) are seconds, within the ${elapsed} s the test took`);
   });
@@ -198,7 +219,10 @@ describe("metrics", () => {
       (m) => dead(m, "schema", NODE) > dead(h0, "schema", NODE) && dead(m, "unknown-node", "ghost") > dead(h0, "unknown-node", "ghost"),
       "both dead letters counted",
     );
-    assert.deepEqual([dead(h1, "schema", NODE) - dead(h0, "schema", NODE), dead(h1, "unknown-node", "ghost") - dead(h0, "unknown-node", "ghost")], [1, 1]);
+    assert.deepEqual(
+      [dead(h1, "schema", NODE) - dead(h0, "schema", NODE), dead(h1, "unknown-node", "ghost") - dead(h0, "unknown-node", "ghost")],
+      [1, 1],
+    );
     const applied = (m: Exposition) => m.families.get("berth_events_applied_total")!.samples.reduce((sum, s) => sum + s.value, 0);
     assert.equal(applied(h1), applied(h0), "nothing dead-lettered counts as applied");
   });
@@ -211,7 +235,9 @@ describe("metrics", () => {
     await waitFor(() => agent.services()[orphan.ID] === undefined, { what: "the stale service removed by reconciliation" });
     const h1 = await scrapeUntil(
       "handler",
-      (m) => valueOf(m, "berth_reconcile_differences_fixed_total", { node: NODE }) > valueOf(h0, "berth_reconcile_differences_fixed_total", { node: NODE }),
+      (m) =>
+        valueOf(m, "berth_reconcile_differences_fixed_total", { node: NODE }) >
+        valueOf(h0, "berth_reconcile_differences_fixed_total", { node: NODE }),
       "the fix counted",
     );
     const delta = (name: string) => valueOf(h1, name, { node: NODE }) - valueOf(h0, name, { node: NODE });
@@ -237,25 +263,45 @@ describe("metrics", () => {
     const retries = valueOf(during, "berth_retries_total", { node: NODE }) - valueOf(h0, "berth_retries_total", { node: NODE });
     const errors = valueOf(during, "berth_agent_errors_total", { node: NODE }) - valueOf(h0, "berth_agent_errors_total", { node: NODE });
     assert.equal(errors, retries, "every retry here was an agent error");
-    assert.deepEqual(await readyz("handler"), { status: 200, checks: { nats: true, consumer: true } }, "an agent that is down is not the handler's readiness");
+    assert.deepEqual(
+      await readyz("handler"),
+      { status: 200, checks: { nats: true, consumer: true } },
+      "an agent that is down is not the handler's readiness",
+    );
     await startAgent();
     const back = Date.now();
-    await waitFor(() => ids.every((id) => ownedBy(id).length === 1), { what: "the waiting containers registered once the agent is back", timeoutMs: 40_000 });
+    await waitFor(() => ids.every((id) => ownedBy(id).length === 1), {
+      what: "the waiting containers registered once the agent is back",
+      timeoutMs: 40_000,
+    });
     const h1 = await settled();
     assert.equal(valueOf(h1, "berth_consumer_pending"), 0);
-    assert.equal(valueOf(h1, "berth_events_applied_total", { type: STARTED, node: NODE }) - valueOf(h0, "berth_events_applied_total", { type: STARTED, node: NODE }), 3);
-    const [l0, l1] = [histogramOf(h0, "berth_event_to_agent_seconds", { node: NODE })!, histogramOf(h1, "berth_event_to_agent_seconds", { node: NODE })!];
+    assert.equal(
+      valueOf(h1, "berth_events_applied_total", { type: STARTED, node: NODE }) -
+        valueOf(h0, "berth_events_applied_total", { type: STARTED, node: NODE }),
+      3,
+    );
+    const [l0, l1] = [
+      histogramOf(h0, "berth_event_to_agent_seconds", { node: NODE })!,
+      histogramOf(h1, "berth_event_to_agent_seconds", { node: NODE })!,
+    ];
     const outage = (back - lastStarted) / 1000;
-    assert.ok(l1.sum - l0.sum >= 3 * outage, `each of the 3 latencies is at least the ${outage} s the agent was still down after the last start (sum ${l1.sum - l0.sum} s)`);
+    assert.ok(
+      l1.sum - l0.sum >= 3 * outage,
+      `each of the 3 latencies is at least the ${outage} s the agent was still down after the last start (sum ${l1.sum - l0.sum} s)`,
+    );
   });
 
   test("metrics - Docker unreachable: the emitter is alive but not ready (docker false, gauge 0); reachable again: ready", async (t) => {
     if (!prerequisites(t)) return;
     proxy.cut({ refusing: true });
-    const down = await waitFor(async () => {
-      const r = await readyz("emitter");
-      return r.status === 503 && r;
-    }, { what: "the emitter not ready" });
+    const down = await waitFor(
+      async () => {
+        const r = await readyz("emitter");
+        return r.status === 503 && r;
+      },
+      { what: "the emitter not ready" },
+    );
     assert.deepEqual(down.checks, { docker: false, nats: true });
     assert.equal(valueOf(await scrape("emitter"), "berth_docker_connected", { node: NODE }), 0);
     assert.equal((await get(`${urls.emitter}/healthz`)).status, 200);
@@ -271,10 +317,13 @@ describe("metrics", () => {
     await nats.restart({
       whileDown: async () => {
         for (const who of ["emitter", "handler"] as const) {
-          const r = await waitFor(async () => {
-            const x = await readyz(who);
-            return x.status === 503 && x;
-          }, { what: `${who} not ready` });
+          const r = await waitFor(
+            async () => {
+              const x = await readyz(who);
+              return x.status === 503 && x;
+            },
+            { what: `${who} not ready` },
+          );
           assert.equal(r.checks["nats"], false, who);
           assert.equal((await get(`${urls[who]}/healthz`)).status, 200, who);
         }
@@ -292,10 +341,15 @@ describe("metrics", () => {
         );
       },
     });
-    for (const who of ["emitter", "handler"] as const) await waitFor(async () => (await readyz(who)).status === 200, { what: `${who} ready again`, timeoutMs: 20_000 });
+    for (const who of ["emitter", "handler"] as const)
+      await waitFor(async () => (await readyz(who)).status === 200, { what: `${who} ready again`, timeoutMs: 20_000 });
     await waitFor(() => ownedBy(id).length === 1, { what: "the container started while NATS was down registered", timeoutMs: 20_000 });
     const e1 = await scrape("emitter");
-    assert.equal(valueOf(e1, "berth_events_published_total", { type: STARTED, node: NODE }) - valueOf(e0, "berth_events_published_total", { type: STARTED, node: NODE }), 1);
+    assert.equal(
+      valueOf(e1, "berth_events_published_total", { type: STARTED, node: NODE }) -
+        valueOf(e0, "berth_events_published_total", { type: STARTED, node: NODE }),
+      1,
+    );
     await settled();
   });
 
@@ -317,7 +371,14 @@ describe("metrics", () => {
       for (const r of documented) {
         const samples = m.families.get(r.name)!.samples;
         // Labels are only visible once a series exists; by now every labelled one of ours has one but the emitter's dead letters.
-        if (samples.length > 0) assert.deepEqual(Object.keys(samples[0]!.labels).filter((l) => l !== "le").sort(), r.labels, `${who} ${r.name}`);
+        if (samples.length > 0)
+          assert.deepEqual(
+            Object.keys(samples[0]!.labels)
+              .filter((l) => l !== "le")
+              .sort(),
+            r.labels,
+            `${who} ${r.name}`,
+          );
       }
     }
   });

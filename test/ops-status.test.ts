@@ -48,7 +48,8 @@ describe("berth status", () => {
     return JSON.parse(run.stdout) as StatusReport;
   };
   const node = (r: StatusReport, name: string) => r.nodes.find((n) => n.name === name);
-  const owned = (agent: ConsulDouble, container: string) => Object.values(agent.services()).filter((s) => s.Meta["berth_container"] === container);
+  const owned = (agent: ConsulDouble, container: string) =>
+    Object.values(agent.services()).filter((s) => s.Meta["berth_container"] === container);
 
   before(async () => {
     if (!canStartNatsServer()) return;
@@ -67,12 +68,18 @@ describe("berth status", () => {
     await publish(event({ node: "node1", container: { id: idOf("1"), name: "web1" }, timeNano: 10n }));
     await publish(event({ node: "node1", container: { id: idOf("2"), name: "web2" }, timeNano: 20n }));
     await publish(event({ node: "node1", container: { id: idOf("3"), name: "gone" }, timeNano: 30n }));
-    await publish(event({ type: "io.berth.container.stopped", node: "node1", container: { id: idOf("3"), name: "gone", exitCode: 0 }, timeNano: 40n }));
+    await publish(
+      event({ type: "io.berth.container.stopped", node: "node1", container: { id: idOf("3"), name: "gone", exitCode: 0 }, timeNano: 40n }),
+    );
     await publish(event({ node: "node2", container: { id: idOf("4"), name: "db" }, timeNano: 50n }));
     await publish(event({ node: "node9", container: { id: idOf("5"), name: "lost" }, timeNano: 60n }));
-    await waitFor(() => owned(agents.node1, idOf("2")).length === 1 && owned(agents.node1, idOf("3")).length === 0 && owned(agents.node2, idOf("4")).length === 1, {
-      what: "the events applied",
-    });
+    await waitFor(
+      () =>
+        owned(agents.node1, idOf("2")).length === 1 &&
+        owned(agents.node1, idOf("3")).length === 0 &&
+        owned(agents.node2, idOf("4")).length === 1,
+      { what: "the events applied" },
+    );
     await handler.waitForLog((l) => l.msg === "dead-lettered", "node9's event dead-lettered");
     ready = true;
   });
@@ -83,10 +90,19 @@ describe("berth status", () => {
   test("berth status - nodes with their running containers, berth-owned services and last event", async (t) => {
     if (!prerequisites(t)) return;
     const r = await report();
-    assert.deepEqual(r.nodes.map((n) => n.name), ["node1", "node2", "node3"]);
     assert.deepEqual(
-      ["node1", "node2"].map((name) => { const n = node(r, name); return [n?.containers, n?.services, n?.agent]; }),
-      [[2, 2, "ok"], [1, 1, "ok"]],
+      r.nodes.map((n) => n.name),
+      ["node1", "node2", "node3"],
+    );
+    assert.deepEqual(
+      ["node1", "node2"].map((name) => {
+        const n = node(r, name);
+        return [n?.containers, n?.services, n?.agent];
+      }),
+      [
+        [2, 2, "ok"],
+        [1, 1, "ok"],
+      ],
     );
     assert.equal(node(r, "node2")?.lastEvent, new Date(0).toISOString(), "timeNano 50 ns is the epoch to the millisecond");
   });
@@ -103,16 +119,25 @@ describe("berth status", () => {
     const { deadLetters } = await report();
     assert.equal(deadLetters.count, 1);
     assert.deepEqual(deadLetters.byReason, { "unknown-node": 1 });
-    assert.deepEqual(deadLetters.last.map((d) => [d.reason, d.subject]), [["unknown-node", `${PREFIX}.v1.node9.container.started`]]);
+    assert.deepEqual(
+      deadLetters.last.map((d) => [d.reason, d.subject]),
+      [["unknown-node", `${PREFIX}.v1.node9.container.started`]],
+    );
     assert.match(deadLetters.last[0]?.problems.join() ?? "", /node9/);
   });
 
   test("berth status - drift: a service removed behind berth's back is missing, one it holds no state for is stale", async (t) => {
     if (!prerequisites(t)) return;
     const [svc] = owned(agents.node1, idOf("1"));
-    assert.equal((await fetch(`${agents.node1.url}/v1/agent/service/deregister/${encodeURIComponent(svc!.ID)}`, { method: "PUT" })).status, 200);
+    assert.equal(
+      (await fetch(`${agents.node1.url}/v1/agent/service/deregister/${encodeURIComponent(svc!.ID)}`, { method: "PUT" })).status,
+      200,
+    );
     const orphan = { ID: "node2:orphan:1", Name: "orphan", Port: 1, Meta: { berth_node: "node2", berth_container: idOf("6") } };
-    assert.equal((await fetch(`${agents.node2.url}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify(orphan) })).status, 200);
+    assert.equal(
+      (await fetch(`${agents.node2.url}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify(orphan) })).status,
+      200,
+    );
     const r = await report();
     assert.deepEqual(node(r, "node1")?.drift, { containers: [idOf("1")], missing: 1, stale: 0 });
     assert.deepEqual(node(r, "node2")?.drift, { containers: [idOf("6")], missing: 0, stale: 1 });
@@ -124,7 +149,10 @@ describe("berth status", () => {
     await publishDurable(bus, subjectFor(PREFIX, snapshot), bytesOf(snapshot), snapshot.id);
     await handler.waitForLog((l) => l.msg === "reconciled" && l.node === "node2", "node2 reconciled");
     const r = await report();
-    assert.deepEqual(r.nodes.map((n) => n.name), ["node1", "node2", "node3"]);
+    assert.deepEqual(
+      r.nodes.map((n) => n.name),
+      ["node1", "node2", "node3"],
+    );
     assert.equal(node(r, "node2")?.lastSnapshot, new Date(1_700_000_000_000).toISOString());
   });
 
@@ -145,8 +173,14 @@ describe("berth status", () => {
     assert.equal(run.code, 0, run.stderr);
     t.diagnostic(`\n${run.stdout}`);
     const lines = run.stdout.split("\n");
-    assert.ok(lines.some((l) => /^NODE\s+LAST EVENT\s+LAST SNAPSHOT\s+CONTAINERS\s+SERVICES\s+MISSING\s+STALE\s+AGENT$/.test(l)), run.stdout);
-    assert.ok(lines.some((l) => /^node1\s+\S+\s+-\s+2\s+1\s+1\s+0\s+ok$/.test(l)), run.stdout);
+    assert.ok(
+      lines.some((l) => /^NODE\s+LAST EVENT\s+LAST SNAPSHOT\s+CONTAINERS\s+SERVICES\s+MISSING\s+STALE\s+AGENT$/.test(l)),
+      run.stdout,
+    );
+    assert.ok(
+      lines.some((l) => /^node1\s+\S+\s+-\s+2\s+1\s+1\s+0\s+ok$/.test(l)),
+      run.stdout,
+    );
     assert.match(run.stdout, /^dead letters: 1 \(unknown-node 1\)$/m);
   });
 

@@ -23,7 +23,11 @@ type Stage = { name: string | undefined; instructions: Instruction[] };
 function parseDockerfile(text: string): Stage[] {
   const args = new Map<string, string>();
   const stages: Stage[] = [];
-  const logical = text.replace(/\\\r?\n/g, " ").split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  const logical = text
+    .replace(/\\\r?\n/g, " ")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
   for (const line of logical) {
     const [, op = "", rest = ""] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
     const upper = op.toUpperCase();
@@ -71,7 +75,12 @@ const workdir = (stage: Stage) => ops(stage, "WORKDIR").at(-1)?.args ?? "/";
 
 /** tsconfig.build.json (comment lines dropped): the build's entry and output directory. */
 function buildConfig(): { include: string[]; compilerOptions: { outDir: string; rewriteRelativeImportExtensions?: boolean } } {
-  return JSON.parse(read("tsconfig.build.json").split("\n").filter((l) => !l.trim().startsWith("//")).join("\n"));
+  return JSON.parse(
+    read("tsconfig.build.json")
+      .split("\n")
+      .filter((l) => !l.trim().startsWith("//"))
+      .join("\n"),
+  );
 }
 const BUILD_ENTRY = "bin/berth-main.ts";
 
@@ -91,8 +100,14 @@ function runtimeFiles(): Set<string> {
 
 /** .dockerignore patterns (the simple forms this repository uses: names and `*.ext`, no `!`). */
 function dockerignored(path: string): boolean {
-  const patterns = read(".dockerignore").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
-  assert.ok(patterns.every((p) => !p.startsWith("!")), "no re-includes: every rule excludes");
+  const patterns = read(".dockerignore")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
+  assert.ok(
+    patterns.every((p) => !p.startsWith("!")),
+    "no re-includes: every rule excludes",
+  );
   const first = path.split("/")[0]!;
   return patterns.some((p) => (p.startsWith("*.") ? path.endsWith(p.slice(1)) : p.replace(/\/$/, "") === first));
 }
@@ -134,36 +149,68 @@ describe("packaging", () => {
   test("packaging - the runtime stage installs nothing and copies only production dependencies and the build", () => {
     assert.equal(ops(runtime, "RUN").length, 0, "the runtime stage runs nothing itself");
     const fromStages = runtimeCopies().filter((c) => c.from !== undefined);
-    assert.deepEqual(fromStages.map((c) => [c.sources, c.dest]), [[["/app/node_modules"], "./node_modules"], [[`/app/${outDir}`], `./${outDir}`]]);
+    assert.deepEqual(
+      fromStages.map((c) => [c.sources, c.dest]),
+      [
+        [["/app/node_modules"], "./node_modules"],
+        [[`/app/${outDir}`], `./${outDir}`],
+      ],
+    );
     const [modules, build] = fromStages.map((c) => stageNamed(stages, c.from!)!);
     // node_modules: from a stage that saw only the manifest and lockfile and installed without dev dependencies.
     const installs = ops(modules!, "RUN");
     assert.equal(installs.length, 1, "the dependency stage runs one install");
     assert.match(installs[0]!.args, /^npm ci\b/);
     assert.match(installs[0]!.args, /\s--omit=dev\b/);
-    assert.deepEqual(ops(modules!, "COPY").flatMap((c) => parseCopy(c.args).sources).sort(), ["package-lock.json", "package.json"]);
+    assert.deepEqual(
+      ops(modules!, "COPY")
+        .flatMap((c) => parseCopy(c.args).sources)
+        .sort(),
+      ["package-lock.json", "package.json"],
+    );
     assert.equal(workdir(modules!), "/app");
     // dist/: built by `npm run build` after a full install (the compiler and the schema types are dev dependencies).
-    assert.deepEqual(ops(build!, "RUN").map((r) => r.args.split(/\s+/).slice(0, 3).join(" ")), ["npm ci --ignore-scripts", "npm run build"]);
+    assert.deepEqual(
+      ops(build!, "RUN").map((r) => r.args.split(/\s+/).slice(0, 3).join(" ")),
+      ["npm ci --ignore-scripts", "npm run build"],
+    );
     assert.equal(workdir(build!), "/app");
     const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string>; scripts: Record<string, string> };
     assert.match(pkg.scripts.build!, /\btsc -p tsconfig\.build\.json\b/);
-    for (const name of ["tsx", "typescript", "json-schema-to-ts"]) assert.ok(!(name in pkg.dependencies), `${name} is not needed at run time`);
+    for (const name of ["tsx", "typescript", "json-schema-to-ts"])
+      assert.ok(!(name in pkg.dependencies), `${name} is not needed at run time`);
   });
 
   test("packaging - the build stage copies exactly the directories bin/berth-main.ts reaches and the build's configuration; the runtime stage copies package.json", () => {
     const build = stageNamed(stages, runtimeCopies().find((c) => c.from !== undefined && c.dest === `./${outDir}`)!.from!)!;
-    const fromContext = ops(build, "COPY").map((c) => parseCopy(c.args)).filter((c) => c.from === undefined).flatMap((c) => c.sources);
+    const fromContext = ops(build, "COPY")
+      .map((c) => parseCopy(c.args))
+      .filter((c) => c.from === undefined)
+      .flatMap((c) => c.sources);
     const reached = new Set([...runtimeFiles()].map((f) => f.split("/")[0]!));
     assert.ok(!reached.has("test") && !reached.has("bench"), `runtime code imports no test code (${[...reached].join(", ")})`);
-    assert.deepEqual(new Set(fromContext), new Set([...reached, "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"]));
-    const runtimeFromContext = runtimeCopies().filter((c) => c.from === undefined).flatMap((c) => c.sources);
-    assert.deepEqual(runtimeFromContext, ["package.json"], "the runtime stage takes only package.json (\"type\": \"module\") from the sources");
+    assert.deepEqual(
+      new Set(fromContext),
+      new Set([...reached, "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"]),
+    );
+    const runtimeFromContext = runtimeCopies()
+      .filter((c) => c.from === undefined)
+      .flatMap((c) => c.sources);
+    assert.deepEqual(runtimeFromContext, ["package.json"], 'the runtime stage takes only package.json ("type": "module") from the sources');
     for (const source of [...fromContext, ...runtimeFromContext]) assert.ok(!dockerignored(source), `${source} is in the build context`);
   });
 
   test("packaging - .dockerignore keeps node_modules, a local build, tests and the git history out of the build context", () => {
-    for (const path of ["node_modules", "dist", "test", ".git", "bench", "node_modules/tsx/package.json", "dist/bin/berth-main.js", "test/podman.test.ts"]) {
+    for (const path of [
+      "node_modules",
+      "dist",
+      "test",
+      ".git",
+      "bench",
+      "node_modules/tsx/package.json",
+      "dist/bin/berth-main.js",
+      "test/podman.test.ts",
+    ]) {
       assert.ok(dockerignored(path), `${path} is excluded`);
     }
   });
@@ -214,7 +261,12 @@ describe("packaging", () => {
             }
           } else if (ins.op === "RUN") {
             // From the npm cache this machine's own `npm ci` filled: no network.
-            const r = spawnSync("sh", ["-c", ins.args], { cwd: base, encoding: "utf8", env: { ...process.env, npm_config_offline: "true" }, timeout: 180_000 });
+            const r = spawnSync("sh", ["-c", ins.args], {
+              cwd: base,
+              encoding: "utf8",
+              env: { ...process.env, npm_config_offline: "true" },
+              timeout: 180_000,
+            });
             assert.equal(r.status, 0, `RUN ${ins.args} failed: ${r.stderr}${r.stdout}`);
           }
         }
@@ -225,7 +277,8 @@ describe("packaging", () => {
 
     test("packaging - node_modules holds the production dependencies and none of the development ones; the layout is the build and package.json", () => {
       const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-      for (const name of Object.keys(pkg.dependencies)) assert.ok(existsSync(join(app, "node_modules", name, "package.json")), `${name} installed`);
+      for (const name of Object.keys(pkg.dependencies))
+        assert.ok(existsSync(join(app, "node_modules", name, "package.json")), `${name} installed`);
       for (const name of Object.keys(pkg.devDependencies)) assert.ok(!existsSync(join(app, "node_modules", name)), `${name} not installed`);
       assert.deepEqual(readdirSync(app).sort(), [outDir, "node_modules", "package.json"].sort());
     });
@@ -237,12 +290,20 @@ describe("packaging", () => {
       const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
       const packages = new Set<string>();
       for (const file of files) {
-        for (const m of readFileSync(join(app, outDir, file), "utf8").matchAll(/(?:^|[\s;])(?:from\s*|import\s*\(\s*|import\s+)"([^"]+)"/gm)) {
+        for (const m of readFileSync(join(app, outDir, file), "utf8").matchAll(
+          /(?:^|[\s;])(?:from\s*|import\s*\(\s*|import\s+)"([^"]+)"/gm,
+        )) {
           const spec = m[1]!;
           if (spec.startsWith(".")) {
             assert.ok(spec.endsWith(".js"), `${file} imports ${spec}: relative imports are rewritten to .js`);
             assert.ok(existsSync(resolve(app, outDir, dirname(file), spec)), `${file} imports ${spec}, which the build holds`);
-          } else if (!spec.startsWith("node:")) packages.add(spec.split("/").slice(0, spec.startsWith("@") ? 2 : 1).join("/"));
+          } else if (!spec.startsWith("node:"))
+            packages.add(
+              spec
+                .split("/")
+                .slice(0, spec.startsWith("@") ? 2 : 1)
+                .join("/"),
+            );
         }
       }
       assert.ok(packages.size > 0, "the scan finds the package imports");
@@ -269,7 +330,11 @@ describe("packaging", () => {
     test("packaging - the handler from the layout connects to a nats-server, sets up its streams and drains on SIGTERM", async (t) => {
       if (!requireOrSkip(t, "nats-server", canStartNatsServer())) return;
       const nats = await startNatsServer();
-      const handler = await startBerth("handler", { ...env(), NATS_URL: nats.url, BERTH_PREFIX: "pkg", BERTH_CONSUL_AGENTS: "node1=http://127.0.0.1:9" }, { entry: join(app, builtEntry), ...(user() ? { user: user()! } : {}) });
+      const handler = await startBerth(
+        "handler",
+        { ...env(), NATS_URL: nats.url, BERTH_PREFIX: "pkg", BERTH_CONSUL_AGENTS: "node1=http://127.0.0.1:9" },
+        { entry: join(app, builtEntry), ...(user() ? { user: user()! } : {}) },
+      );
       await handler.waitForLog((l) => l.msg === "started", "started", 30_000);
       assert.deepEqual(await handler.stop(), { code: 0, signal: null }, handler.stderr.join("\n"));
     });

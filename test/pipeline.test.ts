@@ -25,7 +25,10 @@ describe("pipeline", () => {
 
   const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), bytesOf(e), e.id);
   const letters = async () =>
-    (await readDeadLetters(bus, 100)).map((m) => ({ ...(JSON.parse(new TextDecoder().decode(m.data)) as { reason: string; problems: string[]; subject: string }), dlqSubject: m.subject }));
+    (await readDeadLetters(bus, 100)).map((m) => ({
+      ...(JSON.parse(new TextDecoder().decode(m.data)) as { reason: string; problems: string[]; subject: string }),
+      dlqSubject: m.subject,
+    }));
 
   before(async () => {
     if (!canStartNatsServer()) return;
@@ -51,15 +54,23 @@ describe("pipeline", () => {
     const bad = event({ node: "node1" }) as unknown as { data: { container: { env: Record<string, string> } } };
     bad.data.container.env = { DB_PASSWORD: "x" };
     await publishDurable(bus, `${PREFIX}.v1.node1.container.started`, bytesOf(bad), "bad-2");
-    const found = await waitFor(async () => {
-      const l = await letters();
-      return l.length >= 2 && l;
-    }, { what: "two dead letters" });
-    assert.deepEqual(found.map((l) => [l.dlqSubject, l.reason, l.subject]), [0, 1].map(() => [`${PREFIX}.v1.dlq.schema`, "schema", `${PREFIX}.v1.node1.container.started`]));
+    const found = await waitFor(
+      async () => {
+        const l = await letters();
+        return l.length >= 2 && l;
+      },
+      { what: "two dead letters" },
+    );
+    assert.deepEqual(
+      found.map((l) => [l.dlqSubject, l.reason, l.subject]),
+      [0, 1].map(() => [`${PREFIX}.v1.dlq.schema`, "schema", `${PREFIX}.v1.node1.container.started`]),
+    );
     assert.match(found[1]!.problems.join(), /\/data\/container\/env/);
     const good = event({ node: "node1", container: { name: "after-bad" } });
     await publish(good);
-    await waitFor(() => Object.values(agent.services()).some((s) => s.Meta["berth_container"] === good.subject), { what: "a valid event after the bad ones is applied" });
+    await waitFor(() => Object.values(agent.services()).some((s) => s.Meta["berth_container"] === good.subject), {
+      what: "a valid event after the bad ones is applied",
+    });
   });
 
   test("pipeline - events of a node without an agent, or whose subject names another node, are dead-lettered", async (t) => {
@@ -68,10 +79,13 @@ describe("pipeline", () => {
     await publish(event({ node: "node9" }));
     const forged = event({ node: "node1", container: { id: "f".repeat(64) } });
     await publishDurable(bus, `${PREFIX}.v1.node9.container.started`, bytesOf(forged), "forged-1");
-    const found = await waitFor(async () => {
-      const l = await letters();
-      return l.length >= before + 2 && l.slice(before);
-    }, { what: "two more dead letters" });
+    const found = await waitFor(
+      async () => {
+        const l = await letters();
+        return l.length >= before + 2 && l.slice(before);
+      },
+      { what: "two more dead letters" },
+    );
     assert.deepEqual(found.map((l) => l.reason).sort(), ["subject-mismatch", "unknown-node"]);
     assert.equal(Object.values(agent.services()).filter((s) => s.Meta["berth_container"] === "f".repeat(64)).length, 0);
   });

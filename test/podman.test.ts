@@ -29,11 +29,20 @@ describe("podman", () => {
     podman("run", "-d", "--pull=never", "--network", "slirp4netns", "-p", `127.0.0.1:${hostPort}:8080`, ...args);
   const servicesNamed = (name: string) => Object.values(agent.services()).filter((s) => s.Service === name);
   const startEmitter = async () => {
-    emitter = await startBerth("emitter", { NATS_URL: nats.url, BERTH_PREFIX: "pod", DOCKER_HOST: podmanEngine.host, BERTH_NODE: NODE, BERTH_HOST_IP: "127.0.0.1" });
+    emitter = await startBerth("emitter", {
+      NATS_URL: nats.url,
+      BERTH_PREFIX: "pod",
+      DOCKER_HOST: podmanEngine.host,
+      BERTH_NODE: NODE,
+      BERTH_HOST_IP: "127.0.0.1",
+    });
     await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching podman");
   };
   const published = (id: string, type: string) =>
-    emitter!.waitForLog((l) => l.msg === "published" && l["container"] === id && l["type"] === `io.berth.container.${type}`, `${type} of ${id.slice(0, 12)} published`);
+    emitter!.waitForLog(
+      (l) => l.msg === "published" && l["container"] === id && l["type"] === `io.berth.container.${type}`,
+      `${type} of ${id.slice(0, 12)} published`,
+    );
 
   before(async () => {
     if (missingForPodman().length > 0 || !canStartNatsServer()) return;
@@ -55,7 +64,11 @@ describe("podman", () => {
   after(cleanupAll);
 
   const prerequisites = (t: TestContext) =>
-    requireOrSkip(t, `root, nats-server and Podman (missing: ${[...missingForPodman(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`, ready);
+    requireOrSkip(
+      t,
+      `root, nats-server and Podman (missing: ${[...missingForPodman(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`,
+      ready,
+    );
 
   test("podman - a container already running when the emitter starts is registered", async (t) => {
     if (!prerequisites(t)) return;
@@ -76,10 +89,13 @@ describe("podman", () => {
     const [svc] = await waitFor(() => servicesNamed("web").length === 1 && servicesNamed("web"), { what: "web in the agent" });
     assert.equal(svc?.Port, port);
     assert.deepEqual(svc?.Tags, ["a", "b"]);
-    const page = await waitFor(async () => {
-      const r = await httpGet(`http://${svc?.Address}:${svc?.Port}/`).catch(() => undefined);
-      return r?.status === 200 && r;
-    }, { what: "the page through Podman's published port" });
+    const page = await waitFor(
+      async () => {
+        const r = await httpGet(`http://${svc?.Address}:${svc?.Port}/`).catch(() => undefined);
+        return r?.status === 200 && r;
+      },
+      { what: "the page through Podman's published port" },
+    );
     assert.equal(page.body.trim(), id.slice(0, 12), "the page names the container that answered");
 
     await podman("stop", "-t", "5", id);
@@ -100,16 +116,30 @@ describe("podman", () => {
     assert.equal(servicesNamed("fails").length, 1, "kept after exiting with 3 (BERTH_DEREGISTER=on-success)");
 
     await podman("rm", id);
-    await waitFor(() => emitter!.logs.filter((l) => l.msg === "published" && l["container"] === id && l["type"] === "io.berth.container.stopped").length === 2, {
-      what: "the removal published (Podman's `remove`, Docker's `destroy`)",
-    });
+    await waitFor(
+      () =>
+        emitter!.logs.filter((l) => l.msg === "published" && l["container"] === id && l["type"] === "io.berth.container.stopped").length ===
+        2,
+      { what: "the removal published (Podman's `remove`, Docker's `destroy`)" },
+    );
     await waitFor(() => servicesNamed("fails").length === 0, { what: "fails gone from the agent" });
   });
 
   test("podman - a HEALTHCHECK's result reaches the service's TTL check, one check late (Podman 4.3)", async (t) => {
     if (!prerequisites(t)) return;
     const port = await freePort();
-    const id = await runPublished(port, "--name", "checked", "-e", "SERVICE_NAME=checked", "--health-cmd", "test ! -e /tmp/sick", "--health-retries", "1", TEST_IMAGE);
+    const id = await runPublished(
+      port,
+      "--name",
+      "checked",
+      "-e",
+      "SERVICE_NAME=checked",
+      "--health-cmd",
+      "test ! -e /tmp/sick",
+      "--health-retries",
+      "1",
+      TEST_IMAGE,
+    );
     const check = () => Object.values(agent.checks()).find((c) => c.ServiceName === "checked" && c.CheckID.startsWith("berth-health:"));
     await waitFor(() => check()?.Status === "critical", { what: "the check registered, critical while starting" });
     // No systemd here to schedule health checks: run them by hand. Podman before 4.6 sends

@@ -24,21 +24,35 @@ const labelKey = fc.oneof(
   oddText.map((k) => `team.${k}`),
 );
 const portKey = fc.oneof(
-  fc.tuple(fc.integer({ min: -70_000, max: 140_000 }), fc.constantFrom("tcp", "udp", "sctp", "icmp", "", "TCP")).map(([p, proto]) => `${p}/${proto}`),
+  fc
+    .tuple(fc.integer({ min: -70_000, max: 140_000 }), fc.constantFrom("tcp", "udp", "sctp", "icmp", "", "TCP"))
+    .map(([p, proto]) => `${p}/${proto}`),
   oddText,
 );
 const binding = fc.record(
-  { HostIp: fc.oneof(fc.constantFrom("", "0.0.0.0", "::", "127.0.0.1", "fe80::1%eth0", "not-an-ip"), oddText), HostPort: fc.oneof(fc.integer({ min: -5, max: 70_000 }).map(String), oddText) },
+  {
+    HostIp: fc.oneof(fc.constantFrom("", "0.0.0.0", "::", "127.0.0.1", "fe80::1%eth0", "not-an-ip"), oddText),
+    HostPort: fc.oneof(fc.integer({ min: -5, max: 70_000 }).map(String), oddText),
+  },
   { requiredKeys: [] },
 );
 const inspect = fc.record({
   Id: fc.constantFrom("a".repeat(64), "b".repeat(64)),
-  Name: fc.oneof(fc.constant("/web"), oddText.map((n) => `/${n}`)),
+  Name: fc.oneof(
+    fc.constant("/web"),
+    oddText.map((n) => `/${n}`),
+  ),
   Config: fc.record(
     {
       Image: oddText,
       Hostname: oddText,
-      Env: fc.array(fc.oneof(fc.tuple(labelKey, oddText).map(([k, v]) => `${k}=${v}`), oddText), { maxLength: 40 }),
+      Env: fc.array(
+        fc.oneof(
+          fc.tuple(labelKey, oddText).map(([k, v]) => `${k}=${v}`),
+          oddText,
+        ),
+        { maxLength: 40 },
+      ),
       Labels: fc.oneof(fc.dictionary(labelKey, oddText, { maxKeys: 40 }), fc.constant(null)),
       ExposedPorts: fc.dictionary(portKey, fc.constant({}), { maxKeys: 8 }),
     },
@@ -51,8 +65,14 @@ const inspect = fc.record({
     },
     { requiredKeys: [] },
   ),
-  HostConfig: fc.record({ NetworkMode: fc.oneof(fc.constantFrom("bridge", "host", "none", "container:x", "container:"), oddText) }, { requiredKeys: [] }),
-  State: fc.record({ Running: fc.boolean(), ExitCode: fc.integer(), Health: fc.record({ Status: oddText }) }, { requiredKeys: ["Running", "ExitCode"] }),
+  HostConfig: fc.record(
+    { NetworkMode: fc.oneof(fc.constantFrom("bridge", "host", "none", "container:x", "container:"), oddText) },
+    { requiredKeys: [] },
+  ),
+  State: fc.record(
+    { Running: fc.boolean(), ExitCode: fc.integer(), Health: fc.record({ Status: oddText }) },
+    { requiredKeys: ["Running", "ExitCode"] },
+  ),
 });
 
 /** One inspect through everything the emitter and the handler do with it; the outcome in words. */
@@ -60,7 +80,12 @@ function throughPipeline(info: ContainerInspect, prefixes: string[]): { shared: 
   const dropped: Dropped[] = [];
   const container = normaliseContainer(info, prefixes, dropped);
   for (const d of dropped) assert.ok(d.reason.length > 0 && typeof d.key === "string");
-  const event = toContainerEvent("io.berth.container.started", { name: "node1", hostIp: "10.0.0.1" }, 1_700_000_000_000_000_000n, container);
+  const event = toContainerEvent(
+    "io.berth.container.started",
+    { name: "node1", hostIp: "10.0.0.1" },
+    1_700_000_000_000_000_000n,
+    container,
+  );
   try {
     parseContainerEvent(JSON.parse(JSON.stringify(event)));
   } catch (err) {
@@ -104,7 +129,9 @@ describe("hostile docker data", () => {
     const info = {
       Id: "a".repeat(64),
       Name: "/ports",
-      NetworkSettings: { Ports: { "99999/tcp": [{ HostIp: "", HostPort: "8080" }], "80/tcp": [{ HostIp: "", HostPort: "70000" }], "53/icmp": null } },
+      NetworkSettings: {
+        Ports: { "99999/tcp": [{ HostIp: "", HostPort: "8080" }], "80/tcp": [{ HostIp: "", HostPort: "70000" }], "53/icmp": null },
+      },
       Config: { ExposedPorts: { "-1/tcp": {}, "8080/tcp": {} } },
     } as unknown as ContainerInspect;
     const container = normaliseContainer(info, [], dropped);

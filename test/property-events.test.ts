@@ -69,9 +69,17 @@ describe("property", () => {
     { arbitrary: fc.jsonValue({ maxDepth: 6 }).map(bytesOf), weight: 4 },
     { arbitrary: fc.string({ unit: "binary", maxLength: 2000 }).map(bytesOf), weight: 4 },
     // __proto__ / constructor keys around otherwise valid fields
-    { arbitrary: validEvent.map((e) => bytesOf(`{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},${JSON.stringify(e).slice(1)}`)), weight: 4 },
+    {
+      arbitrary: validEvent.map((e) =>
+        bytesOf(`{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},${JSON.stringify(e).slice(1)}`),
+      ),
+      weight: 4,
+    },
     // deep nesting, in a field and as the whole message
-    { arbitrary: fc.integer({ min: 1, max: 100_000 }).map((n) => bytesOf(`{"specversion":"1.0","data":${"[".repeat(n)}${"]".repeat(n)}}`)), weight: 1 },
+    {
+      arbitrary: fc.integer({ min: 1, max: 100_000 }).map((n) => bytesOf(`{"specversion":"1.0","data":${"[".repeat(n)}${"]".repeat(n)}}`)),
+      weight: 1,
+    },
     { arbitrary: fc.integer({ min: 1, max: 50_000 }).map((n) => bytesOf(`${'{"a":'.repeat(n)}1${"}".repeat(n)}`)), weight: 1 },
     // invalid UTF-8 somewhere in a valid event: an ASCII byte replaced by one that cannot stand there
     {
@@ -86,7 +94,12 @@ describe("property", () => {
     // a huge unknown key: its name must not blow up the problems or the dead letter
     { arbitrary: fc.integer({ min: 1000, max: 500_000 }).map((n) => bytesOf(`{"${"k".repeat(n)}":1}`)), weight: 1 },
     // thousands of unknown keys: one problem each must not make the dead letter unbounded
-    { arbitrary: fc.integer({ min: 100, max: 20_000 }).map((n) => bytesOf(Object.fromEntries(Array.from({ length: n }, (_, i) => [`x${i}`, i])))), weight: 1 },
+    {
+      arbitrary: fc
+        .integer({ min: 100, max: 20_000 })
+        .map((n) => bytesOf(Object.fromEntries(Array.from({ length: n }, (_, i) => [`x${i}`, i])))),
+      weight: 1,
+    },
   );
 
   test("property - hostile bytes are dead-lettered as schema problems", async () => {
@@ -104,16 +117,20 @@ describe("property", () => {
     const h = recordingHandler();
     const base = bytesOf(event({ node: "node1" }));
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: MAX_EVENT_BYTES - 4096, max: MAX_EVENT_BYTES + 4096 }), fc.boolean(), async (size, padInString) => {
-        total++;
-        // Whitespace keeps the JSON valid; a padded string value breaks a length bound instead.
-        const text = padInString
-          ? JSON.stringify({ ...event({ node: "node1" }), id: "x".repeat(size - base.byteLength) })
-          : " ".repeat(Math.max(0, size - base.byteLength)) + new TextDecoder().decode(base);
-        const out = await h.send(SUBJECT, bytesOf(text));
-        if (!padInString && Buffer.byteLength(text) <= MAX_EVENT_BYTES) assert.deepEqual([out.acked, out.letters], [1, 0]);
-        else assertDeadLettered(out, "schema", `${size} bytes`);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: MAX_EVENT_BYTES - 4096, max: MAX_EVENT_BYTES + 4096 }),
+        fc.boolean(),
+        async (size, padInString) => {
+          total++;
+          // Whitespace keeps the JSON valid; a padded string value breaks a length bound instead.
+          const text = padInString
+            ? JSON.stringify({ ...event({ node: "node1" }), id: "x".repeat(size - base.byteLength) })
+            : " ".repeat(Math.max(0, size - base.byteLength)) + new TextDecoder().decode(base);
+          const out = await h.send(SUBJECT, bytesOf(text));
+          if (!padInString && Buffer.byteLength(text) <= MAX_EVENT_BYTES) assert.deepEqual([out.acked, out.letters], [1, 0]);
+          else assertDeadLettered(out, "schema", `${size} bytes`);
+        },
+      ),
       briefly(60),
     );
   });

@@ -27,10 +27,12 @@ export async function runScheduled(build: (gate: (op: string) => Promise<void>) 
   const gate = (op: string) => new Promise<void>((go) => waiting.push({ worker: current.getStore() ?? "?", op, go }));
   const workers = build(gate);
   for (const w of workers) {
-    void current.run(w.name, () => w.body()).then(
-      () => done++,
-      (err: unknown) => (done++, failures.push(err)),
-    );
+    void current
+      .run(w.name, () => w.body())
+      .then(
+        () => done++,
+        (err: unknown) => (done++, failures.push(err)),
+      );
   }
   const quiet = () => waiting.length + done === workers.length;
   const trace: string[] = [];

@@ -26,7 +26,8 @@ const nowNanos = () => BigInt(Date.now()) * 1_000_000n;
 /** A started event, now, of a fresh container on `node` whose service is named `name` (now: a node snapshot taken earlier does not make it history). */
 const started = (node: string, name: string): ContainerEvent =>
   event({ node, timeNano: nowNanos(), container: { id: containerId(), name, env: { SERVICE_NAME: name } } });
-const registered = (agent: ConsulDouble, e: ContainerEvent) => Object.values(agent.services()).find((s) => s.Meta["berth_container"] === e.subject);
+const registered = (agent: ConsulDouble, e: ContainerEvent) =>
+  Object.values(agent.services()).find((s) => s.Meta["berth_container"] === e.subject);
 
 /** A nats-server and a publisher shared by one describe block; each block has its own prefix. */
 function pipeline(prefix: string) {
@@ -45,7 +46,10 @@ function pipeline(prefix: string) {
       return handler;
     },
     async deadLetters() {
-      return (await readDeadLetters(ctx.bus, 1000)).map((m) => ({ dlqSubject: m.subject, ...(JSON.parse(new TextDecoder().decode(m.data)) as { reason: string; problems: string[]; payload: string }) }));
+      return (await readDeadLetters(ctx.bus, 1000)).map((m) => ({
+        dlqSubject: m.subject,
+        ...(JSON.parse(new TextDecoder().decode(m.data)) as { reason: string; problems: string[]; payload: string }),
+      }));
     },
   });
 }
@@ -68,7 +72,10 @@ describe("security: Consul ACL tokens", () => {
     await bus.start();
     // Default deny: a request without a valid token is refused, as on an agent with ACLs enabled.
     agents.node1 = await agentDouble("node1", {
-      acl: { defaultPolicy: "deny", tokens: { [tokens.node1]: writeAll("a1"), [tokens.limited]: { accessorId: "limited-accessor", serviceWrite: ["allowed-*"] } } },
+      acl: {
+        defaultPolicy: "deny",
+        tokens: { [tokens.node1]: writeAll("a1"), [tokens.limited]: { accessorId: "limited-accessor", serviceWrite: ["allowed-*"] } },
+      },
     });
     agents.node2 = await agentDouble("node2", { acl: { defaultPolicy: "deny", tokens: { [tokens.node2]: writeAll("a2") } } });
     agents.node3 = await agentDouble("node3", { acl: { defaultPolicy: "deny", tokens: { [tokens.node3]: writeAll("a3") } } });
@@ -81,7 +88,8 @@ describe("security: Consul ACL tokens", () => {
   after(cleanupAll);
 
   const prerequisites = (t: TestContext) => requireOrSkip(t, "nats-server", ready);
-  const agentsEnv = (node1Token: string) => `node1=${agents.node1.url};token=${node1Token},node2=${agents.node2.url},node3=${agents.node3.url};token=@${tokenFile}`;
+  const agentsEnv = (node1Token: string) =>
+    `node1=${agents.node1.url};token=${node1Token},node2=${agents.node2.url},node3=${agents.node3.url};token=@${tokenFile}`;
 
   test("security-consul - each agent gets its own token (token=…, token=@file) or CONSUL_HTTP_TOKEN, and registrations pass default-deny ACLs", async (t) => {
     if (!prerequisites(t)) return;
@@ -94,7 +102,10 @@ describe("security: Consul ACL tokens", () => {
       const calls = agents[node].requests.filter((r) => r.path.startsWith("/v1/agent/"));
       assert.ok(calls.length >= 2, `${node}: listing and registering`);
       assert.deepEqual(new Set(calls.map((r) => r.token)), new Set([tokens[node]]), `${node}: every call carried its own token`);
-      assert.ok(calls.every((r) => r.status === 200), `${node}: no call refused`);
+      assert.ok(
+        calls.every((r) => r.status === 200),
+        `${node}: no call refused`,
+      );
     }
     await handler.stop();
   });
@@ -112,10 +123,15 @@ describe("security: Consul ACL tokens", () => {
     assert.deepEqual(line["problems"], ["agent.services 403: ACL not found"]);
     const refused = agents.node1.requests.filter((r) => r.token === wrong);
     assert.ok(refused.length > 0 && refused.every((r) => r.status === 403), "the agent answered 403");
-    const letter = await waitFor(async () => (await bus.deadLetters()).find((l) => l.payload.includes(e.subject)), { what: "the dead letter" });
+    const letter = await waitFor(async () => (await bus.deadLetters()).find((l) => l.payload.includes(e.subject)), {
+      what: "the dead letter",
+    });
     assert.equal(letter.dlqSubject, "acl.v1.dlq.agent-rejected");
     assert.deepEqual(letter.problems, ["agent.services 403: ACL not found"]);
-    assert.ok(!JSON.stringify(letter).includes(wrong) && !handler.logs.some((l) => JSON.stringify(l).includes(wrong)), "the token is not printed");
+    assert.ok(
+      !JSON.stringify(letter).includes(wrong) && !handler.logs.some((l) => JSON.stringify(l).includes(wrong)),
+      "the token is not printed",
+    );
     assert.equal(registered(agents.node1, e), undefined);
     await handler.stop();
 
@@ -189,7 +205,10 @@ describe("security: HTTPS to Consul agents", () => {
     const e = started("node1", "tls-wrong-ca");
     const handler = await bus.handler({ BERTH_CONSUL_AGENTS: agentsEnv(), CONSUL_CACERT: pki.otherCaFile, ...clientCert() });
     await bus.publish(e);
-    const line = await handler.waitForLog(retriedWith(e, /the agent's certificate is not trusted: CONSUL_CACERT does not hold the CA that signed it/), "a retry naming the CA problem");
+    const line = await handler.waitForLog(
+      retriedWith(e, /the agent's certificate is not trusted: CONSUL_CACERT does not hold the CA that signed it/),
+      "a retry naming the CA problem",
+    );
     assert.equal(line.level, "warn");
     assert.equal(line["code"], "E_CONSUL");
     assert.equal(registered(tlsAgent, e), undefined);
@@ -206,8 +225,14 @@ describe("security: HTTPS to Consul agents", () => {
     const e = started("node2", "mtls-no-cert");
     const handler = await bus.handler({ BERTH_CONSUL_AGENTS: agentsEnv(), CONSUL_CACERT: pki.caFile });
     await bus.publish(e);
-    await handler.waitForLog(retriedWith(e, /set CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY/), "a retry naming the missing client certificate");
-    assert.ok(mtlsAgent.tlsClientErrors.some((m) => /peer did not return a certificate/.test(m)), "the agent refused the handshake");
+    await handler.waitForLog(
+      retriedWith(e, /set CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY/),
+      "a retry naming the missing client certificate",
+    );
+    assert.ok(
+      mtlsAgent.tlsClientErrors.some((m) => /peer did not return a certificate/.test(m)),
+      "the agent refused the handshake",
+    );
     assert.equal(registered(mtlsAgent, e), undefined);
     await handler.stop();
 

@@ -21,7 +21,10 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
 
 /** `GET /v1.41/containers/3f…/json?size=false` → `GET /containers/<id>/json`. */
 function endpointOf({ method, path }: ProxiedRequest): string {
-  const bare = path.split("?")[0]!.replace(/^\/v\d+\.\d+(?=\/)/, "").replace(/^\/containers\/(?!json$)[^/]+/, "/containers/<id>");
+  const bare = path
+    .split("?")[0]!
+    .replace(/^\/v\d+\.\d+(?=\/)/, "")
+    .replace(/^\/containers\/(?!json$)[^/]+/, "/containers/<id>");
   return `${method} ${bare}`;
 }
 
@@ -40,7 +43,13 @@ describe("security: the emitter only reads from Docker", () => {
     // Running before the emitter starts: listed and inspected at start-up.
     await docker(engine, "run", "-d", "--pull=never", "--name", "early", "-p", "8080", TEST_IMAGE);
     // No BERTH_NODE: the node name comes from the engine (GET /info).
-    emitter = await startBerth("emitter", { NATS_URL: nats.url, BERTH_PREFIX: "ro", DOCKER_HOST: proxy.host, BERTH_RESYNC_SECONDS: "1", LOG_LEVEL: "debug" });
+    emitter = await startBerth("emitter", {
+      NATS_URL: nats.url,
+      BERTH_PREFIX: "ro",
+      DOCKER_HOST: proxy.host,
+      BERTH_RESYNC_SECONDS: "1",
+      LOG_LEVEL: "debug",
+    });
     await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching");
     ready = true;
   });
@@ -48,10 +57,25 @@ describe("security: the emitter only reads from Docker", () => {
 
   test("docker read-only - a whole container lifecycle makes only GET/HEAD requests on read endpoints", async (t) => {
     if (!requireOrSkip(t, "root, dockerd and nats-server", ready)) return;
-    const published = (type: string, name?: string) => (l: LogLine) => l.msg === "published" && l["type"] === `io.berth.container.${type}` && (name === undefined || l["name"] === name);
+    const published = (type: string, name?: string) => (l: LogLine) =>
+      l.msg === "published" && l["type"] === `io.berth.container.${type}` && (name === undefined || l["name"] === name);
     const seen = (match: (l: LogLine) => boolean, what: string) => emitter.waitForLog(match, what, 30_000);
 
-    const id = await docker(engine, "run", "-d", "--pull=never", "--name", "web", "-p", "8080", "--health-cmd", "wget -q -O /dev/null http://127.0.0.1:8080/", "--health-interval", "1s", TEST_IMAGE);
+    const id = await docker(
+      engine,
+      "run",
+      "-d",
+      "--pull=never",
+      "--name",
+      "web",
+      "-p",
+      "8080",
+      "--health-cmd",
+      "wget -q -O /dev/null http://127.0.0.1:8080/",
+      "--health-interval",
+      "1s",
+      TEST_IMAGE,
+    );
     await seen(published("started", "web"), "web started");
     await seen(published("health", "web"), "web's health");
     await docker(engine, "rename", "web", "web2");
@@ -69,7 +93,10 @@ describe("security: the emitter only reads from Docker", () => {
     await docker(engine, "kill", "brief");
     await seen(published("stopped", "brief"), "brief stopped (removed by --rm)");
     const snapshots = emitter.logs.filter((l) => l.msg === "published" && l["type"] === "io.berth.node.snapshot").length;
-    await waitFor(() => emitter.logs.filter((l) => l.msg === "published" && l["type"] === "io.berth.node.snapshot").length > snapshots, { what: "a resync after it all", timeoutMs: 30_000 });
+    await waitFor(() => emitter.logs.filter((l) => l.msg === "published" && l["type"] === "io.berth.node.snapshot").length > snapshots, {
+      what: "a resync after it all",
+      timeoutMs: 30_000,
+    });
 
     const requests = proxy.requests();
     const counts = new Map<string, number>();
@@ -78,7 +105,8 @@ describe("security: the emitter only reads from Docker", () => {
     const writes = requests.filter((r) => !READ_METHODS.has(r.method) || !READ_ENDPOINTS.has(endpointOf(r).split(" ")[1]!));
     assert.deepEqual(writes, [], "requests that are not a read of a read endpoint");
     // Positive controls: the proxy saw the emitter's traffic (the start-up reads, the event stream, inspects, resync lists).
-    for (const endpoint of ["GET /info", "GET /events", "GET /containers/json", "GET /containers/<id>/json"]) assert.ok(counts.has(endpoint), `${endpoint} seen`);
+    for (const endpoint of ["GET /info", "GET /events", "GET /containers/json", "GET /containers/<id>/json"])
+      assert.ok(counts.has(endpoint), `${endpoint} seen`);
     assert.ok((counts.get("GET /containers/<id>/json") ?? 0) >= 8, "an inspect per event");
   });
 });

@@ -47,7 +47,9 @@ function exampleConfig(extra = ""): string {
 
 /** The lines nats-server logged about refused publishes and subscriptions. */
 function violations(nats: NatsServer): string[] {
-  return readFileSync(nats.logFile, "utf8").split("\n").filter((l) => /Violation/.test(l));
+  return readFileSync(nats.logFile, "utf8")
+    .split("\n")
+    .filter((l) => /Violation/.test(l));
 }
 
 /** The exit of a process that must stop by itself: a deadline, so a silent wait fails the test. */
@@ -69,7 +71,10 @@ describe("security: NATS users of examples/nats-server.conf", () => {
     return b;
   };
   const startHandler = async () => {
-    handler = await startBerth("handler", { ...natsEnv("handler"), BERTH_CONSUL_AGENTS: `node1=${agents.node1.url},node2=${agents.node2.url}` });
+    handler = await startBerth("handler", {
+      ...natsEnv("handler"),
+      BERTH_CONSUL_AGENTS: `node1=${agents.node1.url},node2=${agents.node2.url}`,
+    });
     await handler.waitForLog((l) => l.msg === "started", "handler started");
   };
   const dockerEngine = async () => {
@@ -92,7 +97,8 @@ describe("security: NATS users of examples/nats-server.conf", () => {
   after(cleanupAll);
 
   const prerequisites = (t: TestContext) => requireOrSkip(t, "nats-server", ready);
-  const withDocker = (t: TestContext) => prerequisites(t) && requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ")})`, canStartDockerd());
+  const withDocker = (t: TestContext) =>
+    prerequisites(t) && requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ")})`, canStartDockerd());
 
   test("security-nats - only handlers may create the streams: an emitter started first exits naming the refused API subject", async (t) => {
     if (!prerequisites(t)) return;
@@ -102,7 +108,10 @@ describe("security: NATS users of examples/nats-server.conf", () => {
     const exit = await exitOf(early);
     assert.equal(exit.code, 1);
     const stderr = early.stderr.join("\n");
-    assert.match(stderr, /NatsPermissionError: NATS refused this connection permission to publish to "\$JS\.API\.STREAM\.CREATE\.BERTH_EVENTS"/);
+    assert.match(
+      stderr,
+      /NatsPermissionError: NATS refused this connection permission to publish to "\$JS\.API\.STREAM\.CREATE\.BERTH_EVENTS"/,
+    );
     assert.ok(!stderr.includes(PASSWORDS.node1), "the password is not printed");
 
     await startHandler(); // the handler's user may create the streams, the consumer and the bucket
@@ -115,7 +124,12 @@ describe("security: NATS users of examples/nats-server.conf", () => {
     if (!withDocker(t)) return;
     if (!handler) await startHandler();
     const node1 = await dockerEngine();
-    const emitter = await startBerth("emitter", { ...natsEnv("node1"), DOCKER_HOST: node1.host, BERTH_NODE: "node1", BERTH_HOST_IP: HOST_IP });
+    const emitter = await startBerth("emitter", {
+      ...natsEnv("node1"),
+      DOCKER_HOST: node1.host,
+      BERTH_NODE: "node1",
+      BERTH_HOST_IP: HOST_IP,
+    });
     await emitter.waitForLog((l) => l.msg === "watching docker", "node1 emitter watching");
     const id = await docker(node1, "run", "-d", "--pull=never", "-e", "SERVICE_NAME=secure-web", "-p", "8080", TEST_IMAGE);
     const service = await waitFor(() => Object.values(agents.node1.services()).find((s) => s.Meta["berth_container"] === id), {
@@ -131,25 +145,41 @@ describe("security: NATS users of examples/nats-server.conf", () => {
     if (!prerequisites(t)) return;
     if (!handler) await startHandler();
     // Replies to berth-emitter-node2 come to _INBOX.berth-emitter-node2.…, which only node2 may read.
-    const forger = await startBerth("emitter", { ...natsEnv("node1"), BERTH_NODE: "node2", DOCKER_HOST: "unix:///nonexistent/docker.sock" });
+    const forger = await startBerth("emitter", {
+      ...natsEnv("node1"),
+      BERTH_NODE: "node2",
+      DOCKER_HOST: "unix:///nonexistent/docker.sock",
+    });
     const exit = await exitOf(forger);
     const stderr = forger.stderr.join("\n");
     assert.equal(exit.code, 1, stderr);
-    assert.match(stderr, /NatsPermissionError: NATS refused this connection permission to subscribe to its inbox "_INBOX\.berth-emitter-node2\./);
+    assert.match(
+      stderr,
+      /NatsPermissionError: NATS refused this connection permission to subscribe to its inbox "_INBOX\.berth-emitter-node2\./,
+    );
     assert.ok(!forger.logs.some((l) => l.msg === "published"), "nothing was published");
-    assert.ok(violations(nats).some((l) => /Subscription Violation - User "node1", Subject "_INBOX\.berth-emitter-node2\./.test(l)), "nats-server refused it");
+    assert.ok(
+      violations(nats).some((l) => /Subscription Violation - User "node1", Subject "_INBOX\.berth-emitter-node2\./.test(l)),
+      "nats-server refused it",
+    );
   });
 
   test("security-nats - through common/nats.ts each emitter user publishes its own node's subjects only; the emitter's publisher logs the refusal", async (t) => {
     if (!prerequisites(t)) return;
     if (!handler) await startHandler();
-    for (const [own, other] of [["node1", "node2"], ["node2", "node1"]] as const) {
+    for (const [own, other] of [
+      ["node1", "node2"],
+      ["node2", "node1"],
+    ] as const) {
       const b = await bus(own, `berth-emitter-${own}`);
       const mine = event({ node: own, container: { id: randomBytes(32).toString("hex") } });
       assert.equal((await publishDurable(b, subjectFor(PREFIX, mine), bytesOf(mine), mine.id)).duplicate, false);
       const forged = event({ node: other, container: { id: randomBytes(32).toString("hex") } });
       const subject = subjectFor(PREFIX, forged);
-      const err = await publishDurable(b, subject, bytesOf(forged), forged.id).then(() => undefined, (e: unknown) => e);
+      const err = await publishDurable(b, subject, bytesOf(forged), forged.id).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof NatsPermissionError, `${own} publishing ${subject}: ${String(err)}`);
       assert.equal(err.subject, subject);
       assert.match(err.message, /permission/);
@@ -182,7 +212,10 @@ describe("security: NATS users of examples/nats-server.conf", () => {
     const sub = n1.nc.subscribe(`${PREFIX}.v1.>`);
     assert.match(String(await sub.closed), /Permissions Violation for Subscription to "berth\.v1\.>"/);
     const bucket = await openStateBucket(n1);
-    await assert.rejects(bucket.get("node1.x"), /Permissions Violation for Publish to "\$JS\.API\.(DIRECT|STREAM\.MSG)\.GET\.KV_BERTH_containers/);
+    await assert.rejects(
+      bucket.get("node1.x"),
+      /Permissions Violation for Publish to "\$JS\.API\.(DIRECT|STREAM\.MSG)\.GET\.KV_BERTH_containers/,
+    );
   });
 
   test("security-nats - a wrong password stops the process with exit code 2 and says what to check, without printing it", async (t) => {
@@ -197,7 +230,12 @@ describe("security: NATS users of examples/nats-server.conf", () => {
       const exit = await exitOf(proc);
       const stderr = proc.stderr.join("\n");
       assert.equal(exit.code, 2, `${kind}: ${stderr}`);
-      assert.match(stderr, new RegExp(`NATS refused the credentials \\(Authorization Violation\\) of user "${env.NATS_USER}": check NATS_USER and NATS_PASSWORD`));
+      assert.match(
+        stderr,
+        new RegExp(
+          `NATS refused the credentials \\(Authorization Violation\\) of user "${env.NATS_USER}": check NATS_USER and NATS_PASSWORD`,
+        ),
+      );
       assert.ok(!stderr.includes(wrong) && !proc.logs.some((l) => JSON.stringify(l).includes(wrong)), "the password is not printed");
     }
   });
@@ -221,17 +259,35 @@ describe("security: NATS over TLS (the example plus a tls block that verifies cl
   after(cleanupAll);
 
   const start = (tls: Record<string, string>) =>
-    startBerth("handler", { NATS_URL: nats.url, BERTH_PREFIX: PREFIX, ...as("handler"), BERTH_CONSUL_AGENTS: `node1=${agent.url}`, ...tls });
+    startBerth("handler", {
+      NATS_URL: nats.url,
+      BERTH_PREFIX: PREFIX,
+      ...as("handler"),
+      BERTH_CONSUL_AGENTS: `node1=${agent.url}`,
+      ...tls,
+    });
 
   test("security-nats - TLS: with NATS_CA (and a client certificate) the handler connects and works", async (t) => {
     if (!requireOrSkip(t, "nats-server and openssl", ready)) return;
     const handler = await start({ NATS_CA: pki.caFile, NATS_CERT: pki.clientCertFile, NATS_KEY: pki.clientKeyFile });
     await handler.waitForLog((l) => l.msg === "started", "handler started over TLS");
-    const b = await connectBus({ NATS_URL: nats.url, BERTH_PREFIX: PREFIX, ...as("node1"), NATS_CA: pki.caFile, NATS_CERT: pki.clientCertFile, NATS_KEY: pki.clientKeyFile }, "berth-emitter-node1");
+    const b = await connectBus(
+      {
+        NATS_URL: nats.url,
+        BERTH_PREFIX: PREFIX,
+        ...as("node1"),
+        NATS_CA: pki.caFile,
+        NATS_CERT: pki.clientCertFile,
+        NATS_KEY: pki.clientKeyFile,
+      },
+      "berth-emitter-node1",
+    );
     registerCleanup("tls node1 bus", () => b.drain().catch(() => undefined));
     const e = event({ node: "node1", container: { id: randomBytes(32).toString("hex") } });
     await publishDurable(b, subjectFor(PREFIX, e), bytesOf(e), e.id);
-    await waitFor(() => Object.values(agent.services()).some((s) => s.Meta["berth_container"] === e.subject), { what: "an event applied over TLS" });
+    await waitFor(() => Object.values(agent.services()).some((s) => s.Meta["berth_container"] === e.subject), {
+      what: "an event applied over TLS",
+    });
     await handler.stop();
   });
 

@@ -41,7 +41,8 @@ const runBerth = (args: string[], env: Record<string, string>, timeout = 30_000)
   );
 
 function assertNoSecret(text: string, where: string): void {
-  for (const [name, value] of Object.entries(SECRETS)) assert.ok(!text.includes(value), `${name} printed by ${where}:\n${text.slice(0, 3000)}`);
+  for (const [name, value] of Object.entries(SECRETS))
+    assert.ok(!text.includes(value), `${name} printed by ${where}:\n${text.slice(0, 3000)}`);
 }
 
 describe("security: secrets never printed by the processes", () => {
@@ -81,7 +82,10 @@ describe("security: secrets never printed by the processes", () => {
       DOCKER_HOST: "unix:///nonexistent/docker.sock",
       LOG_LEVEL: "trace",
     });
-    for (const [name, run] of [["handler", handler], ["emitter", emitter]] as const) {
+    for (const [name, run] of [
+      ["handler", handler],
+      ["emitter", emitter],
+    ] as const) {
       assert.ok(run.code === 1 || run.code === 2, `${name} exited ${run.code}: ${run.stderr}`);
       assert.match(run.stderr, /Authorization Violation/, `${name} says why`);
       assertNoSecret(run.stdout + run.stderr, name);
@@ -108,24 +112,41 @@ describe("security: secrets never printed by the processes", () => {
     await handler.waitForLog((l) => l.msg === "started", "handler started");
     const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), bytesOf(e), e.id);
     for (const node of ["node1", "node2", "node3"]) await publish(event({ node }));
-    await handler.waitForLog((l) => l.msg === "dead-lettered" && l["subject"] === `${PREFIX}.v1.node2.container.started`, "node2's event dead-lettered");
-    await handler.waitForLog((l) => l.msg === "dead-lettered" && l["subject"] === `${PREFIX}.v1.node1.container.started`, "node1's event dead-lettered");
-    await handler.waitForLog((l) => l.msg === "retrying" && l["subject"] === `${PREFIX}.v1.node3.container.started`, "node3's event retried");
+    await handler.waitForLog(
+      (l) => l.msg === "dead-lettered" && l["subject"] === `${PREFIX}.v1.node2.container.started`,
+      "node2's event dead-lettered",
+    );
+    await handler.waitForLog(
+      (l) => l.msg === "dead-lettered" && l["subject"] === `${PREFIX}.v1.node1.container.started`,
+      "node1's event dead-lettered",
+    );
+    await handler.waitForLog(
+      (l) => l.msg === "retrying" && l["subject"] === `${PREFIX}.v1.node3.container.started`,
+      "node3's event retried",
+    );
     const table = await runBerth(["status"], handlerEnv);
     const json = await runBerth(["status", "--json"], handlerEnv);
-    const unreachable = await runBerth(["status"], { ...handlerEnv, NATS_URL: `nats://berth:${NATS_PASSWORD}@127.0.0.1:${await freePort()}` });
+    const unreachable = await runBerth(["status"], {
+      ...handlerEnv,
+      NATS_URL: `nats://berth:${NATS_PASSWORD}@127.0.0.1:${await freePort()}`,
+    });
     await handler.stop();
     const letters = (await readDeadLetters(bus, 10)).map((m) => new TextDecoder().decode(m.data));
 
     const logs = handler.logs.map((l) => JSON.stringify(l)).join("\n") + handler.stderr.join("\n");
     assertNoSecret(logs, "the handler's log");
     assertNoSecret(letters.join("\n"), "the dead letters");
-    for (const [name, run] of [["berth status", table], ["berth status --json", json], ["berth status (NATS unreachable)", unreachable]] as const) {
+    for (const [name, run] of [
+      ["berth status", table],
+      ["berth status --json", json],
+      ["berth status (NATS unreachable)", unreachable],
+    ] as const) {
       assertNoSecret(run.stdout + run.stderr, name);
     }
     // Positive controls: what was printed is the real thing, with the secrets censored.
     assert.equal(letters.length, 2);
-    for (const text of [logs, letters.join(), table.stdout, json.stdout]) assert.match(text, /Permission denied: token \\?"\[redacted\]\\?" lacks service:write/);
+    for (const text of [logs, letters.join(), table.stdout, json.stdout])
+      assert.match(text, /Permission denied: token \\?"\[redacted\]\\?" lacks service:write/);
     assert.match(table.stdout, /dead letters: 2 \(agent-rejected 2\)/);
     assert.match(logs, /"msg":"retrying"/);
     assert.equal(unreachable.code, 1);

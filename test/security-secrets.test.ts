@@ -40,10 +40,26 @@ const TOKEN = random("acltoken");
 
 /** `docker run` flags giving a container every secret beside its SERVICE_* keys and shared labels. */
 const secretFlags = (name: string) => [
-  "-e", `SERVICE_NAME=${name}`, "-e", `SERVICE_TAGS=${SHARED.tag}`, "-e", `SECRET_PASSWORD=${SECRETS.envPassword}`,
-  "-e", `DATABASE_URL=postgres://app:${SECRETS.envUrl}@db/app`, "-e", `MY_SERVICE_TOKEN=${SECRETS.envLookalike}`,
-  "--label", `db.password=${SECRETS.label}`, "--label", `x.SERVICE_KEY=${SECRETS.labelLookalike}`,
-  "--label", `SERVICE_OWNER=${SHARED.owner}`, "--label", `app.team=${SHARED.team}`, "--label", `com.docker.compose.project=${SHARED.project}`,
+  "-e",
+  `SERVICE_NAME=${name}`,
+  "-e",
+  `SERVICE_TAGS=${SHARED.tag}`,
+  "-e",
+  `SECRET_PASSWORD=${SECRETS.envPassword}`,
+  "-e",
+  `DATABASE_URL=postgres://app:${SECRETS.envUrl}@db/app`,
+  "-e",
+  `MY_SERVICE_TOKEN=${SECRETS.envLookalike}`,
+  "--label",
+  `db.password=${SECRETS.label}`,
+  "--label",
+  `x.SERVICE_KEY=${SECRETS.labelLookalike}`,
+  "--label",
+  `SERVICE_OWNER=${SHARED.owner}`,
+  "--label",
+  `app.team=${SHARED.team}`,
+  "--label",
+  `com.docker.compose.project=${SHARED.project}`,
 ];
 
 describe("security: container secrets stay on the host", () => {
@@ -71,12 +87,22 @@ describe("security: container secrets stay on the host", () => {
     })();
     await ensureJetStream(bus);
     // The token may write only "secweb": "denied" is refused with Consul's 403, which dead-letters its event.
-    agent = await startConsulDouble({ node: NODE, acl: { defaultPolicy: "deny", tokens: { [TOKEN]: { accessorId: "a-1", serviceWrite: ["secweb"], serviceRead: ["*"] } } } });
+    agent = await startConsulDouble({
+      node: NODE,
+      acl: { defaultPolicy: "deny", tokens: { [TOKEN]: { accessorId: "a-1", serviceWrite: ["secweb"], serviceRead: ["*"] } } },
+    });
     registerCleanup("secrets agent double", () => agent.close());
     engine = await startDockerd({ name: NODE, ip: "127.0.0.62" });
     await ensureTestImage(engine);
     const env = { NATS_URL: nats.url, BERTH_PREFIX: PREFIX, LOG_LEVEL: "trace" };
-    emitter = await startBerth("emitter", { ...env, DOCKER_HOST: engine.host, BERTH_NODE: NODE, BERTH_HOST_IP: "127.0.0.62", BERTH_LABEL_PREFIXES: "app.", BERTH_RESYNC_SECONDS: "1" });
+    emitter = await startBerth("emitter", {
+      ...env,
+      DOCKER_HOST: engine.host,
+      BERTH_NODE: NODE,
+      BERTH_HOST_IP: "127.0.0.62",
+      BERTH_LABEL_PREFIXES: "app.",
+      BERTH_RESYNC_SECONDS: "1",
+    });
     handler = await startBerth("handler", { ...env, BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}`, CONSUL_HTTP_TOKEN: TOKEN });
     await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching");
     await handler.waitForLog((l) => l.msg === "started", "handler started");
@@ -92,16 +118,38 @@ describe("security: container secrets stay on the host", () => {
       onDenied: () => () => undefined,
       js: { publish: async (subject: string, data: Uint8Array) => void sent.push({ subject, text: new TextDecoder().decode(data) }) },
     } as unknown as Bus;
-    const leaky = event({ node: NODE, container: { env: { SERVICE_NAME: "web", SERVICE_TAGS: SHARED.tag, SECRET_PASSWORD: SECRETS.envPassword } } });
+    const leaky = event({
+      node: NODE,
+      container: { env: { SERVICE_NAME: "web", SERVICE_TAGS: SHARED.tag, SECRET_PASSWORD: SECRETS.envPassword } },
+    });
     await eventPublisher(fakeBus, createLogger("emitter", "silent"), new AbortController().signal)(leaky);
-    assert.deepEqual(sent.map((s) => s.subject), [`${PREFIX}.v1.dlq.schema`], "dead-lettered, not published");
+    assert.deepEqual(
+      sent.map((s) => s.subject),
+      [`${PREFIX}.v1.dlq.schema`],
+      "dead-lettered, not published",
+    );
     assert.ok(!sent[0]!.text.includes(SECRETS.envPassword), sent[0]!.text);
     assert.ok(sent[0]!.text.includes(SHARED.tag), "the rest of the event is kept for diagnosis");
   });
 
   test("secrets - env and labels outside the shared prefixes reach no message, log line, dead letter or agent", async (t) => {
     if (!requireOrSkip(t, "root, dockerd and nats-server", ready)) return;
-    const run = (name: string, ...extra: string[]) => docker(engine, "run", "-d", "--pull=never", "--name", name, "-p", "8080", ...extra, ...secretFlags(name), TEST_IMAGE, "/serve", `--password=${SECRETS.command}`);
+    const run = (name: string, ...extra: string[]) =>
+      docker(
+        engine,
+        "run",
+        "-d",
+        "--pull=never",
+        "--name",
+        name,
+        "-p",
+        "8080",
+        ...extra,
+        ...secretFlags(name),
+        TEST_IMAGE,
+        "/serve",
+        `--password=${SECRETS.command}`,
+      );
     let web = "";
     let letters: string[] = [];
     const captured = () => ({
@@ -116,16 +164,27 @@ describe("security: container secrets stay on the host", () => {
       await run("denied");
       const owned = () => Object.values(agent.services()).filter((s) => s.Meta["berth_container"] === web);
       await waitFor(() => owned().length === 1, { what: "secweb registered", timeoutMs: 30_000 });
-      await handler.waitForLog((l) => l.msg === "dead-lettered" && l["reason"] === "agent-rejected", "denied's event dead-lettered", 30_000);
+      await handler.waitForLog(
+        (l) => l.msg === "dead-lettered" && l["reason"] === "agent-rejected",
+        "denied's event dead-lettered",
+        30_000,
+      );
       // A container gone before its die is inspected: what is shared then comes from the Docker event's attributes (all labels).
       await run("brief", "--rm");
       await emitter.waitForLog((l) => l.msg === "published" && l["name"] === "brief", "brief started", 30_000);
       await docker(engine, "kill", "brief");
       await docker(engine, "stop", "-t", "5", "secweb");
       await waitFor(() => owned().length === 0, { what: "secweb deregistered", timeoutMs: 30_000 });
-      await waitFor(() => emitter.logs.filter((l) => l.msg === "published" && l["name"] === "brief").length >= 2, { what: "brief's stop published", timeoutMs: 30_000 });
+      await waitFor(() => emitter.logs.filter((l) => l.msg === "published" && l["name"] === "brief").length >= 2, {
+        what: "brief's stop published",
+        timeoutMs: 30_000,
+      });
       await docker(engine, "rm", "-f", "denied");
-      await handler.waitForLog((l) => l.msg === "applied" && l["type"] === "io.berth.container.stopped" && l["container"] !== web, "denied's removal applied", 30_000);
+      await handler.waitForLog(
+        (l) => l.msg === "applied" && l["type"] === "io.berth.container.stopped" && l["container"] !== web,
+        "denied's removal applied",
+        30_000,
+      );
     } finally {
       // Also when the run got stuck: a leak is the finding that matters most.
       letters = (await readDeadLetters(bus, 100)).map((m) => `${m.subject} ${new TextDecoder().decode(m.data)}`);
@@ -134,13 +193,28 @@ describe("security: container secrets stay on the host", () => {
       }
     }
     const texts = captured();
-    t.diagnostic(`captured: ${Object.entries(texts).map(([k, v]) => `${k} ${v.length} chars`).join(", ")}; ${wire.length} messages on subjects ${[...subjects].sort().join(" ")}`);
+    t.diagnostic(
+      `captured: ${Object.entries(texts)
+        .map(([k, v]) => `${k} ${v.length} chars`)
+        .join(", ")}; ${wire.length} messages on subjects ${[...subjects].sort().join(" ")}`,
+    );
     // Positive controls: the capture is real and the shared values did travel.
     for (const value of Object.values(SHARED)) assert.ok(texts["the NATS bus"].includes(value), `shared value ${value} on the bus`);
-    for (const value of [SHARED.tag, SHARED.owner, SHARED.team]) assert.ok(texts["the dead letters"].includes(value), `${value} in the dead letter`);
-    assert.ok(texts["the agent's requests"].includes(SHARED.tag) && texts["the agent's requests"].includes(SHARED.owner), "tags and Meta reached the agent");
-    for (const kinds of [`${PREFIX}.v1.${NODE}`, `${PREFIX}.v1.dlq`, "$KV.SEC_containers", "$JS.API.CONSUMER"]) assert.ok([...subjects].some((s) => s.startsWith(kinds)), `saw ${kinds}…`);
-    assert.ok(letters.some((l) => l.includes('"reason":"agent-rejected"') && l.includes("denied")), "the dead letter concerns the container");
+    for (const value of [SHARED.tag, SHARED.owner, SHARED.team])
+      assert.ok(texts["the dead letters"].includes(value), `${value} in the dead letter`);
+    assert.ok(
+      texts["the agent's requests"].includes(SHARED.tag) && texts["the agent's requests"].includes(SHARED.owner),
+      "tags and Meta reached the agent",
+    );
+    for (const kinds of [`${PREFIX}.v1.${NODE}`, `${PREFIX}.v1.dlq`, "$KV.SEC_containers", "$JS.API.CONSUMER"])
+      assert.ok(
+        [...subjects].some((s) => s.startsWith(kinds)),
+        `saw ${kinds}…`,
+      );
+    assert.ok(
+      letters.some((l) => l.includes('"reason":"agent-rejected"') && l.includes("denied")),
+      "the dead letter concerns the container",
+    );
     assert.match(texts["the handler's log"], new RegExp(web));
     assert.match(texts["the emitter's log"], /"name":"brief"/);
   });

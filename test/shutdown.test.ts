@@ -47,5 +47,8 @@ test("shutdown - SIGTERM during an agent call: the call completes, is acked and 
   agent.release();
   const exit = await stopping;
   assert.equal(exit.code, 0);
-  assert.ok(handler.logs.some((l) => l.msg === "applied" && l["container"] === e.subject), "the outcome was logged before exit");
+  assert.ok(
+    handler.logs.some((l) => l.msg === "applied" && l["container"] === e.subject),
+    "the outcome was logged before exit",
+  );
 });

@@ -41,7 +41,11 @@ function requestReader(record: (request: ProxiedRequest) => void): (chunk: Buffe
       pending = pending.subarray(end + 4);
       const [method = "", path = ""] = requestLine.split(" ");
       record({ method, path });
-      const header = (name: string) => headers.find((h) => h.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+      const header = (name: string) =>
+        headers
+          .find((h) => h.toLowerCase().startsWith(`${name}:`))
+          ?.slice(name.length + 1)
+          .trim();
       if (header("transfer-encoding") !== undefined || header("upgrade") !== undefined) return void (done = true);
       bodyLeft = Number(header("content-length") ?? 0) || 0;
     }
@@ -58,7 +62,10 @@ export async function startSocketProxy(targetSocket: string): Promise<SocketProx
     if (refusing) return void client.destroy();
     const upstream = connect(targetSocket);
     open.add(client);
-    client.on("data", requestReader((r) => requests.push(r)));
+    client.on(
+      "data",
+      requestReader((r) => requests.push(r)),
+    );
     const drop = () => {
       open.delete(client);
       client.destroy();

@@ -30,12 +30,22 @@ describe("config", () => {
       loadEmitterConfig({ NATS_URL: "http://x", BERTH_NODE: "a.b", LOG_LEVEL: "loud", BERTH_PREFIX: "Up", BERTH_HOST_IP: "nowhere" }),
     );
     assert.equal(found.length, 5, found.join("\n"));
-    for (const key of ["NATS_URL", "BERTH_NODE", "LOG_LEVEL", "BERTH_PREFIX", "BERTH_HOST_IP"]) assert.ok(found.some((p) => p.includes(key)), key);
-    assert.deepEqual(problems(() => loadEmitterConfig({ BERTH_HOST_IP: "nowhere" })), ['BERTH_HOST_IP must be an IP address, not "nowhere"']);
+    for (const key of ["NATS_URL", "BERTH_NODE", "LOG_LEVEL", "BERTH_PREFIX", "BERTH_HOST_IP"])
+      assert.ok(
+        found.some((p) => p.includes(key)),
+        key,
+      );
+    assert.deepEqual(
+      problems(() => loadEmitterConfig({ BERTH_HOST_IP: "nowhere" })),
+      ['BERTH_HOST_IP must be an IP address, not "nowhere"'],
+    );
   });
 
   test("config - handler agent map and concurrency", () => {
-    const c = loadHandlerConfig({ BERTH_CONSUL_AGENTS: "node1=http://127.0.0.1:8501, node3=https://10.0.0.3:8501/", BERTH_HANDLER_CONCURRENCY: "8" });
+    const c = loadHandlerConfig({
+      BERTH_CONSUL_AGENTS: "node1=http://127.0.0.1:8501, node3=https://10.0.0.3:8501/",
+      BERTH_HANDLER_CONCURRENCY: "8",
+    });
     assert.equal(c.BERTH_HANDLER_CONCURRENCY, 8);
     const dir = agentDirectory(c);
     assert.equal(agentEntryFor(dir, "node3")?.url, "https://10.0.0.3:8501");

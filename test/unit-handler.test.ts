@@ -24,7 +24,12 @@ function setup(nodes = ["node3"]) {
   return { deps, agent, letters, setDlqDown: (down: boolean) => void (dlqDown = down) };
 }
 
-const send = async (deps: HandlerDeps, e: ContainerEvent | string, subject = typeof e === "string" ? "berth.v1.node3.container.started" : subjectFor("berth", e), delivery = 1) => {
+const send = async (
+  deps: HandlerDeps,
+  e: ContainerEvent | string,
+  subject = typeof e === "string" ? "berth.v1.node3.container.started" : subjectFor("berth", e),
+  delivery = 1,
+) => {
   const { msg, settled } = message(subject, bytesOf(e), delivery);
   await handleMessage(deps, msg);
   return settled;
@@ -42,7 +47,10 @@ describe("handler", () => {
     await send(deps, event());
     agent.services_.set("foreign", { ID: "foreign", Name: "svc4", Meta: { berth_container: "nope" } });
     agent.services_.set("handmade", { ID: "handmade", Name: "db" });
-    assert.deepEqual(await send(deps, event({ type: "io.berth.container.stopped", timeNano: 1_700_000_000_000_000_001n })), { acked: 1, naks: [] });
+    assert.deepEqual(await send(deps, event({ type: "io.berth.container.stopped", timeNano: 1_700_000_000_000_000_001n })), {
+      acked: 1,
+      naks: [],
+    });
     assert.deepEqual([...agent.services_.keys()], ["foreign", "handmade"]);
   });
 

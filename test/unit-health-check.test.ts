@@ -6,11 +6,20 @@ import { HEALTH_CHECK_TTL, consulStatusOf, healthCheckId } from "../handler/heal
 import { servicesFor } from "../handler/mapping.ts";
 import { container, event, memoryAgent, settings } from "./builders.ts";
 
-const ttlChecksOf = (e: ReturnType<typeof event>, s = settings()) => servicesFor(e, s).services.map((svc) => (svc.Checks ?? []).filter((c) => c.TTL === HEALTH_CHECK_TTL));
+const ttlChecksOf = (e: ReturnType<typeof event>, s = settings()) =>
+  servicesFor(e, s).services.map((svc) => (svc.Checks ?? []).filter((c) => c.TTL === HEALTH_CHECK_TTL));
 
 describe("health check", () => {
   test("health check - a container with a Docker health check gets a TTL check with a deterministic ID on each service", () => {
-    const e = event({ container: { health: "starting", ports: [{ containerPort: 80, protocol: "tcp", hostPort: 8080 }, { containerPort: 443, protocol: "tcp", hostPort: 8443 }] } });
+    const e = event({
+      container: {
+        health: "starting",
+        ports: [
+          { containerPort: 80, protocol: "tcp", hostPort: 8080 },
+          { containerPort: 443, protocol: "tcp", hostPort: 8443 },
+        ],
+      },
+    });
     const services = servicesFor(e, settings()).services;
     assert.equal(services.length, 2);
     for (const svc of services) {
@@ -33,14 +42,24 @@ describe("health check", () => {
   });
 
   test("health check - SERVICE_CHECK_* checks stay, the TTL check comes after them", () => {
-    const [svc] = servicesFor(event({ container: { health: "healthy", env: { SERVICE_NAME: "web", SERVICE_CHECK_TCP: "true" } } }), settings()).services;
+    const [svc] = servicesFor(
+      event({ container: { health: "healthy", env: { SERVICE_NAME: "web", SERVICE_CHECK_TCP: "true" } } }),
+      settings(),
+    ).services;
     assert.ok(svc?.Check?.TCP, "the TCP check is kept");
-    assert.deepEqual(svc?.Checks?.map((c) => c.CheckID), [healthCheckId(svc!.ID)]);
+    assert.deepEqual(
+      svc?.Checks?.map((c) => c.CheckID),
+      [healthCheckId(svc!.ID)],
+    );
   });
 
   test("health check - healthy → passing, unhealthy → critical, starting → the configured initial status", () => {
-    const of = (health: "starting" | "healthy" | "unhealthy" | "none", initial: "passing" | "warning" | "critical" = "critical") => consulStatusOf(container({ health }), initial);
-    assert.deepEqual([of("healthy"), of("unhealthy"), of("starting"), of("starting", "warning"), of("none")], ["passing", "critical", "critical", "warning", undefined]);
+    const of = (health: "starting" | "healthy" | "unhealthy" | "none", initial: "passing" | "warning" | "critical" = "critical") =>
+      consulStatusOf(container({ health }), initial);
+    assert.deepEqual(
+      [of("healthy"), of("unhealthy"), of("starting"), of("starting", "warning"), of("none")],
+      ["passing", "critical", "critical", "warning", undefined],
+    );
   });
 
   test("health check - applying sets each TTL check's status after registering its service", async () => {
@@ -48,15 +67,25 @@ describe("health check", () => {
     const e = event({ container: { health: "healthy" } });
     await applyToAgent(agent, e, settings());
     const [id] = servicesFor(e, settings()).services.map((s) => s.ID);
-    assert.deepEqual(agent.calls.filter((c) => !c.startsWith("services")), [`register ${id}`, `update ${healthCheckId(id!)} passing`]);
+    assert.deepEqual(
+      agent.calls.filter((c) => !c.startsWith("services")),
+      [`register ${id}`, `update ${healthCheckId(id!)} passing`],
+    );
   });
 
   test("health check - an unchanged service is not registered again, but its check still follows Docker", async () => {
     const agent = memoryAgent();
     await applyToAgent(agent, event({ container: { health: "healthy" } }), settings());
     agent.calls.length = 0;
-    await applyToAgent(agent, event({ type: "io.berth.container.health", timeNano: 1_700_000_000_000_000_001n, container: { health: "unhealthy" } }), settings());
-    assert.deepEqual(agent.calls.filter((c) => !c.startsWith("services")).map((c) => c.split(" ")[0]), ["update"]);
+    await applyToAgent(
+      agent,
+      event({ type: "io.berth.container.health", timeNano: 1_700_000_000_000_000_001n, container: { health: "unhealthy" } }),
+      settings(),
+    );
+    assert.deepEqual(
+      agent.calls.filter((c) => !c.startsWith("services")).map((c) => c.split(" ")[0]),
+      ["update"],
+    );
     assert.deepEqual([...agent.checkStatus.values()], ["critical"]);
   });
 

@@ -5,7 +5,8 @@ import { loadEmitterConfig } from "../emitter/config.ts";
 import { isPretty } from "../common/log.ts";
 import { prettyLine } from "../common/log-pretty.ts";
 
-const line = (fields: Record<string, unknown>) => JSON.stringify({ level: "info", time: new Date(2024, 0, 2, 3, 4, 5, 6).getTime(), svc: "handler", msg: "applied", ...fields });
+const line = (fields: Record<string, unknown>) =>
+  JSON.stringify({ level: "info", time: new Date(2024, 0, 2, 3, 4, 5, 6).getTime(), svc: "handler", msg: "applied", ...fields });
 
 describe("log format", () => {
   test("log format - a pretty line has the time, level, process, message, then the fields", () => {

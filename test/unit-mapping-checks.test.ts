@@ -19,21 +19,39 @@ describe("mapping checks", () => {
   test("mapping checks - one key, one Check (registrator §2.2 examples)", () => {
     const cases: [Record<string, string>, object][] = [
       [{ SERVICE_CHECK_HTTP: "/health" }, { HTTP: "http://10.0.0.3:8084/health", Interval: "10s" }],
-      [{ SERVICE_CHECK_HTTP: "/h", SERVICE_CHECK_HTTP_METHOD: "HEAD" }, { HTTP: "http://10.0.0.3:8084/h", Method: "HEAD", Interval: "10s" }],
-      [{ SERVICE_CHECK_HTTPS: "/h", SERVICE_CHECK_HTTPS_METHOD: "POST" }, { HTTP: "https://10.0.0.3:8084/h", Method: "POST", Interval: "10s" }],
+      [
+        { SERVICE_CHECK_HTTP: "/h", SERVICE_CHECK_HTTP_METHOD: "HEAD" },
+        { HTTP: "http://10.0.0.3:8084/h", Method: "HEAD", Interval: "10s" },
+      ],
+      [
+        { SERVICE_CHECK_HTTPS: "/h", SERVICE_CHECK_HTTPS_METHOD: "POST" },
+        { HTTP: "https://10.0.0.3:8084/h", Method: "POST", Interval: "10s" },
+      ],
       [{ SERVICE_CHECK_TCP: "true" }, { TCP: "10.0.0.3:8084", Interval: "10s" }],
       [{ SERVICE_CHECK_GRPC: "true" }, { GRPC: "10.0.0.3:8084", Interval: "10s" }],
-      [{ SERVICE_CHECK_GRPC: "1", SERVICE_CHECK_GRPC_USE_TLS: "1" }, { GRPC: "10.0.0.3:8084", GRPCUseTLS: true, Interval: "10s" }],
+      [
+        { SERVICE_CHECK_GRPC: "1", SERVICE_CHECK_GRPC_USE_TLS: "1" },
+        { GRPC: "10.0.0.3:8084", GRPCUseTLS: true, Interval: "10s" },
+      ],
       [
         { SERVICE_CHECK_GRPC: "1", SERVICE_CHECK_GRPC_USE_TLS: "1", SERVICE_CHECK_TLS_SKIP_VERIFY: "1" },
         { GRPC: "10.0.0.3:8084", GRPCUseTLS: true, TLSSkipVerify: true, Interval: "10s" },
       ],
       [{ SERVICE_CHECK_TTL: "30s" }, { TTL: "30s" }],
       [{ SERVICE_CHECK_CMD: "/bin/check" }, { Args: ["check-cmd", ID_A.slice(0, 12), "8080", "/bin/check"], Interval: "10s" }],
-      [{ SERVICE_CHECK_HTTP: "/", SERVICE_CHECK_INTERVAL: "15s", SERVICE_CHECK_TIMEOUT: "2s" }, { HTTP: "http://10.0.0.3:8084/", Interval: "15s", Timeout: "2s" }],
+      [
+        { SERVICE_CHECK_HTTP: "/", SERVICE_CHECK_INTERVAL: "15s", SERVICE_CHECK_TIMEOUT: "2s" },
+        { HTTP: "http://10.0.0.3:8084/", Interval: "15s", Timeout: "2s" },
+      ],
       [{ SERVICE_CHECK_TTL: "30s", SERVICE_CHECK_INTERVAL: "5s", SERVICE_CHECK_TIMEOUT: "1s" }, { TTL: "30s" }],
-      [{ SERVICE_CHECK_TCP: "1", SERVICE_CHECK_INITIAL_STATUS: "passing" }, { TCP: "10.0.0.3:8084", Interval: "10s", Status: "passing" }],
-      [{ SERVICE_CHECK_TTL: "1m", SERVICE_CHECK_DEREGISTER_AFTER: "90m" }, { TTL: "1m", DeregisterCriticalServiceAfter: "90m" }],
+      [
+        { SERVICE_CHECK_TCP: "1", SERVICE_CHECK_INITIAL_STATUS: "passing" },
+        { TCP: "10.0.0.3:8084", Interval: "10s", Status: "passing" },
+      ],
+      [
+        { SERVICE_CHECK_TTL: "1m", SERVICE_CHECK_DEREGISTER_AFTER: "90m" },
+        { TTL: "1m", DeregisterCriticalServiceAfter: "90m" },
+      ],
     ];
     for (const [env, check] of cases) assert.deepEqual(checks(env), { Check: check, warnings: [] }, JSON.stringify(env));
   });
@@ -48,11 +66,19 @@ describe("mapping checks", () => {
   });
 
   test("mapping checks - no check key, no check: status, interval and deregister-after alone do nothing", () => {
-    assert.deepEqual(checks({ SERVICE_CHECK_INITIAL_STATUS: "passing", SERVICE_CHECK_INTERVAL: "5s", SERVICE_CHECK_DEREGISTER_AFTER: "1m" }), { warnings: [] });
+    assert.deepEqual(
+      checks({ SERVICE_CHECK_INITIAL_STATUS: "passing", SERVICE_CHECK_INTERVAL: "5s", SERVICE_CHECK_DEREGISTER_AFTER: "1m" }),
+      { warnings: [] },
+    );
   });
 
   test("mapping checks - each check kind asked for becomes one of Checks, in registrator's precedence order", () => {
-    const { Checks, Check } = checks({ SERVICE_CHECK_TCP: "1", SERVICE_CHECK_HTTP: "/", SERVICE_CHECK_TTL: "1m", SERVICE_CHECK_INITIAL_STATUS: "warning" });
+    const { Checks, Check } = checks({
+      SERVICE_CHECK_TCP: "1",
+      SERVICE_CHECK_HTTP: "/",
+      SERVICE_CHECK_TTL: "1m",
+      SERVICE_CHECK_INITIAL_STATUS: "warning",
+    });
     assert.equal(Check, undefined);
     assert.deepEqual(Checks, [
       { HTTP: "http://10.0.0.3:8084/", Interval: "10s", Status: "warning" },
@@ -62,7 +88,12 @@ describe("mapping checks", () => {
   });
 
   test("mapping checks - invalid durations and statuses are dropped with a warning, the check stays", () => {
-    const found = checks({ SERVICE_CHECK_HTTP: "/", SERVICE_CHECK_INTERVAL: "often", SERVICE_CHECK_TIMEOUT: "0s", SERVICE_CHECK_INITIAL_STATUS: "ok" });
+    const found = checks({
+      SERVICE_CHECK_HTTP: "/",
+      SERVICE_CHECK_INTERVAL: "often",
+      SERVICE_CHECK_TIMEOUT: "0s",
+      SERVICE_CHECK_INITIAL_STATUS: "ok",
+    });
     assert.deepEqual(found.Check, { HTTP: "http://10.0.0.3:8084/", Interval: "10s" });
     assert.equal(found.warnings.length, 3);
     const ttl = checks({ SERVICE_CHECK_TTL: "soon" });
@@ -76,7 +107,12 @@ describe("mapping checks", () => {
   });
 
   test("mapping checks - a check follows its service's address and port (internal mode: the container's)", () => {
-    const c: Partial<Container> = { ports: publish("8084:8080"), networks: { bridge: { ipv4: "172.17.0.5" } }, networkMode: "bridge", env: { SERVICE_CHECK_HTTP: "/" } };
+    const c: Partial<Container> = {
+      ports: publish("8084:8080"),
+      networks: { bridge: { ipv4: "172.17.0.5" } },
+      networkMode: "bridge",
+      env: { SERVICE_CHECK_HTTP: "/" },
+    };
     assert.equal(servicesFor(event({ container: c }), settings()).services[0]?.Check?.HTTP, "http://10.0.0.3:8084/");
     assert.equal(servicesFor(event({ container: c }), settings({ internal: true })).services[0]?.Check?.HTTP, "http://172.17.0.5:8080/");
   });

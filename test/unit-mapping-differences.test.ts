@@ -28,12 +28,18 @@ describe("mapping differences", () => {
 
   test("mapping - SERVICE_CHECK_TCP/GRPC/GRPC_USE_TLS=false mean false (registrator treats any value as true)", () => {
     assert.equal(first({ env: { SERVICE_CHECK_TCP: "false" } })?.Check, undefined);
-    assert.deepEqual(first({ env: { SERVICE_CHECK_GRPC: "true", SERVICE_CHECK_GRPC_USE_TLS: "false" } })?.Check, { GRPC: "10.0.0.3:8084", Interval: "10s" });
+    assert.deepEqual(first({ env: { SERVICE_CHECK_GRPC: "true", SERVICE_CHECK_GRPC_USE_TLS: "false" } })?.Check, {
+      GRPC: "10.0.0.3:8084",
+      Interval: "10s",
+    });
   });
 
   test("mapping - a generic SERVICE_ID on several ports gives each its own ID (registrator gives all the same ID, last one wins)", () => {
     const { services } = map({ ports: publish("1:80", "2:53/udp"), env: { SERVICE_ID: "api" } });
-    assert.deepEqual(services.map((s) => s.ID), ["api:53:udp", "api:80"]);
+    assert.deepEqual(
+      services.map((s) => s.ID),
+      ["api:53:udp", "api:80"],
+    );
   });
 
   test("mapping - a published port on a user-defined network is advertised on the host's address (registrator pairs the container IP with the host port)", () => {
@@ -48,7 +54,10 @@ describe("mapping differences", () => {
   test("mapping - IPv6 addresses are bracketed in check URLs and addresses (registrator writes ip:port unbracketed)", () => {
     const svc = first({ ports: publish("8084:8080"), env: { SERVICE_CHECK_HTTP: "/h", SERVICE_CHECK_TCP: "1" } }, {}, "fd00::3");
     assert.equal(svc?.Address, "fd00::3");
-    assert.deepEqual(svc?.Checks?.map((c) => c.HTTP ?? c.TCP), ["http://[fd00::3]:8084/h", "[fd00::3]:8084"]);
+    assert.deepEqual(
+      svc?.Checks?.map((c) => c.HTTP ?? c.TCP),
+      ["http://[fd00::3]:8084/h", "[fd00::3]:8084"],
+    );
   });
 
   test("mapping - an invalid Meta key is dropped with a warning (registrator's registration fails whole with a 400)", () => {
@@ -59,7 +68,10 @@ describe("mapping differences", () => {
   });
 
   test("mapping - check keys are not copied into Meta (registrator copies every check_* key and ignore)", () => {
-    assert.deepEqual(Object.keys(first({ env: { SERVICE_CHECK_HTTP: "/", SERVICE_CHECK_INTERVAL: "15s" } })?.Meta ?? {}), ["berth_node", "berth_container"]);
+    assert.deepEqual(Object.keys(first({ env: { SERVICE_CHECK_HTTP: "/", SERVICE_CHECK_INTERVAL: "15s" } })?.Meta ?? {}), [
+      "berth_node",
+      "berth_container",
+    ]);
   });
 
   test("mapping - TLS skip verify works for HTTPS checks (registrator: only gRPC with TLS)", () => {
@@ -101,7 +113,13 @@ describe("mapping differences", () => {
   test("mapping - an SCTP port gets the :sctp ID suffix and tag (registrator gives it the TCP port's ID)", () => {
     const { services } = map({ ports: publish("1:80", "2:80/sctp") });
     const id12 = ID_A.slice(0, 12);
-    assert.deepEqual(services.map((s) => [s.ID, s.Tags]), [[`node3:svc4:${id12}:80:sctp`, ["sctp"]], [`node3:svc4:${id12}:80`, []]]);
+    assert.deepEqual(
+      services.map((s) => [s.ID, s.Tags]),
+      [
+        [`node3:svc4:${id12}:80:sctp`, ["sctp"]],
+        [`node3:svc4:${id12}:80`, []],
+      ],
+    );
   });
 
   test("mapping - on-success: a removed container's services go (registrator: 'could not fetch exit code' also removes, but forgets kept ones for good)", () => {

@@ -53,6 +53,9 @@ describe("mapping keys", () => {
     for (const v of ["true", "TRUE", "yes", "on", "1", " y "]) assert.deepEqual(flag(v), [true, 0], v);
     for (const v of ["false", "False", "no", "off", "0"]) assert.deepEqual(flag(v), [false, 0], v);
     assert.deepEqual(flag("please"), [true, 1]);
-    assert.equal(isOn(new Map(), "ignore", () => assert.fail("no warning")), false);
+    assert.equal(
+      isOn(new Map(), "ignore", () => assert.fail("no warning")),
+      false,
+    );
   });
 });

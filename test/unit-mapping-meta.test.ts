@@ -16,11 +16,22 @@ function meta(env: Record<string, string>) {
 
 describe("mapping meta", () => {
   test("mapping meta - other keys become Meta, lowercased (SERVICE_REGION=us2 → region: us2)", () => {
-    assert.deepEqual(meta({ SERVICE_REGION: "us2", SERVICE_80_team: "core" }), { meta: { region: "us2", team: "core", ...OWNER }, warnings: [] });
+    assert.deepEqual(meta({ SERVICE_REGION: "us2", SERVICE_80_team: "core" }), {
+      meta: { region: "us2", team: "core", ...OWNER },
+      warnings: [],
+    });
   });
 
   test("mapping meta - keys berth reads itself are not Meta", () => {
-    const env = { SERVICE_NAME: "a", SERVICE_TAGS: "t", SERVICE_ID: "i", SERVICE_IGNORE: "no", SERVICE_NETWORK: "n", SERVICE_CHECK_HTTP: "/", SERVICE_CHECK_INTERVAL: "5s" };
+    const env = {
+      SERVICE_NAME: "a",
+      SERVICE_TAGS: "t",
+      SERVICE_ID: "i",
+      SERVICE_IGNORE: "no",
+      SERVICE_NETWORK: "n",
+      SERVICE_CHECK_HTTP: "/",
+      SERVICE_CHECK_INTERVAL: "5s",
+    };
     assert.deepEqual(meta(env).meta, OWNER);
   });
 

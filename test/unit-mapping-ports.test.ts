@@ -26,18 +26,31 @@ describe("mapping ports", () => {
 
   test("mapping ports - one service per container port: the lowest host port, the others reported", () => {
     const m = map({ ports: publish("8081:80", "8080:80") });
-    assert.deepEqual(m.services.map((s) => s.Port), [8080]);
-    assert.deepEqual(m.skipped, [{ port: "80/tcp", reason: "also published on host port 8081: one service per container port, on the lowest host port" }]);
+    assert.deepEqual(
+      m.services.map((s) => s.Port),
+      [8080],
+    );
+    assert.deepEqual(m.skipped, [
+      { port: "80/tcp", reason: "also published on host port 8081: one service per container port, on the lowest host port" },
+    ]);
   });
 
   test("mapping ports - a single published port has no suffix even when other ports are only exposed (registrator v7 #437)", () => {
     const m = map({ ports: publish("8084:8080"), exposedPorts: expose("8080", "9000"), env: {} });
-    assert.deepEqual(m.services.map((s) => s.Name), ["web"]);
+    assert.deepEqual(
+      m.services.map((s) => s.Name),
+      ["web"],
+    );
     assert.equal(m.skipped[0]?.port, "9000/tcp");
   });
 
   test("mapping ports - BERTH_INTERNAL: exposed ports, published or not, on the container's address and port", () => {
-    const container = { networkMode: "bridge", networks: { bridge: BRIDGE }, ports: publish("8084:8080"), exposedPorts: expose("8080", "9000") };
+    const container = {
+      networkMode: "bridge",
+      networks: { bridge: BRIDGE },
+      ports: publish("8084:8080"),
+      exposedPorts: expose("8080", "9000"),
+    };
     assert.deepEqual(where(container, { internal: true }), ["172.17.0.5:8080", "172.17.0.5:9000"]);
   });
 
@@ -55,8 +68,14 @@ describe("mapping ports", () => {
 
   test("mapping ports - SERVICE_NETWORK chooses the network; a network the container is not on skips the port", () => {
     const container = { networkMode: "appnet", networks: { bridge: BRIDGE, appnet: APP }, exposedPorts: expose("80", "81") };
-    assert.deepEqual(where({ ...container, labels: { SERVICE_NETWORK: "bridge" } }, { internal: true }), ["172.17.0.5:80", "172.17.0.5:81"]);
-    assert.deepEqual(where({ ...container, env: { SERVICE_81_NETWORK: "bridge" } }, { internal: true }), ["172.18.0.2:80", "172.17.0.5:81"]);
+    assert.deepEqual(where({ ...container, labels: { SERVICE_NETWORK: "bridge" } }, { internal: true }), [
+      "172.17.0.5:80",
+      "172.17.0.5:81",
+    ]);
+    assert.deepEqual(where({ ...container, env: { SERVICE_81_NETWORK: "bridge" } }, { internal: true }), [
+      "172.18.0.2:80",
+      "172.17.0.5:81",
+    ]);
     const m = map({ ...container, env: { SERVICE_NETWORK: "nope" } }, { internal: true });
     assert.deepEqual(m.skipped[0], { port: "80/tcp", reason: 'not attached to network "nope" (SERVICE_NETWORK)' });
   });
@@ -87,12 +106,18 @@ describe("mapping ports", () => {
   test("mapping ports - container:<x> mode: exposed ports on <x>'s address, as the emitter resolved it (§3.5 step 12)", () => {
     const base = { networkMode: `container:${"c".repeat(64)}`, networks: {}, ports: [], exposedPorts: expose("9100") };
     assert.deepEqual(where({ ...base, peerNetworks: { bridge: BRIDGE } }), ["172.17.0.5:9100"]);
-    assert.deepEqual(where({ ...base, peerNetworks: { bridge: BRIDGE, appnet: APP }, env: { SERVICE_NETWORK: "appnet" } }), ["172.18.0.2:9100"]);
+    assert.deepEqual(where({ ...base, peerNetworks: { bridge: BRIDGE, appnet: APP }, env: { SERVICE_NETWORK: "appnet" } }), [
+      "172.18.0.2:9100",
+    ]);
     assert.deepEqual(where({ ...base, peerNetworks: { host: {} } }), ["10.0.0.3:9100"]);
-    assert.deepEqual(map(base).skipped, [{ port: "9100/tcp", reason: "the container whose network it shares (container:<x>) could not be inspected" }]);
+    assert.deepEqual(map(base).skipped, [
+      { port: "9100/tcp", reason: "the container whose network it shares (container:<x>) could not be inspected" },
+    ]);
   });
 
   test("mapping ports - network mode none has no services", () => {
-    assert.deepEqual(map({ networkMode: "none", ports: [], exposedPorts: expose("80") }).skipped, [{ port: "80/tcp", reason: "network mode none" }]);
+    assert.deepEqual(map({ networkMode: "none", ports: [], exposedPorts: expose("80") }).skipped, [
+      { port: "80/tcp", reason: "network mode none" },
+    ]);
   });
 });

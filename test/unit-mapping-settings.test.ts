@@ -49,10 +49,20 @@ describe("mapping settings", () => {
   });
 
   test("mapping settings - every bad value is listed at once, by the handler too", () => {
-    const env = { BERTH_INTERNAL: "maybe", BERTH_EXPLICIT: "2", BERTH_DEREGISTER: "never", BERTH_NETWORK: "-bad net", BERTH_NAME_FROM: "label" };
+    const env = {
+      BERTH_INTERNAL: "maybe",
+      BERTH_EXPLICIT: "2",
+      BERTH_DEREGISTER: "never",
+      BERTH_NETWORK: "-bad net",
+      BERTH_NAME_FROM: "label",
+    };
     const found = problems(() => loadMappingSettings(env));
     assert.equal(found.length, 5, found.join("\n"));
-    for (const key of Object.keys(env)) assert.ok(found.some((p) => p.includes(key)), key);
+    for (const key of Object.keys(env))
+      assert.ok(
+        found.some((p) => p.includes(key)),
+        key,
+      );
     assert.equal(problems(() => loadHandlerConfig(env)).length, 5);
   });
 
@@ -82,7 +92,10 @@ describe("mapping settings", () => {
     const peerId = "f".repeat(64);
     const sidecar = structuredClone(running);
     sidecar.HostConfig.NetworkMode = `container:${peerId}`;
-    const inspected = new Map<string, ContainerInspect>([[running.Id, sidecar], [peerId, running]]);
+    const inspected = new Map<string, ContainerInspect>([
+      [running.Id, sidecar],
+      [peerId, running],
+    ]);
     const published: ContainerEvent[] = [];
     const inspects: string[] = [];
     const deps = {
@@ -93,12 +106,23 @@ describe("mapping settings", () => {
       log: createLogger("emitter", "silent"),
       signal: new AbortController().signal,
     };
-    const dockerEvent = (id: string, Action: string, Attributes: Record<string, string>) => ({ Type: "container", Action, Actor: { ID: id, Attributes }, time: 1, timeNano: 1e9 });
+    const dockerEvent = (id: string, Action: string, Attributes: Record<string, string>) => ({
+      Type: "container",
+      Action,
+      Actor: { ID: id, Attributes },
+      time: 1,
+      timeNano: 1e9,
+    });
     await emitEvent(deps, dockerEvent(running.Id, "start", { name: "x" }));
-    await emitEvent(deps, dockerEvent(running.Id, "die", { name: "x", image: "busybox", exitCode: "1", "com.example.team": "a", SECRET: "b" }));
+    await emitEvent(
+      deps,
+      dockerEvent(running.Id, "die", { name: "x", image: "busybox", exitCode: "1", "com.example.team": "a", SECRET: "b" }),
+    );
     await emitEvent(deps, dockerEvent("e".repeat(64), "destroy", { name: "x" }));
     assert.deepEqual(inspects, [running.Id, peerId, "e".repeat(64)], "no inspect for the die");
-    assert.deepEqual(published[0]?.data.container.peerNetworks, { bridge: { ipv4: running.NetworkSettings.Networks["bridge"]!.IPAddress } });
+    assert.deepEqual(published[0]?.data.container.peerNetworks, {
+      bridge: { ipv4: running.NetworkSettings.Networks["bridge"]!.IPAddress },
+    });
     assert.deepEqual(published[1]?.data.container, { id: running.Id, name: "x", image: "busybox", exitCode: 1, labels: {} });
     assert.deepEqual([published[2]?.type, published[2]?.data.container.removed], ["io.berth.container.stopped", true]);
   });

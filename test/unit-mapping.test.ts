@@ -43,22 +43,37 @@ describe("mapping", () => {
 
   test("mapping - several ports: generic and default names get -<port>, SERVICE_<port>_NAME never does", () => {
     const ports = publish("8443:443", "8080:80");
-    assert.deepEqual(map({ ports, env: {} }).services.map((s) => s.Name), ["web-80", "web-443"]);
-    assert.deepEqual(map({ ports, env: { SERVICE_NAME: "api" } }).services.map((s) => s.Name), ["api-80", "api-443"]);
-    assert.deepEqual(map({ ports, env: { SERVICE_NAME: "api", SERVICE_443_NAME: "api-tls" } }).services.map((s) => s.Name), ["api-80", "api-tls"]);
+    assert.deepEqual(
+      map({ ports, env: {} }).services.map((s) => s.Name),
+      ["web-80", "web-443"],
+    );
+    assert.deepEqual(
+      map({ ports, env: { SERVICE_NAME: "api" } }).services.map((s) => s.Name),
+      ["api-80", "api-443"],
+    );
+    assert.deepEqual(
+      map({ ports, env: { SERVICE_NAME: "api", SERVICE_443_NAME: "api-tls" } }).services.map((s) => s.Name),
+      ["api-80", "api-tls"],
+    );
   });
 
   test("mapping - TCP and UDP on one port number share the name, told apart by the :udp ID suffix and the udp tag (§3.6, §3.8)", () => {
     const { services } = map({ ports: publish("53:53", "53:53/udp"), env: { SERVICE_NAME: "coredns" } });
-    assert.deepEqual(services.map((s) => [s.Name, s.ID, s.Tags]), [
-      ["coredns-53", `node3:svc4:${ID12}:53`, []],
-      ["coredns-53", `node3:svc4:${ID12}:53:udp`, ["udp"]],
-    ]);
+    assert.deepEqual(
+      services.map((s) => [s.Name, s.ID, s.Tags]),
+      [
+        ["coredns-53", `node3:svc4:${ID12}:53`, []],
+        ["coredns-53", `node3:svc4:${ID12}:53:udp`, ["udp"]],
+      ],
+    );
   });
 
   test("mapping - an ignored port still counts toward the -<port> suffix (§2.2)", () => {
     const { services, skipped } = map({ ports: publish("8080:80", "8443:443"), env: { SERVICE_443_IGNORE: "true" } });
-    assert.deepEqual(services.map((s) => s.Name), ["web-80"]);
+    assert.deepEqual(
+      services.map((s) => s.Name),
+      ["web-80"],
+    );
     assert.deepEqual(skipped, [{ port: "443/tcp", reason: "SERVICE_IGNORE is set" }]);
   });
 
@@ -75,12 +90,18 @@ describe("mapping", () => {
   test("mapping - SERVICE_ID and SERVICE_<port>_ID replace the whole ID (§3.5 step 15)", () => {
     assert.equal(map({ ports: publish("9053:53/udp"), env: { SERVICE_ID: "dns1" } }).services[0]?.ID, "dns1");
     const { services } = map({ ports: publish("1:80", "2:443"), env: { SERVICE_80_ID: "web-a", SERVICE_443_ID: "web-b" } });
-    assert.deepEqual(services.map((s) => s.ID), ["web-a", "web-b"]);
+    assert.deepEqual(
+      services.map((s) => s.ID),
+      ["web-a", "web-b"],
+    );
   });
 
   test("mapping - two ports given the same SERVICE_<port>_ID: the second falls back to its default ID, with a warning", () => {
     const { services, warnings } = map({ ports: publish("1:80", "2:443"), env: { SERVICE_80_ID: "x", SERVICE_443_ID: "x" } });
-    assert.deepEqual(services.map((s) => s.ID), ["x", `node3:svc4:${ID12}:443`]);
+    assert.deepEqual(
+      services.map((s) => s.ID),
+      ["x", `node3:svc4:${ID12}:443`],
+    );
     assert.equal(warnings.length, 1);
   });
 
@@ -92,11 +113,14 @@ describe("mapping", () => {
   test("mapping - BERTH_EXPLICIT registers only ports with SERVICE_NAME or SERVICE_<port>_NAME, from env or label", () => {
     const ports = publish("1:80", "2:443");
     const explicit = { explicit: true };
-    assert.deepEqual(map({ ports, env: {} }, explicit).skipped.map((s) => s.reason), [
-      "BERTH_EXPLICIT is set and SERVICE_NAME is not",
-      "BERTH_EXPLICIT is set and SERVICE_NAME is not",
-    ]);
-    assert.deepEqual(map({ ports, env: {}, labels: { SERVICE_443_NAME: "tls" } }, explicit).services.map((s) => s.Name), ["tls"]);
+    assert.deepEqual(
+      map({ ports, env: {} }, explicit).skipped.map((s) => s.reason),
+      ["BERTH_EXPLICIT is set and SERVICE_NAME is not", "BERTH_EXPLICIT is set and SERVICE_NAME is not"],
+    );
+    assert.deepEqual(
+      map({ ports, env: {}, labels: { SERVICE_443_NAME: "tls" } }, explicit).services.map((s) => s.Name),
+      ["tls"],
+    );
     assert.equal(map({ ports, env: { SERVICE_NAME: "w" } }, explicit).services.length, 2);
   });
 
@@ -109,7 +133,9 @@ describe("mapping", () => {
   });
 
   test("mapping - a container without a name source is skipped with the reason", () => {
-    assert.deepEqual(map({ image: "", env: {} }).skipped, [{ port: "8080/tcp", reason: "no name: set SERVICE_NAME (the image is unknown)" }]);
+    assert.deepEqual(map({ image: "", env: {} }).skipped, [
+      { port: "8080/tcp", reason: "no name: set SERVICE_NAME (the image is unknown)" },
+    ]);
   });
 
   test("mapping - a container with no published port has no services, and says why", () => {
@@ -147,7 +173,10 @@ describe("mapping", () => {
 
   test("mapping - exposed ports are listed as skipped when only published ones count", () => {
     const { skipped } = map({ exposedPorts: expose("8080", "9000") });
-    assert.deepEqual(skipped.map((s) => s.port), ["9000/tcp"]);
+    assert.deepEqual(
+      skipped.map((s) => s.port),
+      ["9000/tcp"],
+    );
   });
 
   test("mapping - the ownership filter names node and container", () => {

@@ -21,11 +21,22 @@ describe("metrics scrape parser", () => {
     assert.equal(valueOf(m, "c_total", { type: "other", node: "n1" }), 0);
     assert.ok(Number.isNaN(sampleOf(m, "g")));
     assert.deepEqual(histogramOf(m, "h_seconds", { node: "n1" }), {
-      buckets: [{ le: 0.1, count: 1 }, { le: 1, count: 1 }, { le: Infinity, count: 2 }],
+      buckets: [
+        { le: 0.1, count: 1 },
+        { le: 1, count: 1 },
+        { le: Infinity, count: 2 },
+      ],
       sum: 5.05,
       count: 2,
     });
-    assert.deepEqual([...m.families.values()].map((f) => [f.name, f.type]), [["c_total", "counter"], ["g", "gauge"], ["h_seconds", "histogram"]]);
+    assert.deepEqual(
+      [...m.families.values()].map((f) => [f.name, f.type]),
+      [
+        ["c_total", "counter"],
+        ["g", "gauge"],
+        ["h_seconds", "histogram"],
+      ],
+    );
   });
 
   test("metrics scrape parser - refuses lines that are not the format", () => {

@@ -17,10 +17,7 @@ describe("normalise", () => {
   });
 
   test("normalise - labels are filtered to SERVICE_*, com.docker.compose.* and configured prefixes", () => {
-    assert.deepEqual(normaliseContainer(running, []).labels, {
-      SERVICE_8080_CHECK_HTTP: "/",
-      "com.docker.compose.service": "web",
-    });
+    assert.deepEqual(normaliseContainer(running, []).labels, { SERVICE_8080_CHECK_HTTP: "/", "com.docker.compose.service": "web" });
     assert.equal(normaliseContainer(running, ["oth"]).labels?.["other"], "x");
   });
 
@@ -50,7 +47,13 @@ describe("normalise", () => {
       time: 1,
       timeNano: 1e9,
     };
-    assert.deepEqual(containerFromEvent(die, []), { id: "c".repeat(64), name: "gone", image: "web:1", exitCode: 1, labels: { SERVICE_NAME: "w" } });
+    assert.deepEqual(containerFromEvent(die, []), {
+      id: "c".repeat(64),
+      name: "gone",
+      image: "web:1",
+      exitCode: 1,
+      labels: { SERVICE_NAME: "w" },
+    });
   });
 
   test("normalise - hostile keys cannot reach the prototype and oversize entries are dropped with a reason", () => {

@@ -10,7 +10,8 @@ import { forEverySchedule, gated, runScheduled, seeded } from "./scheduler.ts";
 const A = "a".repeat(64);
 const B = "b".repeat(64);
 const start = (t: bigint, id = A) => event({ timeNano: t, container: { id, name: "svc4" } });
-const stop = (t: bigint, id = A) => event({ type: "io.berth.container.stopped", timeNano: t, container: { id, name: "svc4", exitCode: 137 } });
+const stop = (t: bigint, id = A) =>
+  event({ type: "io.berth.container.stopped", timeNano: t, container: { id, name: "svc4", exitCode: 137 } });
 
 /** Runs each worker's messages in order, the workers interleaved as `choose` says; returns the agent. */
 async function schedule(perWorker: ContainerEvent[][], choose: (n: number) => number) {
@@ -39,11 +40,15 @@ async function schedule(perWorker: ContainerEvent[][], choose: (n: number) => nu
   return { agent, trace };
 }
 
-const registered = (agent: ReturnType<typeof memoryAgent>, id = A) => [...agent.services_.values()].filter((s) => s.Meta?.["berth_container"] === id).length;
+const registered = (agent: ReturnType<typeof memoryAgent>, id = A) =>
+  [...agent.services_.values()].filter((s) => s.Meta?.["berth_container"] === id).length;
 
 describe("ordering", () => {
   test("ordering - a start and its stop on two workers: in every interleaving the service ends gone", async (t) => {
-    for (const split of [[[start(1n)], [stop(2n)]], [[stop(2n)], [start(1n)]]]) {
+    for (const split of [
+      [[start(1n)], [stop(2n)]],
+      [[stop(2n)], [start(1n)]],
+    ]) {
       const schedules = await forEverySchedule(async (choose) => {
         const { agent, trace } = await schedule(split, choose);
         assert.equal(registered(agent), 0, trace.join(" "));
@@ -55,10 +60,30 @@ describe("ordering", () => {
 
   test("ordering - start/stop/start/stop of one container over two workers, 3,000 seeded schedules per split", async () => {
     const events = [start(1n), stop(2n), start(3n), stop(4n)];
-    const splits = [[[0, 2], [1, 3]], [[0, 1], [2, 3]], [[3, 2], [1, 0]], [[0, 3], [2, 1]]];
+    const splits = [
+      [
+        [0, 2],
+        [1, 3],
+      ],
+      [
+        [0, 1],
+        [2, 3],
+      ],
+      [
+        [3, 2],
+        [1, 0],
+      ],
+      [
+        [0, 3],
+        [2, 1],
+      ],
+    ];
     for (const [i, split] of splits.entries()) {
       for (let seed = 0; seed < 750; seed++) {
-        const { agent, trace } = await schedule(split.map((w) => w.map((k) => events[k]!)), seeded(seed * 31 + i));
+        const { agent, trace } = await schedule(
+          split.map((w) => w.map((k) => events[k]!)),
+          seeded(seed * 31 + i),
+        );
         assert.equal(registered(agent), 0, `split ${i} seed ${seed}: ${trace.join(" ")}`);
       }
     }

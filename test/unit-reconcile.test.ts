@@ -33,7 +33,14 @@ function setup() {
 
 const started = (c: string, t: bigint) => event({ timeNano: t, container: { id: ID(c), name: `svc-${c}` } });
 const asAgentService = (e: ContainerEvent) =>
-  Object.fromEntries(servicesFor(e, settings()).services.map(stamped).map((s) => [s.ID, { ID: s.ID, Service: s.Name, Tags: s.Tags ?? [], Meta: s.Meta ?? {}, Port: s.Port ?? 0, Address: s.Address ?? "" }]));
+  Object.fromEntries(
+    servicesFor(e, settings())
+      .services.map(stamped)
+      .map((s) => [
+        s.ID,
+        { ID: s.ID, Service: s.Name, Tags: s.Tags ?? [], Meta: s.Meta ?? {}, Port: s.Port ?? 0, Address: s.Address ?? "" },
+      ]),
+  );
 
 describe("reconcile", () => {
   test("reconcile - drift counts missing, changed and stale services, and ignores services without container ownership", () => {
@@ -43,7 +50,14 @@ describe("reconcile", () => {
     const changed = Object.values(asAgentService(b))[0]!;
     actual[changed.ID] = { ...changed, Meta: { ...changed.Meta, berth_hash: "old" } };
     actual["by-hand"] = { ID: "by-hand", Service: "db", Tags: [], Meta: { berth_node: "node3" }, Port: 1, Address: "" };
-    const drift = nodeDrift(new Map([[a.subject, a], [b.subject, b]]), actual, settings());
+    const drift = nodeDrift(
+      new Map([
+        [a.subject, a],
+        [b.subject, b],
+      ]),
+      actual,
+      settings(),
+    );
     assert.deepEqual(drift, { containers: [ID("b"), ID("c")], missing: 1, stale: 1 });
   });
 
@@ -55,13 +69,23 @@ describe("reconcile", () => {
     agent.services_.delete([...agent.services_.keys()].find((k) => k.includes(":cccccccccccc:"))!); // lost from the agent
     agent.services_.set("handmade", { ID: "handmade", Name: "db" }); // not berth's
     // Not berth's either, though its ID is exactly the form berth gives b's service: ownership is the meta, not the ID.
-    agent.services_.set("node3:svc-x:bbbbbbbbbbbb:8080", { ID: "node3:svc-x:bbbbbbbbbbbb:8080", Name: "svc-x", Meta: { berth_node: "node3" } });
+    agent.services_.set("node3:svc-x:bbbbbbbbbbbb:8080", {
+      ID: "node3:svc-x:bbbbbbbbbbbb:8080",
+      Name: "svc-x",
+      Meta: { berth_node: "node3" },
+    });
     agent.services_.set("foreign", { ID: "foreign", Name: "x", Meta: { berth_node: "node1", berth_container: ID("f") } });
     agent.calls.length = 0;
     await snapshot(5n, [ID("a"), ID("c")]); // b died while nobody watched
     assert.deepEqual(writes().sort(), [`deregister node3:svc-b:bbbbbbbbbbbb:8080`, `register node3:svc-c:cccccccccccc:8080`]);
     assert.equal(agent.calls.filter((c) => c.startsWith("services")).length, 1, "one listing of the node, none more per drifted container");
-    assert.deepEqual([...agent.services_.keys()].sort(), ["foreign", "handmade", "node3:svc-a:aaaaaaaaaaaa:8080", "node3:svc-c:cccccccccccc:8080", "node3:svc-x:bbbbbbbbbbbb:8080"]);
+    assert.deepEqual([...agent.services_.keys()].sort(), [
+      "foreign",
+      "handmade",
+      "node3:svc-a:aaaaaaaaaaaa:8080",
+      "node3:svc-c:cccccccccccc:8080",
+      "node3:svc-x:bbbbbbbbbbbb:8080",
+    ]);
     agent.calls.length = 0;
     await snapshot(6n, [ID("a"), ID("c")]);
     assert.deepEqual(writes(), [], "a converged node costs one listing and no writes");
@@ -114,7 +138,16 @@ describe("reconcile", () => {
     const snap = toNodeSnapshot({ name: "node3", hostIp: "10.0.0.3" }, 5n, []);
     agent.failWith(new ConsulError("agent.services", 0, "connect ECONNREFUSED"));
     const first = message(subjectFor("berth", snap), bytesOf(snap));
-    await handleMessage({ prefix: "berth", bucket, agentFor: () => agent, deadLetter: async () => assert.fail("not dead-lettered"), log: createLogger("handler", "silent") }, first.msg);
+    await handleMessage(
+      {
+        prefix: "berth",
+        bucket,
+        agentFor: () => agent,
+        deadLetter: async () => assert.fail("not dead-lettered"),
+        log: createLogger("handler", "silent"),
+      },
+      first.msg,
+    );
     assert.equal(first.settled.naks.length, 1, "the agent was away: nak'd");
     assert.equal(agent.services_.size, 1);
     agent.failWith(undefined);
@@ -150,10 +183,12 @@ describe("reconcile", () => {
     const { agent, send, snapshot, writes } = setup();
     const names = ["toString", "constructor", "__proto__", "hasOwnProperty"];
     const ids = names.map((_, i) => ID("abcd"[i]!));
-    for (const [i, name] of names.entries()) await send(event({ timeNano: 1n, container: { id: ids[i]!, name: `c${i}`, env: { SERVICE_ID: name } } }));
+    for (const [i, name] of names.entries())
+      await send(event({ timeNano: 1n, container: { id: ids[i]!, name: `c${i}`, env: { SERVICE_ID: name } } }));
     assert.deepEqual([...agent.services_.keys()].sort(), [...names].sort());
     agent.calls.length = 0;
-    for (const [i, name] of names.entries()) await send(event({ timeNano: 1n, container: { id: ids[i]!, name: `c${i}`, env: { SERVICE_ID: name } } }));
+    for (const [i, name] of names.entries())
+      await send(event({ timeNano: 1n, container: { id: ids[i]!, name: `c${i}`, env: { SERVICE_ID: name } } }));
     await snapshot(5n, ids);
     assert.deepEqual(writes(), [], "redeliveries and a snapshot find them current");
     agent.services_.delete("__proto__");

@@ -29,8 +29,14 @@ describe("schemas", () => {
   test("schemas - every missing required field is reported", () => {
     const { id: _id, data: _data, ...rest } = event();
     const problems = problemsOf(rest);
-    assert.ok(problems.some((p) => p.includes("'id'")), problems.join());
-    assert.ok(problems.some((p) => p.includes("'data'")), problems.join());
+    assert.ok(
+      problems.some((p) => p.includes("'id'")),
+      problems.join(),
+    );
+    assert.ok(
+      problems.some((p) => p.includes("'data'")),
+      problems.join(),
+    );
   });
 
   test("schemas - unknown properties are rejected at every level", () => {
@@ -44,14 +50,20 @@ describe("schemas", () => {
 
   test("schemas - env may only carry SERVICE_* keys", () => {
     const problems = problemsOf(event({ container: { env: { SERVICE_NAME: "a", DB_PASSWORD: "x" } } }));
-    assert.ok(problems.some((p) => p.includes("/data/container/env")), problems.join());
+    assert.ok(
+      problems.some((p) => p.includes("/data/container/env")),
+      problems.join(),
+    );
   });
 
   test("schemas - node names that are not subject tokens are rejected", () => {
     for (const name of ["node.3", "node 3", "*", ">", "", "-lead", "x".repeat(64)]) {
       const e = event();
       (e.data.node as { name: string }).name = name;
-      assert.ok(problemsOf(e).some((p) => p.includes("/data/node/name")), name);
+      assert.ok(
+        problemsOf(e).some((p) => p.includes("/data/node/name")),
+        name,
+      );
     }
   });
 

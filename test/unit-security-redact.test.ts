@@ -39,7 +39,12 @@ describe("security: secrets never printed", () => {
   after(cleanupAll);
 
   // The processes register their secrets when they read their configuration.
-  const handlerEnv = { NATS_USER: "berth", NATS_PASSWORD, CONSUL_HTTP_TOKEN, BERTH_CONSUL_AGENTS: `node1=http://127.0.0.1:1;token=${AGENT_TOKEN}` };
+  const handlerEnv = {
+    NATS_USER: "berth",
+    NATS_PASSWORD,
+    CONSUL_HTTP_TOKEN,
+    BERTH_CONSUL_AGENTS: `node1=http://127.0.0.1:1;token=${AGENT_TOKEN}`,
+  };
   loadHandlerConfig(handlerEnv);
   loadEmitterConfig({ NATS_TOKEN });
 
@@ -47,18 +52,30 @@ describe("security: secrets never printed", () => {
     const lines: string[] = [];
     const log = createLogger("handler", "trace", {}, "json", { write: (line: string) => void lines.push(line) });
     log.info({ token: NATS_TOKEN, password: NATS_PASSWORD }, "fields named as secrets");
-    log.warn({ err: `agent said: bad token ${AGENT_TOKEN}`, nested: { list: [CONSUL_HTTP_TOKEN], deeper: { x: NATS_PASSWORD } } }, "in values");
+    log.warn(
+      { err: `agent said: bad token ${AGENT_TOKEN}`, nested: { list: [CONSUL_HTTP_TOKEN], deeper: { x: NATS_PASSWORD } } },
+      "in values",
+    );
     log.error(`connecting with ${NATS_TOKEN} to nats://berth:${URL_PASSWORD}@10.0.0.1:4222 failed`);
     log.debug({ headers: { "x-consul-token": CONSUL_HTTP_TOKEN, authorization: `Bearer ${AGENT_TOKEN}` } }, "request");
     log.trace({ err: new Error(`refused ${NATS_PASSWORD}`) }, "an error object");
     const pretty: string[] = [];
-    createLogger("emitter", "info", {}, "pretty", { write: (line: string) => void pretty.push(line) }).info({ err: AGENT_TOKEN }, `pretty ${NATS_TOKEN}`);
+    createLogger("emitter", "info", {}, "pretty", { write: (line: string) => void pretty.push(line) }).info(
+      { err: AGENT_TOKEN },
+      `pretty ${NATS_TOKEN}`,
+    );
 
     assert.equal(lines.length, 5, "every level was written");
     for (const line of [...lines, ...pretty]) assertNoSecret(line, "a log line");
     // Positive controls: the rest of each line is still there, the secrets were replaced.
     const all = lines.join("");
-    for (const kept of ["fields named as secrets", "agent said: bad token [redacted]", "nats://[redacted]@10.0.0.1:4222", "refused [redacted]", "request"]) {
+    for (const kept of [
+      "fields named as secrets",
+      "agent said: bad token [redacted]",
+      "nats://[redacted]@10.0.0.1:4222",
+      "refused [redacted]",
+      "request",
+    ]) {
       assert.ok(all.includes(kept), `${kept} in\n${all}`);
     }
     assert.match(pretty.join(""), /pretty \[redacted\]/);
@@ -67,8 +84,14 @@ describe("security: secrets never printed", () => {
   test("redact - configuration errors never repeat a secret", () => {
     const bad = [
       { NATS_USER: "berth", NATS_PASSWORD, NATS_TOKEN, BERTH_CONSUL_AGENTS: `node1=ftp://u:${URL_PASSWORD}@h;token=${AGENT_TOKEN}` },
-      { CONSUL_HTTP_TOKEN, BERTH_CONSUL_AGENTS: `node1=http://u:${URL_PASSWORD}@h:8500;token=${AGENT_TOKEN},bad node=http://x;token=${AGENT_TOKEN}` },
-      { BERTH_CONSUL_AGENTS: `node1=http://h:8500;token=${AGENT_TOKEN};token=${CONSUL_HTTP_TOKEN}`, BERTH_CONSUL_AGENT_TEMPLATE: `http://{node}:8500/${NATS_TOKEN}` },
+      {
+        CONSUL_HTTP_TOKEN,
+        BERTH_CONSUL_AGENTS: `node1=http://u:${URL_PASSWORD}@h:8500;token=${AGENT_TOKEN},bad node=http://x;token=${AGENT_TOKEN}`,
+      },
+      {
+        BERTH_CONSUL_AGENTS: `node1=http://h:8500;token=${AGENT_TOKEN};token=${CONSUL_HTTP_TOKEN}`,
+        BERTH_CONSUL_AGENT_TEMPLATE: `http://{node}:8500/${NATS_TOKEN}`,
+      },
     ];
     for (const env of bad) {
       let error: unknown;
@@ -83,9 +106,13 @@ describe("security: secrets never printed", () => {
     }
   });
 
-  test("redact - a token holding \",\" is cut there; its rest is never quoted as a bad entry", () => {
+  test('redact - a token holding "," is cut there; its rest is never quoted as a bad entry', () => {
     const rest = secret("rest");
-    for (const agents of [`node1=http://h:8500;token=ab,${rest}`, `node1=http://h:8500;token=ab,node2=${rest}`, `node1=http://h:8500;token=@/run/x,y=${rest}`]) {
+    for (const agents of [
+      `node1=http://h:8500;token=ab,${rest}`,
+      `node1=http://h:8500;token=ab,node2=${rest}`,
+      `node1=http://h:8500;token=@/run/x,y=${rest}`,
+    ]) {
       const problems = (() => {
         try {
           loadHandlerConfig({ BERTH_CONSUL_AGENTS: agents });
@@ -116,18 +143,24 @@ describe("security: secrets never printed", () => {
     // node1 sends its own token, node3 CONSUL_HTTP_TOKEN: the agent quotes each back.
     const thrown: string[] = [];
     for (const node of ["node1", "node3"]) {
-      await pool.agentFor(node)!.services("").catch((err: unknown) => {
-        assert.ok(err instanceof ConsulError);
-        assert.equal(err.status, 403);
-        thrown.push(`${err.message}\n${err.agentText}\n${err.stack}`);
-      });
+      await pool
+        .agentFor(node)!
+        .services("")
+        .catch((err: unknown) => {
+          assert.ok(err instanceof ConsulError);
+          assert.equal(err.status, 403);
+          thrown.push(`${err.message}\n${err.agentText}\n${err.stack}`);
+        });
       const e = event({ node });
       const { msg, settled } = message(subjectFor("berth", e), bytesOf(e));
       await handleMessage(deps, msg);
       assert.deepEqual(settled, { acked: 1, naks: [] });
     }
     assert.equal(thrown.length, 2);
-    assert.deepEqual(letters.map((l) => l.reason), ["agent-rejected", "agent-rejected"]);
+    assert.deepEqual(
+      letters.map((l) => l.reason),
+      ["agent-rejected", "agent-rejected"],
+    );
     for (const text of [...thrown, ...lines, JSON.stringify(letters)]) assertNoSecret(text, "an agent error");
     // Positive control: the agent's text is there, with the token censored.
     assert.match(thrown.join(""), /403: Permission denied: token "\[redacted\]" lacks service:write/);

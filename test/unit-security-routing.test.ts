@@ -22,9 +22,40 @@ import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 
 /** Names an attacker would try: host, port, path, userinfo, query and fragment breakers, encodings, unicode, blanks, length. */
 const HOSTILE_NAMES = [
-  "evil.com/", "evil.com", "a@b", "user:pw@evil", "..", ".", "%2e", "%2e%2e%2f", "x:1", "node1:9999", "node1#", "node1?x", "node1?x=1#y",
-  "node1/../admin", "node1\\evil", "[::1]", "node1\n", "node1\r\nHost: evil", "node1\u0000", "nodé", "nоde1" /* Cyrillic о */, "node1\u202e",
-  "ｎｏｄｅ１", "a b", " node1", "node1 ", "", "-node1", "_node1", "n".repeat(64), "n".repeat(10_000), "node1$&", "{node}", "$`",
+  "evil.com/",
+  "evil.com",
+  "a@b",
+  "user:pw@evil",
+  "..",
+  ".",
+  "%2e",
+  "%2e%2e%2f",
+  "x:1",
+  "node1:9999",
+  "node1#",
+  "node1?x",
+  "node1?x=1#y",
+  "node1/../admin",
+  "node1\\evil",
+  "[::1]",
+  "node1\n",
+  "node1\r\nHost: evil",
+  "node1\u0000",
+  "nodé",
+  "nоde1" /* Cyrillic о */,
+  "node1\u202e",
+  "ｎｏｄｅ１",
+  "a b",
+  " node1",
+  "node1 ",
+  "",
+  "-node1",
+  "_node1",
+  "n".repeat(64),
+  "n".repeat(10_000),
+  "node1$&",
+  "{node}",
+  "$`",
 ];
 
 /** A small HTTP server that counts every request: the place a forged event would like handlers to call. */
@@ -96,7 +127,10 @@ describe("security: routing", () => {
     const { send, letters } = await handlerWith({ BERTH_CONSUL_AGENTS: `node3=${agent.url}` });
     const calls = agent.requests.length;
     assert.deepEqual(await send(event({ node: "node4" })), { acked: 1, naks: [] });
-    assert.deepEqual(letters.map((l) => l.reason), ["unknown-node"]);
+    assert.deepEqual(
+      letters.map((l) => l.reason),
+      ["unknown-node"],
+    );
     assert.match(letters[0]!.problems.join(), /node4/);
     assert.equal(agent.requests.length, calls);
     // Positive control: the listed node is applied by the same handler.
@@ -113,18 +147,27 @@ describe("security: routing", () => {
     // Both nodes have agents, so only the subject check stands between the forger and node1's agent.
     assert.deepEqual(await send(event({ node: "node1" }), "berth.v1.node3.container.started"), { acked: 1, naks: [] });
     assert.deepEqual(await send(event({ node: "node3" }), "berth.v1.node1.container.started"), { acked: 1, naks: [] });
-    assert.deepEqual(await send(event({ node: "node3", container: { id: ID_B } }), "berth.v1.node3.container.stopped"), { acked: 1, naks: [] });
-    assert.deepEqual(letters.map((l) => l.reason), ["subject-mismatch", "subject-mismatch", "subject-mismatch"]);
+    assert.deepEqual(await send(event({ node: "node3", container: { id: ID_B } }), "berth.v1.node3.container.stopped"), {
+      acked: 1,
+      naks: [],
+    });
+    assert.deepEqual(
+      letters.map((l) => l.reason),
+      ["subject-mismatch", "subject-mismatch", "subject-mismatch"],
+    );
     assert.equal(node1.requests.length + node3.requests.length, before, "no agent was called");
   });
 
-  test("routing - template mode: a valid name that gives no URL (\"08\") is dead-lettered as unknown-node, not retried forever", async () => {
+  test('routing - template mode: a valid name that gives no URL ("08") is dead-lettered as unknown-node, not retried forever', async () => {
     const { send, letters } = await handlerWith({ BERTH_CONSUL_AGENT_TEMPLATE: "http://{node}:8500" });
     for (const node of ["08", "99999999999", "0xfffffffff"]) {
       assert.ok(isValidNodeName(node), node);
       assert.deepEqual(await send(event({ node })), { acked: 1, naks: [] }, node);
     }
-    assert.deepEqual(letters.map((l) => l.reason), ["unknown-node", "unknown-node", "unknown-node"]);
+    assert.deepEqual(
+      letters.map((l) => l.reason),
+      ["unknown-node", "unknown-node", "unknown-node"],
+    );
   });
 
   test("routing - hostile node names are refused wherever a node name enters", () => {
@@ -142,7 +185,10 @@ describe("security: routing", () => {
       if (name !== "") assert.throws(() => loadEmitterConfig({ BERTH_NODE: name }), ConfigError, what); // empty: unset
       // (the map trims blanks around an entry, as around every list item: "node1\n" is node1)
       const keys = [...parseAgentMap(`${name}=http://127.0.0.1:8500`).agents.keys()];
-      assert.ok(keys.every((k) => isValidNodeName(k) && k === name.trim()), `${what}: ${JSON.stringify(keys)}`);
+      assert.ok(
+        keys.every((k) => isValidNodeName(k) && k === name.trim()),
+        `${what}: ${JSON.stringify(keys)}`,
+      );
       // in the agent directory
       for (const template of ["http://{node}:8500", "https://{node}.consul.internal:8501/base"]) {
         assert.equal(agentEntryFor({ kind: "template", template }, name)?.url, undefined, what);
@@ -151,7 +197,14 @@ describe("security: routing", () => {
   });
 
   test("routing - hostile templates are refused: {node} only in the host, no credentials, query or fragment", () => {
-    for (const template of ["http://agent:8500/{node}", "http://agent:{node}", "{node}://agent", "http://{node}@agent:8500", "http://agent:8500/?n={node}", "http://agent:8500/#{node}"]) {
+    for (const template of [
+      "http://agent:8500/{node}",
+      "http://agent:{node}",
+      "{node}://agent",
+      "http://{node}@agent:8500",
+      "http://agent:8500/?n={node}",
+      "http://agent:8500/#{node}",
+    ]) {
       assert.throws(() => loadHandlerConfig({ BERTH_CONSUL_AGENT_TEMPLATE: template }), ConfigError, template);
     }
     assert.doesNotThrow(() => loadHandlerConfig({ BERTH_CONSUL_AGENT_TEMPLATE: "https://{node}.consul.internal:8501/base" }));
@@ -183,8 +236,34 @@ describe("security: routing", () => {
   const hostileName = fc.oneof(
     fc.string({ unit: "binary", maxLength: 80 }),
     fc.string({ unit: "grapheme", maxLength: 80 }),
-    fc.array(fc.constantFrom(...HOSTILE_NAMES.filter((n) => n.length < 100), "node1", "a", "-", "_", ".", "/", ":", "@", "#", "?", "%", "\\", " "), { maxLength: 6 }).map((p) => p.join("")),
-    fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/).chain((valid) => fc.tuple(fc.constant(valid), fc.string({ unit: "binary", maxLength: 4 }), fc.nat(64)).map(([v, junk, at]) => v.slice(0, at) + junk + v.slice(at))),
+    fc
+      .array(
+        fc.constantFrom(
+          ...HOSTILE_NAMES.filter((n) => n.length < 100),
+          "node1",
+          "a",
+          "-",
+          "_",
+          ".",
+          "/",
+          ":",
+          "@",
+          "#",
+          "?",
+          "%",
+          "\\",
+          " ",
+        ),
+        { maxLength: 6 },
+      )
+      .map((p) => p.join("")),
+    fc
+      .stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/)
+      .chain((valid) =>
+        fc
+          .tuple(fc.constant(valid), fc.string({ unit: "binary", maxLength: 4 }), fc.nat(64))
+          .map(([v, junk, at]) => v.slice(0, at) + junk + v.slice(at)),
+      ),
   );
 
   test("routing - property: no generated name changes anything but the host of the template's URL", () => {

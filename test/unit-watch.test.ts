@@ -19,7 +19,12 @@ test("watch - a slow inspect does not hold back the next ones, and events are pu
   const inspects: string[] = [];
   let releaseFirst!: () => void;
   const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-  const events = [dockerEvent(ids[0]!, "start", 1e9), dockerEvent(ids[1]!, "die", 2e9, { name: "y", exitCode: "0" }), dockerEvent(ids[2]!, "start", 3e9), dockerEvent(ids[3]!, "start", 4e9)];
+  const events = [
+    dockerEvent(ids[0]!, "start", 1e9),
+    dockerEvent(ids[1]!, "die", 2e9, { name: "y", exitCode: "0" }),
+    dockerEvent(ids[2]!, "start", 3e9),
+    dockerEvent(ids[3]!, "start", 4e9),
+  ];
   const docker = {
     async openEvents() {
       return (async function* () {

@@ -40,10 +40,18 @@ const grants = (list: string[] | undefined, name: string) =>
 export function resolveToken(acl: ConsulDoubleOptions["acl"], secret: string): Authorizer {
   if (!acl) {
     const yes = () => true;
-    return { enabled: false, serviceRead: yes, serviceWrite: yes, nodeWrite: yes, agentRead: yes, denied: () => new HttpError(403, "Permission denied") };
+    return {
+      enabled: false,
+      serviceRead: yes,
+      serviceWrite: yes,
+      nodeWrite: yes,
+      agentRead: yes,
+      denied: () => new HttpError(403, "Permission denied"),
+    };
   }
   const key = secret === "" ? "anonymous" : secret;
-  const token: AclToken | undefined = acl.tokens[key] ?? (key === "anonymous" ? { accessorId: ANONYMOUS_ACCESSOR, serviceWrite: [] } : undefined);
+  const token: AclToken | undefined =
+    acl.tokens[key] ?? (key === "anonymous" ? { accessorId: ANONYMOUS_ACCESSOR, serviceWrite: [] } : undefined);
   if (!token) throw new HttpError(403, "ACL not found");
   const allowByDefault = acl.defaultPolicy === "allow";
   const write = (name: string) => grants(token.serviceWrite, name) || allowByDefault;
@@ -54,6 +62,9 @@ export function resolveToken(acl: ConsulDoubleOptions["acl"], secret: string): A
     nodeWrite: () => token.nodeWrite === true || allowByDefault,
     agentRead: () => token.agentRead === true || allowByDefault,
     denied: (resource, level, name) =>
-      new HttpError(403, `Permission denied: token with AccessorID '${token.accessorId}' lacks permission '${resource}:${level}' on ${JSON.stringify(name)}`),
+      new HttpError(
+        403,
+        `Permission denied: token with AccessorID '${token.accessorId}' lacks permission '${resource}:${level}' on ${JSON.stringify(name)}`,
+      ),
   };
 }

@@ -83,7 +83,14 @@ export const serviceDefinitionSchema: Schema = {
     { name: "Checks", schema: { t: "array", of: checkTypeSchema, goType: "structs.CheckTypes" } },
     {
       name: "Weights",
-      schema: { t: "struct", name: "Weights", fields: [{ name: "Passing", schema: int }, { name: "Warning", schema: int }] },
+      schema: {
+        t: "struct",
+        name: "Weights",
+        fields: [
+          { name: "Passing", schema: int },
+          { name: "Warning", schema: int },
+        ],
+      },
     },
     { name: "Token", schema: str },
     { name: "EnableTagOverride", schema: bool, aliases: ["enable_tag_override"] },
@@ -114,25 +121,62 @@ export const checkUpdateSchema: Schema = {
 };
 
 export type CheckBody = {
-  CheckID?: string; Name?: string; Status?: string; Notes?: string; ScriptArgs?: string[];
-  DockerContainerID?: string; Shell?: string; HTTP?: string; Method?: string;
-  Header?: Record<string, string[] | null>; Body?: string; DisableRedirects?: boolean;
-  TLSServerName?: string; TLSSkipVerify?: boolean; TCP?: string; TCPUseTLS?: boolean; UDP?: string;
-  GRPC?: string; GRPCUseTLS?: boolean; H2PING?: string; H2PingUseTLS?: boolean; OSService?: string;
-  AliasNode?: string; AliasService?: string; Interval?: number; Timeout?: number; TTL?: number;
-  DeregisterCriticalServiceAfter?: number; SuccessBeforePassing?: number;
-  FailuresBeforeWarning?: number; FailuresBeforeCritical?: number; OutputMaxSize?: number;
-  ProxyHTTP?: string; ProxyGRPC?: string;
+  CheckID?: string;
+  Name?: string;
+  Status?: string;
+  Notes?: string;
+  ScriptArgs?: string[];
+  DockerContainerID?: string;
+  Shell?: string;
+  HTTP?: string;
+  Method?: string;
+  Header?: Record<string, string[] | null>;
+  Body?: string;
+  DisableRedirects?: boolean;
+  TLSServerName?: string;
+  TLSSkipVerify?: boolean;
+  TCP?: string;
+  TCPUseTLS?: boolean;
+  UDP?: string;
+  GRPC?: string;
+  GRPCUseTLS?: boolean;
+  H2PING?: string;
+  H2PingUseTLS?: boolean;
+  OSService?: string;
+  AliasNode?: string;
+  AliasService?: string;
+  Interval?: number;
+  Timeout?: number;
+  TTL?: number;
+  DeregisterCriticalServiceAfter?: number;
+  SuccessBeforePassing?: number;
+  FailuresBeforeWarning?: number;
+  FailuresBeforeCritical?: number;
+  OutputMaxSize?: number;
+  ProxyHTTP?: string;
+  ProxyGRPC?: string;
 };
 
 export type ServiceAddressBody = { Address?: string; Port?: number };
 
 export type ServiceBody = {
-  Kind?: string; ID?: string; Name?: string; Tags?: string[]; Address?: string;
-  TaggedAddresses?: Record<string, ServiceAddressBody>; Meta?: Record<string, string>; Port?: number;
-  SocketPath?: string; Check?: CheckBody; Checks?: CheckBody[];
-  Weights?: { Passing?: number; Warning?: number }; Token?: string; EnableTagOverride?: boolean;
-  Locality?: unknown; Proxy?: unknown; Connect?: unknown;
+  Kind?: string;
+  ID?: string;
+  Name?: string;
+  Tags?: string[];
+  Address?: string;
+  TaggedAddresses?: Record<string, ServiceAddressBody>;
+  Meta?: Record<string, string>;
+  Port?: number;
+  SocketPath?: string;
+  Check?: CheckBody;
+  Checks?: CheckBody[];
+  Weights?: { Passing?: number; Warning?: number };
+  Token?: string;
+  EnableTagOverride?: boolean;
+  Locality?: unknown;
+  Proxy?: unknown;
+  Connect?: unknown;
 };
 
 export type CheckDefinitionBody = CheckBody & { ID?: string; ServiceID?: string; Token?: string };

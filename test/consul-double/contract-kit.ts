@@ -49,11 +49,16 @@ export async function openTarget(): Promise<Target> {
     run: randomBytes(4).toString("hex"),
     call,
     get: (path, req) => call("GET", path, req),
-    put: (path, body, req) => call("PUT", path, { ...req, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) }),
+    put: (path, body, req) =>
+      call("PUT", path, { ...req, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) }),
     inFlight: async (fragment) => {
       if (!double) return void (await new Promise((r) => setTimeout(r, 300)));
       const seen = () => double.requests.some((r) => r.status === 0 && `${r.path}?${r.query}`.includes(fragment));
-      await eventually(async () => seen(), (ok) => ok, 5000);
+      await eventually(
+        async () => seen(),
+        (ok) => ok,
+        5000,
+      );
     },
     close: async () => {
       await double?.close();

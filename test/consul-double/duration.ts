@@ -1,16 +1,7 @@
 // Go time.Duration parsing and formatting, byte-for-byte with Go's `time` package
 // (ParseDuration errors and Duration.String()). Values are nanoseconds.
 
-const UNITS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  "\u00b5s": 1e3,
-  "\u03bcs": 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
+const UNITS: Record<string, number> = { ns: 1, us: 1e3, "\u00b5s": 1e3, "\u03bcs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 const MAX_NS = 2 ** 63;
 

@@ -4,10 +4,7 @@
 import { FilterError, parseFilter, type FilterExpr, type MatchOp } from "./filter.ts";
 
 export type Cfg =
-  | { k: "string" | "int" | "bool" }
-  | { k: "slice"; elem: Cfg }
-  | { k: "map"; elem: Cfg }
-  | { k: "struct"; fields: Record<string, Cfg> };
+  { k: "string" | "int" | "bool" } | { k: "slice"; elem: Cfg } | { k: "map"; elem: Cfg } | { k: "struct"; fields: Record<string, Cfg> };
 
 const S: Cfg = { k: "string" };
 const I: Cfg = { k: "int" };
@@ -20,15 +17,57 @@ const tagged = { k: "map", elem: struct({ Address: S, Port: I }) } as const;
 const proxy = struct({ DestinationServiceName: S, DestinationServiceID: S, LocalServiceAddress: S, LocalServicePort: I, Mode: S });
 const connect = struct({ Native: B });
 
-const serviceFields = { Kind: S, ID: S, Service: S, Tags: strs, Meta: strMap, Port: I, Address: S, SocketPath: S, TaggedAddresses: tagged, Weights: weights, EnableTagOverride: B, Proxy: proxy, Connect: connect, PeerName: S };
+const serviceFields = {
+  Kind: S,
+  ID: S,
+  Service: S,
+  Tags: strs,
+  Meta: strMap,
+  Port: I,
+  Address: S,
+  SocketPath: S,
+  TaggedAddresses: tagged,
+  Weights: weights,
+  EnableTagOverride: B,
+  Proxy: proxy,
+  Connect: connect,
+  PeerName: S,
+};
 export const agentServiceCfg = struct(serviceFields);
-const checkFields = { Node: S, CheckID: S, Name: S, Status: S, Notes: S, Output: S, ServiceID: S, ServiceName: S, ServiceTags: strs, Type: S, Interval: S, Timeout: S, ExposedPort: I, PeerName: S };
+const checkFields = {
+  Node: S,
+  CheckID: S,
+  Name: S,
+  Status: S,
+  Notes: S,
+  Output: S,
+  ServiceID: S,
+  ServiceName: S,
+  ServiceTags: strs,
+  Type: S,
+  Interval: S,
+  Timeout: S,
+  ExposedPort: I,
+  PeerName: S,
+};
 export const healthCheckCfg = struct(checkFields);
 const nodeFields = { ID: S, Node: S, Address: S, Datacenter: S, TaggedAddresses: strMap };
 export const serviceNodeCfg = struct({
-  ...nodeFields, NodeMeta: strMap, ServiceKind: S, ServiceID: S, ServiceName: S, ServiceTags: strs,
-  ServiceAddress: S, ServiceTaggedAddresses: tagged, ServiceWeights: weights, ServiceMeta: strMap, ServicePort: I,
-  ServiceSocketPath: S, ServiceEnableTagOverride: B, ServiceProxy: proxy, ServiceConnect: connect,
+  ...nodeFields,
+  NodeMeta: strMap,
+  ServiceKind: S,
+  ServiceID: S,
+  ServiceName: S,
+  ServiceTags: strs,
+  ServiceAddress: S,
+  ServiceTaggedAddresses: tagged,
+  ServiceWeights: weights,
+  ServiceMeta: strMap,
+  ServicePort: I,
+  ServiceSocketPath: S,
+  ServiceEnableTagOverride: B,
+  ServiceProxy: proxy,
+  ServiceConnect: connect,
 });
 export const checkServiceNodeCfg = struct({
   Node: struct({ ...nodeFields, Meta: strMap }),
@@ -37,8 +76,14 @@ export const checkServiceNodeCfg = struct({
 });
 
 const OP_NAMES: Record<MatchOp, string> = {
-  "==": "Equal", "!=": "Not Equal", in: "In", "not in": "Not In", "is empty": "Is Empty",
-  "is not empty": "Is Not Empty", matches: "Matches", "not matches": "Not Matches",
+  "==": "Equal",
+  "!=": "Not Equal",
+  in: "In",
+  "not in": "Not In",
+  "is empty": "Is Empty",
+  "is not empty": "Is Not Empty",
+  matches: "Matches",
+  "not matches": "Not Matches",
 };
 
 function supported(cfg: Cfg): MatchOp[] {
@@ -51,7 +96,10 @@ function supported(cfg: Cfg): MatchOp[] {
 
 function coerce(raw: string, cfg: Cfg, sel: string): string | number | boolean {
   const target = cfg.k === "slice" ? cfg.elem : cfg.k === "map" ? S : cfg;
-  const fail = (fn: string) => new FilterError(`Failed to coerce value ${JSON.stringify(raw)} for selector ${JSON.stringify(sel)}: strconv.${fn}: parsing ${JSON.stringify(raw)}: invalid syntax`);
+  const fail = (fn: string) =>
+    new FilterError(
+      `Failed to coerce value ${JSON.stringify(raw)} for selector ${JSON.stringify(sel)}: strconv.${fn}: parsing ${JSON.stringify(raw)}: invalid syntax`,
+    );
   if (target.k === "int") {
     const clean = raw.replace(/_/g, "");
     if (!/^[+-]?(0[xX][0-9a-fA-F]+|0[oO]?[0-7]*|0[bB][01]+|[1-9][0-9]*)$/.test(clean)) throw fail("ParseInt");
@@ -79,15 +127,19 @@ function validate(expr: FilterExpr, root: Cfg, values: Compiled["values"]): void
   let cur = root;
   expr.sel.forEach((name, i) => {
     const next =
-      cur.k === "struct" ? cur.fields[name]
-      : cur.k === "map" ? cur.elem
-      : cur.k === "slice" && cur.elem.k === "struct" ? cur.elem.fields[name]
-      : undefined;
+      cur.k === "struct"
+        ? cur.fields[name]
+        : cur.k === "map"
+          ? cur.elem
+          : cur.k === "slice" && cur.elem.k === "struct"
+            ? cur.elem.fields[name]
+            : undefined;
     if (!next) throw new FilterError(`Selector ${JSON.stringify(expr.sel.slice(0, i + 1).join("."))} is not valid`);
     cur = next;
   });
   const sel = expr.sel.join(".");
-  if (!supported(cur).includes(expr.op)) throw new FilterError(`Invalid match operator "${OP_NAMES[expr.op]}" for selector ${JSON.stringify(sel)}`);
+  if (!supported(cur).includes(expr.op))
+    throw new FilterError(`Invalid match operator "${OP_NAMES[expr.op]}" for selector ${JSON.stringify(sel)}`);
   if (expr.value !== undefined) values.set(expr, coerce(expr.value, cur, sel));
 }
 
@@ -103,7 +155,11 @@ function apply(op: MatchOp, v: unknown, cfg: Cfg, want: string | number | boolea
       return v !== want;
     case "in":
     case "not in": {
-      const found = Array.isArray(v) ? v.includes(want) : typeof v === "string" ? v.includes(String(want)) : Object.hasOwn((v ?? {}) as object, String(want));
+      const found = Array.isArray(v)
+        ? v.includes(want)
+        : typeof v === "string"
+          ? v.includes(String(want))
+          : Object.hasOwn((v ?? {}) as object, String(want));
       return op === "in" ? found : !found;
     }
     case "is empty":
@@ -119,7 +175,12 @@ function apply(op: MatchOp, v: unknown, cfg: Cfg, want: string | number | boolea
   }
 }
 
-function evalMatch(m: Extract<FilterExpr, { t: "match" }>, datum: unknown, root: Cfg, want: string | number | boolean | undefined): boolean {
+function evalMatch(
+  m: Extract<FilterExpr, { t: "match" }>,
+  datum: unknown,
+  root: Cfg,
+  want: string | number | boolean | undefined,
+): boolean {
   const walk = (v: unknown, depth: number, cfg: Cfg): boolean => {
     if (depth >= m.sel.length) return apply(m.op, v ?? zero(cfg), cfg, want);
     const name = m.sel[depth] ?? "";
@@ -145,9 +206,12 @@ export function compileFilter(expression: string, root: Cfg): (datum: unknown) =
   const values: Compiled["values"] = new Map();
   validate(expr, root, values);
   const run = (e: FilterExpr, d: unknown): boolean =>
-    e.t === "match" ? evalMatch(e, d, root, values.get(e))
-    : e.t === "not" ? !run(e.e, d)
-    : e.t === "and" ? run(e.l, d) && run(e.r, d)
-    : run(e.l, d) || run(e.r, d);
+    e.t === "match"
+      ? evalMatch(e, d, root, values.get(e))
+      : e.t === "not"
+        ? !run(e.e, d)
+        : e.t === "and"
+          ? run(e.l, d) && run(e.r, d)
+          : run(e.l, d) || run(e.r, d);
   return (datum) => run(expr, datum);
 }

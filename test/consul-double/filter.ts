@@ -52,9 +52,9 @@ export function parseFilter(src: string): FilterExpr {
       if (!lit("[")) return null;
       ws();
       const s = stringLiteral();
-      if (s === null) return ruleError("index", "Invalid index"), null;
+      if (s === null) return (ruleError("index", "Invalid index"), null);
       ws();
-      if (!lit("]")) return ruleError("index", "Unclosed index expression"), null;
+      if (!lit("]")) return (ruleError("index", "Unclosed index expression"), null);
       return s;
     });
   const selector = (): string[] | null =>
@@ -76,11 +76,18 @@ export function parseFilter(src: string): FilterExpr {
         if (!cls(/[1-9]/, "[1-9]")) return null;
         while (cls(/[0-9]/, "[0-9]"));
       }
-      attempt(() => (lit(".") && cls(/[0-9]/, "[0-9]") ? (() => { while (cls(/[0-9]/, "[0-9]")); return true; })() : null));
+      attempt(() =>
+        lit(".") && cls(/[0-9]/, "[0-9]")
+          ? (() => {
+              while (cls(/[0-9]/, "[0-9]"));
+              return true;
+            })()
+          : null,
+      );
       const text = src.slice(start, c.pos);
       const after = attempt(() => (ws() || eof() || lit(")") ? true : null));
       c.pos = start + text.length;
-      if (!after) return ruleError("number", "Invalid number literal"), null;
+      if (!after) return (ruleError("number", "Invalid number literal"), null);
       return text;
     });
   const value = (): string | null => {
@@ -92,13 +99,25 @@ export function parseFilter(src: string): FilterExpr {
     for (const [name, fn] of alts) if (attempt(() => (fn() ? true : null))) return name;
     return null;
   };
-  const kw = (...words: string[]) => () => words.every((w) => ws() && lit(w));
+  const kw =
+    (...words: string[]) =>
+    () =>
+      words.every((w) => ws() && lit(w));
   const opt = (w: string) => () => (ws(), lit(w) && (ws(), true));
 
   const match = (): FilterExpr | null =>
     attempt(() => {
       const sel = selector();
-      const o = sel && op(["==", opt("==")], ["!=", opt("!=")], ["in", () => kw("contains")() && ws()], ["not in", () => kw("not", "contains")() && ws()], ["matches", () => kw("matches")() && ws()], ["not matches", () => kw("not", "matches")() && ws()]);
+      const o =
+        sel &&
+        op(
+          ["==", opt("==")],
+          ["!=", opt("!=")],
+          ["in", () => kw("contains")() && ws()],
+          ["not in", () => kw("not", "contains")() && ws()],
+          ["matches", () => kw("matches")() && ws()],
+          ["not matches", () => kw("not", "matches")() && ws()],
+        );
       const v = o && value();
       return sel && o && v !== null ? { t: "match", sel, op: o, value: v } : null;
     }) ??
@@ -112,7 +131,7 @@ export function parseFilter(src: string): FilterExpr {
       const o = v !== null && op(["in", () => kw("in")() && ws()], ["not in", () => kw("not", "in")() && ws()]);
       if (v === null || !o) return null;
       const sel = selector();
-      if (!sel) return ruleError("match", "Invalid selector"), null;
+      if (!sel) return (ruleError("match", "Invalid selector"), null);
       return { t: "match", sel, op: o, value: v };
     });
 

@@ -12,7 +12,11 @@ type Report = (status: string, output: string) => void;
 
 /** Go's net error text for the common failures, e.g. "connect: connection refused". */
 function dialError(addr: string, err: Error & { code?: string }): string {
-  const known: Record<string, string> = { ECONNREFUSED: "connect: connection refused", ETIMEDOUT: "i/o timeout", EHOSTUNREACH: "connect: no route to host" };
+  const known: Record<string, string> = {
+    ECONNREFUSED: "connect: connection refused",
+    ETIMEDOUT: "i/o timeout",
+    EHOSTUNREACH: "connect: no route to host",
+  };
   return `dial tcp ${addr}: ${known[err.code ?? ""] ?? err.message}`;
 }
 

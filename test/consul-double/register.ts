@@ -41,7 +41,8 @@ export function validateCheck(c: CheckBody): void {
   if (isAlias(c) && ttl > 0) throw new Error("TTL must be not be set for Alias checks");
   if (!intervalCheck && !isAlias(c) && ttl <= 0) throw new Error("TTL must be > 0 for TTL checks");
   if ((c.OutputMaxSize ?? 0) < 0) throw new Error("MaxOutputMaxSize must be positive");
-  if ((c.FailuresBeforeWarning ?? 0) > (c.FailuresBeforeCritical ?? 0)) throw new Error("FailuresBeforeWarning can't be higher than FailuresBeforeCritical");
+  if ((c.FailuresBeforeWarning ?? 0) > (c.FailuresBeforeCritical ?? 0))
+    throw new Error("FailuresBeforeWarning can't be higher than FailuresBeforeCritical");
 }
 
 /** CheckType.Type(). */
@@ -72,7 +73,8 @@ export function validateService(body: ServiceBody): CheckBody[] {
   if (w) {
     if ((w.Passing ?? 0) < 1) throw new HttpError(400, "Invalid Weights: Passing must be greater than 0");
     if ((w.Warning ?? 0) < 0) throw new HttpError(400, "Invalid Weights: Warning must be greater or equal than 0");
-    if ((w.Passing ?? 0) > 65535 || (w.Warning ?? 0) > 65535) throw new HttpError(400, "Invalid Weights: DNS Weight must be between 0 and 65535");
+    if ((w.Passing ?? 0) > 65535 || (w.Warning ?? 0) > 65535)
+      throw new HttpError(400, "Invalid Weights: DNS Weight must be between 0 and 65535");
   }
   try {
     validateMeta(body.Meta ?? {});
@@ -134,11 +136,21 @@ export function toStoredService(body: ServiceBody, tagged: Record<string, Servic
   const name = body.Name ?? "";
   const w = body.Weights;
   return {
-    kind: body.Kind ?? "", id: body.ID || name, name, tags: body.Tags ?? [], meta: body.Meta ?? null,
-    port: body.Port ?? 0, address: body.Address ?? "", socketPath: body.SocketPath ?? "", taggedAddresses: tagged,
+    kind: body.Kind ?? "",
+    id: body.ID || name,
+    name,
+    tags: body.Tags ?? [],
+    meta: body.Meta ?? null,
+    port: body.Port ?? 0,
+    address: body.Address ?? "",
+    socketPath: body.SocketPath ?? "",
+    taggedAddresses: tagged,
     weights: w ? { Passing: w.Passing ?? 0, Warning: w.Warning ?? 0 } : { Passing: 1, Warning: 1 },
-    enableTagOverride: body.EnableTagOverride ?? false, proxy: body.Proxy, connect: body.Connect,
-    createIndex: 0, modifyIndex: 0,
+    enableTagOverride: body.EnableTagOverride ?? false,
+    proxy: body.Proxy,
+    connect: body.Connect,
+    createIndex: 0,
+    modifyIndex: 0,
   };
 }
 
@@ -147,11 +159,31 @@ export function toStoredCheck(c: CheckBody, id: string, name: string, serviceId:
   const fmt = (ns: number | undefined) => (ns ? formatGoDuration(ns) : formatZero);
   const status = c.Status || "critical";
   return {
-    id, name, status, notes: c.Notes ?? "", output: "", serviceId, type: checkType(c),
-    interval: fmt(c.Interval), timeout: fmt(c.Timeout), ttlNs: c.TTL ?? 0, intervalNs: c.Interval ?? 0,
-    timeoutNs: c.Timeout ?? 0, outputMaxSize: c.OutputMaxSize || 4096, deregisterAfterNs: c.DeregisterCriticalServiceAfter ?? 0,
-    probe: { ...(c.HTTP ? { http: c.HTTP } : {}), ...(c.Method ? { method: c.Method } : {}), ...(c.Header ? { header: c.Header } : {}), ...(c.Body ? { body: c.Body } : {}), ...(c.TCP ? { tcp: c.TCP } : {}) },
-    synced: { status, output: "" }, criticalSince: undefined, createIndex: 0, modifyIndex: 0,
+    id,
+    name,
+    status,
+    notes: c.Notes ?? "",
+    output: "",
+    serviceId,
+    type: checkType(c),
+    interval: fmt(c.Interval),
+    timeout: fmt(c.Timeout),
+    ttlNs: c.TTL ?? 0,
+    intervalNs: c.Interval ?? 0,
+    timeoutNs: c.Timeout ?? 0,
+    outputMaxSize: c.OutputMaxSize || 4096,
+    deregisterAfterNs: c.DeregisterCriticalServiceAfter ?? 0,
+    probe: {
+      ...(c.HTTP ? { http: c.HTTP } : {}),
+      ...(c.Method ? { method: c.Method } : {}),
+      ...(c.Header ? { header: c.Header } : {}),
+      ...(c.Body ? { body: c.Body } : {}),
+      ...(c.TCP ? { tcp: c.TCP } : {}),
+    },
+    synced: { status, output: "" },
+    criticalSince: undefined,
+    createIndex: 0,
+    modifyIndex: 0,
   };
 }
 

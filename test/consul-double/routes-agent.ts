@@ -31,14 +31,47 @@ function self(ctx: Ctx) {
   const authz = ctx.authz();
   const { node, nodeId, address, datacenter } = ctx.identity;
   if (!authz.agentRead()) throw authz.denied("agent", "read", node);
-  const Config = { Datacenter: datacenter, PrimaryDatacenter: datacenter, NodeName: node, NodeID: nodeId, Revision: "double", Server: true, Version: CONSUL_VERSION, BuildDate: "2023-11-03T00:00:00Z" };
+  const Config = {
+    Datacenter: datacenter,
+    PrimaryDatacenter: datacenter,
+    NodeName: node,
+    NodeID: nodeId,
+    Revision: "double",
+    Server: true,
+    Version: CONSUL_VERSION,
+    BuildDate: "2023-11-03T00:00:00Z",
+  };
   const Member = {
-    Name: node, Addr: address, Port: 8301,
-    Tags: { build: `${CONSUL_VERSION}:double`, dc: datacenter, id: nodeId, role: "consul", segment: "", vsn: "2", vsn_max: "3", vsn_min: "2" },
-    Status: 1, ProtocolMin: 1, ProtocolMax: 5, ProtocolCur: 2, DelegateMin: 2, DelegateMax: 5, DelegateCur: 4,
+    Name: node,
+    Addr: address,
+    Port: 8301,
+    Tags: {
+      build: `${CONSUL_VERSION}:double`,
+      dc: datacenter,
+      id: nodeId,
+      role: "consul",
+      segment: "",
+      vsn: "2",
+      vsn_max: "3",
+      vsn_min: "2",
+    },
+    Status: 1,
+    ProtocolMin: 1,
+    ProtocolMax: 5,
+    ProtocolCur: 2,
+    DelegateMin: 2,
+    DelegateMax: 5,
+    DelegateCur: 4,
   };
   const Coord = { Vec: [0, 0, 0, 0, 0, 0, 0, 0], Error: 1.5, Adjustment: 0, Height: 1e-5 };
-  const Stats = { agent: { check_monitors: "0", check_ttls: String([...ctx.store.checks.values()].filter((c) => c.type === "ttl").length), checks: String(ctx.store.checks.size), services: String(ctx.store.services.size) } };
+  const Stats = {
+    agent: {
+      check_monitors: "0",
+      check_ttls: String([...ctx.store.checks.values()].filter((c) => c.type === "ttl").length),
+      checks: String(ctx.store.checks.size),
+      services: String(ctx.store.services.size),
+    },
+  };
   return { json: { Config, DebugConfig: { Datacenter: datacenter, NodeName: node }, Coord, Member, Stats, Meta: nodeMeta() } };
 }
 
@@ -48,7 +81,9 @@ function services(ctx: Ctx) {
   const filter = compileOr500(ctx.query.get("filter") ?? "", agentServiceCfg);
   const all = [...ctx.store.services.values()];
   const visible = all.filter((s) => authz.serviceRead(s.name));
-  const out = sortKeys(Object.fromEntries(visible.map((s) => [s.id, agentServiceView(s, ctx.identity.datacenter)] as const).filter(([, v]) => filter(v))));
+  const out = sortKeys(
+    Object.fromEntries(visible.map((s) => [s.id, agentServiceView(s, ctx.identity.datacenter)] as const).filter(([, v]) => filter(v))),
+  );
   return { json: out, headers: filteredHeader(ctx, visible.length !== all.length) };
 }
 
@@ -90,7 +125,10 @@ function register(ctx: Ctx) {
   const checkBodies = validateService(body);
   const name = body.Name ?? "";
   const existing = ctx.store.services.get(body.ID || name);
-  const dest = body.Kind === "connect-proxy" ? String((body.Proxy as { DestinationServiceName?: unknown } | undefined)?.DestinationServiceName ?? "") : undefined;
+  const dest =
+    body.Kind === "connect-proxy"
+      ? String((body.Proxy as { DestinationServiceName?: unknown } | undefined)?.DestinationServiceName ?? "")
+      : undefined;
   for (const n of [name, existing?.name, dest]) {
     if (n !== undefined && !authz.serviceWrite(n)) throw authz.denied("service", "write", n);
   }
@@ -124,11 +162,28 @@ function maintenance(ctx: Ctx) {
   if (!enable) {
     ctx.store.removeCheck(checkId);
   } else if (!ctx.store.checks.has(checkId)) {
-    const reason = ctx.query.get("reason") || "Maintenance mode is enabled for this service, but no reason was provided. This is a default message.";
+    const reason =
+      ctx.query.get("reason") || "Maintenance mode is enabled for this service, but no reason was provided. This is a default message.";
     ctx.store.addCheck({
-      id: checkId, name: "Service Maintenance Mode", status: "critical", notes: reason, output: "", serviceId: ctx.id, type: "",
-      interval: "", timeout: "", ttlNs: 0, intervalNs: 0, timeoutNs: 0, outputMaxSize: 4096, deregisterAfterNs: 0, probe: {},
-      synced: { status: "critical", output: "" }, criticalSince: undefined, createIndex: 0, modifyIndex: 0,
+      id: checkId,
+      name: "Service Maintenance Mode",
+      status: "critical",
+      notes: reason,
+      output: "",
+      serviceId: ctx.id,
+      type: "",
+      interval: "",
+      timeout: "",
+      ttlNs: 0,
+      intervalNs: 0,
+      timeoutNs: 0,
+      outputMaxSize: 4096,
+      deregisterAfterNs: 0,
+      probe: {},
+      synced: { status: "critical", output: "" },
+      criticalSince: undefined,
+      createIndex: 0,
+      modifyIndex: 0,
     });
   }
   return undefined;

@@ -61,32 +61,44 @@ function checksFor(ctx: Ctx, svc: StoredService | undefined): AgentCheck[] {
 }
 
 function catalogService(ctx: Ctx) {
-  return query(ctx, () => ctx.store.nameIndex(ctx.id), () => {
-    const filter = compileOr500(ctx.query.get("filter") ?? "", serviceNodeCfg);
-    const { list, dropped } = instances(ctx, ctx.id);
-    return { body: list.map((s) => catalogServiceView(s, ctx.identity)).filter(filter), dropped };
-  });
+  return query(
+    ctx,
+    () => ctx.store.nameIndex(ctx.id),
+    () => {
+      const filter = compileOr500(ctx.query.get("filter") ?? "", serviceNodeCfg);
+      const { list, dropped } = instances(ctx, ctx.id);
+      return { body: list.map((s) => catalogServiceView(s, ctx.identity)).filter(filter), dropped };
+    },
+  );
 }
 
 function catalogServicesList(ctx: Ctx) {
-  return query(ctx, () => ctx.store.servicesIndex(), () => {
-    const filter = compileOr500(ctx.query.get("filter") ?? "", serviceNodeCfg);
-    const authz = ctx.authz();
-    const all = catalogServices(ctx);
-    const visible = all.filter((s) => authz.serviceRead(s.name) && filter(catalogServiceView(s, ctx.identity)));
-    const out: Record<string, string[]> = {};
-    for (const s of visible) out[s.name] = [...new Set([...(out[s.name] ?? []), ...s.tags])];
-    return { body: sortKeys(out), dropped: all.some((s) => !authz.serviceRead(s.name)) };
-  });
+  return query(
+    ctx,
+    () => ctx.store.servicesIndex(),
+    () => {
+      const filter = compileOr500(ctx.query.get("filter") ?? "", serviceNodeCfg);
+      const authz = ctx.authz();
+      const all = catalogServices(ctx);
+      const visible = all.filter((s) => authz.serviceRead(s.name) && filter(catalogServiceView(s, ctx.identity)));
+      const out: Record<string, string[]> = {};
+      for (const s of visible) out[s.name] = [...new Set([...(out[s.name] ?? []), ...s.tags])];
+      return { body: sortKeys(out), dropped: all.some((s) => !authz.serviceRead(s.name)) };
+    },
+  );
 }
 
 async function healthService(ctx: Ctx) {
-  const reply = await query(ctx, () => ctx.store.nameIndex(ctx.id), () => {
-    const filter = compileOr500(ctx.query.get("filter") ?? "", checkServiceNodeCfg);
-    const { list, dropped } = instances(ctx, ctx.id);
-    const entries = list.map((s) => ({ Node: healthNodeView(ctx.identity), Service: healthServiceView(s), Checks: checksFor(ctx, s) }));
-    return { body: entries.filter(filter), dropped };
-  });
+  const reply = await query(
+    ctx,
+    () => ctx.store.nameIndex(ctx.id),
+    () => {
+      const filter = compileOr500(ctx.query.get("filter") ?? "", checkServiceNodeCfg);
+      const { list, dropped } = instances(ctx, ctx.id);
+      const entries = list.map((s) => ({ Node: healthNodeView(ctx.identity), Service: healthServiceView(s), Checks: checksFor(ctx, s) }));
+      return { body: entries.filter(filter), dropped };
+    },
+  );
   if (ctx.query.has("passing")) {
     const raw = ctx.query.get("passing") ?? "";
     const passing = raw === "" ? true : parseGoBool(raw);
@@ -111,41 +123,89 @@ function filterNonPassing<T extends { Checks: AgentCheck[] }>(nodes: T[]): T[] {
 }
 
 function healthChecks(ctx: Ctx) {
-  return query(ctx, () => ctx.store.nameIndex(ctx.id), () => {
-    const filter = compileOr500(ctx.query.get("filter") ?? "", healthCheckCfg);
-    const { list, dropped } = instances(ctx, ctx.id);
-    const ids = new Set(list.map((s) => s.id));
-    const checks = [...ctx.store.checks.values()].filter((c) => ids.has(c.serviceId));
-    const views = checks.map((c) => checkView(c, ctx.identity, ctx.store.services, true)).sort((a, b) => byId(a.CheckID, b.CheckID));
-    return { body: views.filter(filter), dropped };
-  });
+  return query(
+    ctx,
+    () => ctx.store.nameIndex(ctx.id),
+    () => {
+      const filter = compileOr500(ctx.query.get("filter") ?? "", healthCheckCfg);
+      const { list, dropped } = instances(ctx, ctx.id);
+      const ids = new Set(list.map((s) => s.id));
+      const checks = [...ctx.store.checks.values()].filter((c) => ids.has(c.serviceId));
+      const views = checks.map((c) => checkView(c, ctx.identity, ctx.store.services, true)).sort((a, b) => byId(a.CheckID, b.CheckID));
+      return { body: views.filter(filter), dropped };
+    },
+  );
 }
 
 function healthState(ctx: Ctx) {
   if (!["any", "passing", "warning", "critical"].includes(ctx.id)) throw new HttpError(400, "Bad state");
-  return query(ctx, () => ctx.store.index(), () => {
-    const filter = compileOr500(ctx.query.get("filter") ?? "", healthCheckCfg);
-    const all = [serfHealthView(ctx.identity), ...[...ctx.store.checks.values()].map((c) => checkView(c, ctx.identity, ctx.store.services, true))];
-    const body = all.filter((c) => ctx.id === "any" || c.Status === ctx.id).sort((a, b) => byId(a.CheckID, b.CheckID));
-    return { body: body.filter(filter), dropped: false };
-  });
+  return query(
+    ctx,
+    () => ctx.store.index(),
+    () => {
+      const filter = compileOr500(ctx.query.get("filter") ?? "", healthCheckCfg);
+      const all = [
+        serfHealthView(ctx.identity),
+        ...[...ctx.store.checks.values()].map((c) => checkView(c, ctx.identity, ctx.store.services, true)),
+      ];
+      const body = all.filter((c) => ctx.id === "any" || c.Status === ctx.id).sort((a, b) => byId(a.CheckID, b.CheckID));
+      return { body: body.filter(filter), dropped: false };
+    },
+  );
 }
 
 function nodeScoped<T>(ctx: Ctx, body: () => T, empty: T) {
-  return query(ctx, () => ctx.store.index(), () => ({ body: ctx.id === ctx.identity.node ? body() : empty, dropped: false }));
+  return query(
+    ctx,
+    () => ctx.store.index(),
+    () => ({ body: ctx.id === ctx.identity.node ? body() : empty, dropped: false }),
+  );
 }
 
 export const catalogRoutes: Route[] = [
   { pattern: "/v1/catalog/services", methods: ["GET"], handler: catalogServicesList },
   { pattern: "/v1/catalog/service/", methods: ["GET"], handler: catalogService },
-  { pattern: "/v1/catalog/nodes", methods: ["GET"], handler: (ctx) => query(ctx, () => BOOT_INDEX, () => ({ body: [healthNodeView(ctx.identity)], dropped: false })) },
+  {
+    pattern: "/v1/catalog/nodes",
+    methods: ["GET"],
+    handler: (ctx) =>
+      query(
+        ctx,
+        () => BOOT_INDEX,
+        () => ({ body: [healthNodeView(ctx.identity)], dropped: false }),
+      ),
+  },
   {
     pattern: "/v1/catalog/node/",
     methods: ["GET"],
-    handler: (ctx) => nodeScoped<unknown>(ctx, () => ({ Node: healthNodeView(ctx.identity), Services: sortKeys(Object.fromEntries(catalogServices(ctx).map((s) => [s.id, healthServiceView(s)]))) }), null),
+    handler: (ctx) =>
+      nodeScoped<unknown>(
+        ctx,
+        () => ({
+          Node: healthNodeView(ctx.identity),
+          Services: sortKeys(Object.fromEntries(catalogServices(ctx).map((s) => [s.id, healthServiceView(s)]))),
+        }),
+        null,
+      ),
   },
   { pattern: "/v1/health/service/", methods: ["GET"], handler: healthService },
   { pattern: "/v1/health/checks/", methods: ["GET"], handler: healthChecks },
-  { pattern: "/v1/health/node/", methods: ["GET"], handler: (ctx) => nodeScoped(ctx, () => checksFor(ctx, undefined).concat([...ctx.store.checks.values()].filter((c) => c.serviceId !== "").map((c) => checkView(c, ctx.identity, ctx.store.services, true))).sort((a, b) => byId(a.CheckID, b.CheckID)), []) },
+  {
+    pattern: "/v1/health/node/",
+    methods: ["GET"],
+    handler: (ctx) =>
+      nodeScoped(
+        ctx,
+        () =>
+          checksFor(ctx, undefined)
+            .concat(
+              [...ctx.store.checks.values()]
+                .filter((c) => c.serviceId !== "")
+                .map((c) => checkView(c, ctx.identity, ctx.store.services, true)),
+            )
+            .sort((a, b) => byId(a.CheckID, b.CheckID)),
+        [],
+      ),
+  },
   { pattern: "/v1/health/state/", methods: ["GET"], handler: healthState },
 ];

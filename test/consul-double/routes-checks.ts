@@ -96,7 +96,38 @@ function aggregate(ctx: Ctx, serviceId: string) {
   const checks = list.map((c) => {
     const v = checkView(c, ctx.identity, ctx.store.services, false);
     const { Node, CheckID, Name, Status, Notes, Output, ServiceID, ServiceName, ServiceTags } = v;
-    return { Node, CheckID, Name, Status, Notes, Output, ServiceID, ServiceName, ServiceTags, Type: "", ExposedPort: 0, Definition: { Interval: "0s", Timeout: "0s", DeregisterCriticalServiceAfter: "0s", HTTP: "", Header: null, Method: "", Body: "", TLSServerName: "", TLSSkipVerify: false, TCP: "", TCPUseTLS: false, UDP: "", GRPC: "", OSService: "", GRPCUseTLS: false }, CreateIndex: 0, ModifyIndex: 0 };
+    return {
+      Node,
+      CheckID,
+      Name,
+      Status,
+      Notes,
+      Output,
+      ServiceID,
+      ServiceName,
+      ServiceTags,
+      Type: "",
+      ExposedPort: 0,
+      Definition: {
+        Interval: "0s",
+        Timeout: "0s",
+        DeregisterCriticalServiceAfter: "0s",
+        HTTP: "",
+        Header: null,
+        Method: "",
+        Body: "",
+        TLSServerName: "",
+        TLSSkipVerify: false,
+        TCP: "",
+        TCPUseTLS: false,
+        UDP: "",
+        GRPC: "",
+        OSService: "",
+        GRPCUseTLS: false,
+      },
+      CreateIndex: 0,
+      ModifyIndex: 0,
+    };
   });
   return { code, status, checks };
 }
@@ -116,7 +147,11 @@ function healthById(ctx: Ctx) {
   const { code, status, checks } = aggregate(ctx, svc.id);
   const headers = { "X-Consul-Reason": status };
   if (wantsText(ctx)) return { status: code, text: status, headers };
-  return { status: code, json: { AggregatedStatus: status, Service: agentServiceView(svc, ctx.identity.datacenter), Checks: checks }, headers };
+  return {
+    status: code,
+    json: { AggregatedStatus: status, Service: agentServiceView(svc, ctx.identity.datacenter), Checks: checks },
+    headers,
+  };
 }
 
 function healthByName(ctx: Ctx) {
@@ -126,11 +161,13 @@ function healthByName(ctx: Ctx) {
   if (!authz.serviceRead(ctx.id)) throw authz.denied("service", "read", ctx.id);
   let code = 404;
   let status = `ServiceName ${ctx.id} Not Found`;
-  const result = [...ctx.store.services.values()].filter((s) => s.name === ctx.id).map((svc) => {
-    const agg = aggregate(ctx, svc.id);
-    if (code === 404 || code < agg.code) [code, status] = [agg.code, agg.status];
-    return { AggregatedStatus: agg.status, Service: agentServiceView(svc, ctx.identity.datacenter), Checks: agg.checks };
-  });
+  const result = [...ctx.store.services.values()]
+    .filter((s) => s.name === ctx.id)
+    .map((svc) => {
+      const agg = aggregate(ctx, svc.id);
+      if (code === 404 || code < agg.code) [code, status] = [agg.code, agg.status];
+      return { AggregatedStatus: agg.status, Service: agentServiceView(svc, ctx.identity.datacenter), Checks: agg.checks };
+    });
   const headers = { "X-Consul-Reason": status };
   return wantsText(ctx) ? { status: code, text: status, headers } : { status: code, json: result, headers };
 }

@@ -26,7 +26,9 @@ const canonical = (h: string) => h.toLowerCase().replace(/(^|-)([a-z])/g, (_, d:
 function match(path: string): { route: Route; id: string } | undefined {
   const exact = ROUTES.find((r) => r.pattern === path);
   if (exact) return { route: exact, id: "" };
-  const prefix = ROUTES.filter((r) => r.pattern.endsWith("/") && path.startsWith(r.pattern)).sort((a, b) => b.pattern.length - a.pattern.length)[0];
+  const prefix = ROUTES.filter((r) => r.pattern.endsWith("/") && path.startsWith(r.pattern)).sort(
+    (a, b) => b.pattern.length - a.pattern.length,
+  )[0];
   return prefix ? { route: prefix, id: path.slice(prefix.pattern.length) } : undefined;
 }
 
@@ -53,7 +55,12 @@ function errorReply(err: unknown): { status: number; text: string; headers: Reco
 }
 
 export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise<ConsulDouble> {
-  const identity = { node: opts.node ?? "node1", nodeId: randomUUID(), address: opts.address ?? "127.0.0.1", datacenter: opts.datacenter ?? "dc1" };
+  const identity = {
+    node: opts.node ?? "node1",
+    nodeId: randomUUID(),
+    address: opts.address ?? "127.0.0.1",
+    datacenter: opts.datacenter ?? "dc1",
+  };
   const store = createStore(identity);
   const runner = createCheckRunner(store);
   store.setHooks({ checkAdded: runner.checkAdded, checkRemoved: runner.checkRemoved });
@@ -83,8 +90,17 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
     const found = match(path);
     if (!found) {
       if (ROUTES.some((r) => r.pattern === `${path}/`)) return send(req, res, 301, { Location: `${rawPath}/` }, "");
-      if (path === "/") return send(req, res, 200, {}, "Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration and restart.");
-      const hint = path.includes("/v1/") ? "not a recognized HTTP API endpoint" : "if attempting to use the HTTP API, ensure the path starts with '/v1/'";
+      if (path === "/")
+        return send(
+          req,
+          res,
+          200,
+          {},
+          "Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration and restart.",
+        );
+      const hint = path.includes("/v1/")
+        ? "not a recognized HTTP API endpoint"
+        : "if attempting to use the HTTP API, ensure the path starts with '/v1/'";
       return send(req, res, 404, {}, `Invalid URL path: ${hint}\n`);
     }
     const common = { "X-Consul-Default-Acl-Policy": aclPolicy, Vary: "Accept-Encoding" };
@@ -101,8 +117,18 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
     let reply: Reply;
     try {
       reply = await route.handler({
-        method: req.method ?? "GET", id, query, headers: req.headers, body, token, identity, store, runner, acl: opts.acl,
-        authz: makeAuthz(opts.acl, token), closed: Promise.race([clientGone, closing]),
+        method: req.method ?? "GET",
+        id,
+        query,
+        headers: req.headers,
+        body,
+        token,
+        identity,
+        store,
+        runner,
+        acl: opts.acl,
+        authz: makeAuthz(opts.acl, token),
+        closed: Promise.race([clientGone, closing]),
       });
     } catch (err) {
       const e = errorReply(err);
@@ -120,7 +146,12 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const rawUrl = req.url ?? "/";
     const q = rawUrl.indexOf("?");
-    const record: RequestRecord = { method: req.method ?? "", path: q >= 0 ? rawUrl.slice(0, q) : rawUrl, query: q >= 0 ? rawUrl.slice(q + 1) : "", status: 0 };
+    const record: RequestRecord = {
+      method: req.method ?? "",
+      path: q >= 0 ? rawUrl.slice(0, q) : rawUrl,
+      query: q >= 0 ? rawUrl.slice(q + 1) : "",
+      status: 0,
+    };
     requests.push(record);
     res.once("finish", () => (record.status = res.statusCode));
     const chunks: Buffer[] = [];
@@ -138,7 +169,16 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
   const tls = opts.tls;
   const tlsClientErrors: string[] = [];
   const server = tls
-    ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: tls.requireClientCert === true, rejectUnauthorized: tls.requireClientCert === true }, onRequest)
+    ? createHttpsServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          requestCert: tls.requireClientCert === true,
+          rejectUnauthorized: tls.requireClientCert === true,
+        },
+        onRequest,
+      )
     : createServer(onRequest);
   server.on("tlsClientError", (err: Error) => tlsClientErrors.push(err.message));
 

@@ -11,7 +11,20 @@ const CRITICAL = "critical";
 export const BOOT_INDEX = 8;
 
 function serviceFingerprint(s: StoredService): string {
-  return JSON.stringify([s.kind, s.name, s.tags, s.meta, s.port, s.address, s.socketPath, s.taggedAddresses, s.weights, s.enableTagOverride, s.proxy, s.connect]);
+  return JSON.stringify([
+    s.kind,
+    s.name,
+    s.tags,
+    s.meta,
+    s.port,
+    s.address,
+    s.socketPath,
+    s.taggedAddresses,
+    s.weights,
+    s.enableTagOverride,
+    s.proxy,
+    s.connect,
+  ]);
 }
 
 export function createStore(identity: Identity) {

@@ -62,7 +62,10 @@ export function createCheckRunner(store: Store) {
       stop(c.id);
       if (c.type === "ttl") armTtl(c);
       else if (c.type === "http" || c.type === "tcp") {
-        probes.set(c.id, startProbe(c, (status, output) => store.updateCheck(c.id, status, truncateOutput(output, c.outputMaxSize))));
+        probes.set(
+          c.id,
+          startProbe(c, (status, output) => store.updateCheck(c.id, status, truncateOutput(output, c.outputMaxSize))),
+        );
       }
     },
     checkRemoved: stop,

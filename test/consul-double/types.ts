@@ -62,14 +62,7 @@ export type ConsulDoubleOptions = {
   tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean };
 };
 
-export type RequestRecord = {
-  method: string;
-  path: string;
-  query: string;
-  token?: string;
-  body?: string;
-  status: number;
-};
+export type RequestRecord = { method: string; path: string; query: string; token?: string; body?: string; status: number };
 
 export type ConsulDouble = {
   url: string;

@@ -23,10 +23,29 @@ const isNative = (s: StoredService) =>
 /** The `consul` service that server agents (and `consul agent -dev`) register. */
 export function serverService(): StoredService {
   return {
-    kind: "", id: "consul", name: "consul", tags: [], port: 8300, address: "", socketPath: "",
-    meta: { non_voter: "false", raft_version: "3", read_replica: "false", serf_protocol_current: "2", serf_protocol_max: "5", serf_protocol_min: "1", version: CONSUL_VERSION },
-    taggedAddresses: {}, weights: { Passing: 1, Warning: 1 }, enableTagOverride: false,
-    proxy: undefined, connect: undefined, createIndex: BOOT_INDEX, modifyIndex: BOOT_INDEX,
+    kind: "",
+    id: "consul",
+    name: "consul",
+    tags: [],
+    port: 8300,
+    address: "",
+    socketPath: "",
+    meta: {
+      non_voter: "false",
+      raft_version: "3",
+      read_replica: "false",
+      serf_protocol_current: "2",
+      serf_protocol_max: "5",
+      serf_protocol_min: "1",
+      version: CONSUL_VERSION,
+    },
+    taggedAddresses: {},
+    weights: { Passing: 1, Warning: 1 },
+    enableTagOverride: false,
+    proxy: undefined,
+    connect: undefined,
+    createIndex: BOOT_INDEX,
+    modifyIndex: BOOT_INDEX,
   };
 }
 
@@ -76,9 +95,22 @@ export function checkView(c: StoredCheck, id: Identity, services: Map<string, St
 
 export function serfHealthView(id: Identity): AgentCheck {
   return {
-    Node: id.node, CheckID: "serfHealth", Name: "Serf Health Status", Status: "passing", Notes: "",
-    Output: "Agent alive and reachable", ServiceID: "", ServiceName: "", ServiceTags: [], Type: "",
-    Interval: "", Timeout: "", ExposedPort: 0, Definition: {}, CreateIndex: BOOT_INDEX, ModifyIndex: BOOT_INDEX,
+    Node: id.node,
+    CheckID: "serfHealth",
+    Name: "Serf Health Status",
+    Status: "passing",
+    Notes: "",
+    Output: "Agent alive and reachable",
+    ServiceID: "",
+    ServiceName: "",
+    ServiceTags: [],
+    Type: "",
+    Interval: "",
+    Timeout: "",
+    ExposedPort: 0,
+    Definition: {},
+    CreateIndex: BOOT_INDEX,
+    ModifyIndex: BOOT_INDEX,
   };
 }
 

@@ -12,7 +12,12 @@ export function daemonPath(): string {
 
 /** First executable among `preferred` absolute paths, then `name` on daemonPath(); undefined if none. */
 export function findBinary(name: string, preferred: readonly string[] = []): string | undefined {
-  const candidates = [...preferred, ...daemonPath().split(delimiter).map((d) => join(d, name))];
+  const candidates = [
+    ...preferred,
+    ...daemonPath()
+      .split(delimiter)
+      .map((d) => join(d, name)),
+  ];
   return candidates.find(isExecutable);
 }
 

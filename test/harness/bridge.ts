@@ -41,10 +41,9 @@ export function bridgeExists(name: string): boolean {
 }
 
 function usedPrefixes(): string[] {
-  const text = [
-    runSync("ip", ["-4", "route", "show", "table", "all"]).stdout,
-    runSync("ip", ["-4", "-o", "addr", "show"]).stdout,
-  ].join("\n");
+  const text = [runSync("ip", ["-4", "route", "show", "table", "all"]).stdout, runSync("ip", ["-4", "-o", "addr", "show"]).stdout].join(
+    "\n",
+  );
   return [...text.matchAll(/\b(\d+\.\d+\.\d+\.\d+)(\/\d+)?\b/g)].map((m) => `${m[1]}${m[2] ?? "/32"}`);
 }
 
@@ -54,7 +53,7 @@ function overlaps(a: string, b: string): boolean {
   const bits = Math.min(la, lb);
   if (bits === 0) return false; // the default route overlaps everything; ignore it
   const mask = bits === 32 ? 0xffffffff : ~(0xffffffff >>> bits) >>> 0;
-  return ((ia & mask) >>> 0) === ((ib & mask) >>> 0);
+  return (ia & mask) >>> 0 === (ib & mask) >>> 0;
 }
 
 function parse(cidr: string): [number, number] {

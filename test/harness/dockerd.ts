@@ -123,30 +123,59 @@ export async function startDockerd(opts: { name: string; ip?: string }): Promise
     mkdirSync(execRoot);
     writeFileSync(join(dir, "daemon.json"), JSON.stringify({ "deprecated-key-path": join(dir, "key.json") }));
     containerd = await startContainerd(dir, dataRoot, execRoot);
-    dockerd = await spawnDaemon(findBinary("dockerd") ?? "dockerd", [
-      "--config-file", join(dir, "daemon.json"),
-      "--containerd", containerd.socket,
-      "--containerd-namespace", `berth-${bridge.name}`,
-      "--containerd-plugins-namespace", `berth-${bridge.name}-plugins`,
-      "--data-root", dataRoot,
-      "--exec-root", execRoot,
-      "--pidfile", join(dir, "docker.pid"),
-      "-H", host,
-      "--storage-driver", "vfs",
-      "--iptables=false",
-      "--ip", ip,
-      "--bridge", bridge.name,
-      "--cgroup-parent", cgroupParent,
-    ], join(dir, "dockerd.log"), { supervised: true });
+    dockerd = await spawnDaemon(
+      findBinary("dockerd") ?? "dockerd",
+      [
+        "--config-file",
+        join(dir, "daemon.json"),
+        "--containerd",
+        containerd.socket,
+        "--containerd-namespace",
+        `berth-${bridge.name}`,
+        "--containerd-plugins-namespace",
+        `berth-${bridge.name}-plugins`,
+        "--data-root",
+        dataRoot,
+        "--exec-root",
+        execRoot,
+        "--pidfile",
+        join(dir, "docker.pid"),
+        "-H",
+        host,
+        "--storage-driver",
+        "vfs",
+        "--iptables=false",
+        "--ip",
+        ip,
+        "--bridge",
+        bridge.name,
+        "--cgroup-parent",
+        cgroupParent,
+      ],
+      join(dir, "dockerd.log"),
+      { supervised: true },
+    );
     const died = failOnExit(dockerd, `dockerd ${name}`);
-    await Promise.race([died.promise, waitFor(() => ping(socketPath), { what: `dockerd ${name} /_ping`, timeoutMs: 30_000, signal: died.signal })]);
+    await Promise.race([
+      died.promise,
+      waitFor(() => ping(socketPath), { what: `dockerd ${name} /_ping`, timeoutMs: 30_000, signal: died.signal }),
+    ]);
   } catch (error) {
     await stop().catch(() => {});
     throw error;
   }
   return {
-    host, ip, private: true, stop, name, dir, socketPath,
-    bridge: bridge.name, subnet: bridge.cidr, dockerdPid: dockerd.pid, containerdPid: containerd.pid,
+    host,
+    ip,
+    private: true,
+    stop,
+    name,
+    dir,
+    socketPath,
+    bridge: bridge.name,
+    subnet: bridge.cidr,
+    dockerdPid: dockerd.pid,
+    containerdPid: containerd.pid,
   };
 }
 

@@ -27,7 +27,9 @@ export async function runChild(mode: "exit" | "kill", ip: string): Promise<Child
   const repo = new URL("../..", import.meta.url).pathname;
   const tmp = mkdtempSync("/tmp/berth-child-");
   const script = join(tmp, "child.mts"); // .mts: /tmp has no package.json saying "type": "module"
-  writeFileSync(script, `
+  writeFileSync(
+    script,
+    `
 import { dirname } from "node:path";
 import { docker } from "${harness}docker-cli.ts";
 import { startDockerd } from "${harness}dockerd.ts";
@@ -48,7 +50,8 @@ const sockets = unixSocketPaths(own).filter((p) => p.startsWith("/run/containerd
 console.log(JSON.stringify({ dir: engine.dir, bridge: engine.bridge, natsDir: dirname(nats.storeDir), ip: ${JSON.stringify(ip)}, port, daemons, sockets, pids: [...own, ...descendants(own)] }));
 if (${JSON.stringify(mode)} === "exit") process.exit(0);
 setInterval(() => {}, 60_000);
-`);
+`,
+  );
   try {
     const child = spawn(process.execPath, [script], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

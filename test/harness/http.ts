@@ -3,10 +3,7 @@ import { request } from "node:http";
 
 export type HttpResult = { status: number; body: string };
 
-export function httpGet(
-  url: string,
-  opts: { socketPath?: string; timeoutMs?: number } = {},
-): Promise<HttpResult> {
+export function httpGet(url: string, opts: { socketPath?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const req = request(

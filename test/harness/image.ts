@@ -24,8 +24,31 @@ import { run } from "./exec.ts";
 export const TEST_IMAGE = "berth-test/busybox:1";
 
 export const APPLETS = [
-  "sh", "ash", "httpd", "sleep", "hostname", "echo", "cat", "true", "false", "nc", "wget", "ls",
-  "mkdir", "kill", "env", "printf", "test", "[", "id", "ps", "rm", "touch", "date", "grep", "ip",
+  "sh",
+  "ash",
+  "httpd",
+  "sleep",
+  "hostname",
+  "echo",
+  "cat",
+  "true",
+  "false",
+  "nc",
+  "wget",
+  "ls",
+  "mkdir",
+  "kill",
+  "env",
+  "printf",
+  "test",
+  "[",
+  "id",
+  "ps",
+  "rm",
+  "touch",
+  "date",
+  "grep",
+  "ip",
 ] as const;
 
 const SERVE = `#!/bin/sh
@@ -53,7 +76,10 @@ export function ensureTestImage(engine: Pick<DockerEngine, "host">): Promise<str
 }
 
 async function buildOnce(engine: Pick<DockerEngine, "host">): Promise<string> {
-  const exists = await docker(engine, "image", "inspect", "--format", "{{.Id}}", TEST_IMAGE).then(() => true, () => false);
+  const exists = await docker(engine, "image", "inspect", "--format", "{{.Id}}", TEST_IMAGE).then(
+    () => true,
+    () => false,
+  );
   if (exists) return TEST_IMAGE;
   const busybox = findBinary("busybox", ["/bin/busybox", "/usr/bin/busybox"]);
   if (busybox === undefined) throw new Error("busybox (busybox-static) not found");

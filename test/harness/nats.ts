@@ -50,10 +50,14 @@ export async function startNatsServer(opts: { config?: string } = {}): Promise<N
   const storeDir = join(dir, "store");
   const logFile = join(dir, "nats.log");
   let daemon: Daemon | undefined;
-  const unregister = registerCleanup(`nats-server (${dir})`, () => stop(), () => {
-    killTreeSync(pidsWithCmdline(`${dir}/`));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const unregister = registerCleanup(
+    `nats-server (${dir})`,
+    () => stop(),
+    () => {
+      killTreeSync(pidsWithCmdline(`${dir}/`));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  );
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
@@ -127,9 +131,9 @@ async function ready(daemon: Daemon, port: number, monitorPort: number): Promise
   const healthz = `http://127.0.0.1:${monitorPort}/healthz?js-enabled-only=true`;
   await Promise.race([
     died.promise,
-    waitFor(
-      async () => (await canConnect("127.0.0.1", port)) && (await httpGet(healthz, { timeoutMs: 1000 })).status === 200,
-      { what: `nats-server on 127.0.0.1:${port} (healthz on ${monitorPort})`, signal: died.signal },
-    ),
+    waitFor(async () => (await canConnect("127.0.0.1", port)) && (await httpGet(healthz, { timeoutMs: 1000 })).status === 200, {
+      what: `nats-server on 127.0.0.1:${port} (healthz on ${monitorPort})`,
+      signal: died.signal,
+    }),
   ]);
 }

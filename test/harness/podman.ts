@@ -95,17 +95,31 @@ export async function startPodman(): Promise<PodmanEngine> {
     mkdirSync(join(dir, "networks"));
     writeFileSync(join(dir, "containers.conf"), containersConf(dir));
     // `env` execs podman, so the PID under tini is podman's own.
-    service = await spawnDaemon(findBinary("env") ?? "env", [
-      `CONTAINERS_CONF=${env.CONTAINERS_CONF}`,
-      bin,
-      "--root", join(dir, "root"),
-      "--runroot", join(dir, "run"),
-      "--tmpdir", join(dir, "tmp"),
-      "--storage-driver", "vfs",
-      "--cgroup-manager", "cgroupfs",
-      "--events-backend", "file",
-      "system", "service", "--time=0", host,
-    ], join(dir, "podman.log"), { supervised: true });
+    service = await spawnDaemon(
+      findBinary("env") ?? "env",
+      [
+        `CONTAINERS_CONF=${env.CONTAINERS_CONF}`,
+        bin,
+        "--root",
+        join(dir, "root"),
+        "--runroot",
+        join(dir, "run"),
+        "--tmpdir",
+        join(dir, "tmp"),
+        "--storage-driver",
+        "vfs",
+        "--cgroup-manager",
+        "cgroupfs",
+        "--events-backend",
+        "file",
+        "system",
+        "service",
+        "--time=0",
+        host,
+      ],
+      join(dir, "podman.log"),
+      { supervised: true },
+    );
     const died = failOnExit(service, "podman system service");
     await Promise.race([
       died.promise,

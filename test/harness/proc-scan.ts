@@ -65,7 +65,10 @@ export function unixSocketPaths(pids: readonly number[]): string[] {
     }
   }
   // /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path"
-  const rows = readFileSync("/proc/net/unix", "utf8").split("\n").slice(1).map((l) => l.trim().split(/\s+/));
+  const rows = readFileSync("/proc/net/unix", "utf8")
+    .split("\n")
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/));
   return [...new Set(rows.filter((r) => r[6] !== undefined && inodes.has(r[6]) && r[7]?.startsWith("/")).map((r) => r[7] ?? ""))];
 }
 
@@ -89,7 +92,9 @@ export function sleepSync(ms: number): void {
 }
 
 function allPids(): number[] {
-  return readdirSync("/proc").filter((n) => /^\d+$/.test(n)).map(Number);
+  return readdirSync("/proc")
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
 }
 
 /** The process's start time (clock ticks since boot, as text), undefined when it is gone. */

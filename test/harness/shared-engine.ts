@@ -22,7 +22,11 @@ export function sharedEngine(): DockerEngine | undefined {
     if (!runSync(dockerCli(), ["-H", host, "version", "--format", "{{.Server.Version}}"], 5000).ok) return undefined;
     cached = { host, ip: process.env.BERTH_TEST_DOCKER_IP ?? "127.0.0.1", private: false, stop: () => removeOwn(host) };
   }
-  unregister ??= registerCleanup(`shared docker engine ${host} (containers labelled ${RUN_LABEL})`, () => removeOwn(host), () => removeOwnSync(host));
+  unregister ??= registerCleanup(
+    `shared docker engine ${host} (containers labelled ${RUN_LABEL})`,
+    () => removeOwn(host),
+    () => removeOwnSync(host),
+  );
   return cached;
 }
 
@@ -33,6 +37,8 @@ async function removeOwn(host: string): Promise<void> {
 }
 
 function removeOwnSync(host: string): void {
-  const ids = runSync(dockerCli(), ["-H", host, "ps", "-aq", "--filter", `label=${RUN_LABEL}`]).stdout.split(/\s+/).filter(Boolean);
+  const ids = runSync(dockerCli(), ["-H", host, "ps", "-aq", "--filter", `label=${RUN_LABEL}`])
+    .stdout.split(/\s+/)
+    .filter(Boolean);
   if (ids.length > 0) runSync(dockerCli(), ["-H", host, "rm", "-f", "-v", ...ids], 60_000);
 }

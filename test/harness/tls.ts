@@ -35,13 +35,43 @@ export async function makeTestPki(): Promise<TestPki> {
   const unregister = registerCleanup(`test PKI (${dir})`, async () => remove(), remove);
   const at = (name: string) => join(dir, name);
   const ca = async (name: string, cn: string) =>
-    run(openssl, ["req", "-x509", ...KEY, "-keyout", at(`${name}.key`), "-out", at(`${name}.pem`), "-days", "1", "-subj", `/CN=${cn}`,
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    run(openssl, [
+      "req",
+      "-x509",
+      ...KEY,
+      "-keyout",
+      at(`${name}.key`),
+      "-out",
+      at(`${name}.pem`),
+      "-days",
+      "1",
+      "-subj",
+      `/CN=${cn}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
   const leaf = async (name: string, cn: string, extensions: string) => {
     writeFileSync(at(`${name}.ext`), extensions);
     await run(openssl, ["req", ...KEY, "-keyout", at(`${name}.key`), "-out", at(`${name}.csr`), "-subj", `/CN=${cn}`]);
-    await run(openssl, ["x509", "-req", "-in", at(`${name}.csr`), "-CA", at("ca.pem"), "-CAkey", at("ca.key"), "-CAcreateserial",
-      "-out", at(`${name}.pem`), "-days", "1", "-extfile", at(`${name}.ext`)]);
+    await run(openssl, [
+      "x509",
+      "-req",
+      "-in",
+      at(`${name}.csr`),
+      "-CA",
+      at("ca.pem"),
+      "-CAkey",
+      at("ca.key"),
+      "-CAcreateserial",
+      "-out",
+      at(`${name}.pem`),
+      "-days",
+      "1",
+      "-extfile",
+      at(`${name}.ext`),
+    ]);
   };
   try {
     await ca("ca", "berth test CA");

@@ -17,10 +17,7 @@ const DEFAULT_INTERVAL_MS = 20;
  * the wait. On the deadline it throws an Error naming `what` and the last value or error seen
  * (the last error is also the `cause`).
  */
-export async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  opts: WaitOptions = {},
-): Promise<T> {
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, opts: WaitOptions = {}): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS;
   const what = opts.what ?? "condition";
@@ -41,9 +38,11 @@ export async function waitFor<T>(
     await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())), opts.signal);
   }
   const seen =
-    last === undefined ? "probe never completed"
-    : "error" in last ? `last error: ${describe(last.error)}`
-    : `last value: ${inspect(last.value, { depth: 2, breakLength: Infinity })}`;
+    last === undefined
+      ? "probe never completed"
+      : "error" in last
+        ? `last error: ${describe(last.error)}`
+        : `last value: ${inspect(last.value, { depth: 2, breakLength: Infinity })}`;
   const cause = last !== undefined && "error" in last ? { cause: last.error } : undefined;
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${seen}`, cause);
 }
@@ -60,7 +59,10 @@ function within<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefined): 
       f();
     };
     signal?.addEventListener("abort", onAbort, { once: true });
-    p.then((v) => finish(() => resolve(v)), (e: unknown) => finish(() => reject(e)));
+    p.then(
+      (v) => finish(() => resolve(v)),
+      (e: unknown) => finish(() => reject(e)),
+    );
   });
 }
 
