@@ -23,7 +23,7 @@ const concurrency = Number(env("CONCURRENCY"));
 const pool = new Pool(env("AGENT_URL"), { connections: 16 });
 const consumer = await js.consumers.get(env("FLOOR_STREAM"), env("FLOOR_CONSUMER"));
 const messages = await consumer.consume({ max_messages: concurrency * 2 });
-process.on("SIGTERM", () => void messages.stop());
+process.on("SIGTERM", () => messages.stop());
 process.stdout.write(`${JSON.stringify({ level: "info", msg: "floor worker ready" })}\n`);
 
 /** The same registration a real handler would send for a one-port container, built by hand. */

@@ -32,7 +32,7 @@ export function createLogger(
     redact: { paths: REDACT, censor: "[redacted]" },
   };
   const pretty = isPretty(format);
-  const colour = pretty && process.stdout.isTTY === true;
+  const colour = pretty && process.stdout.isTTY;
   // Field names catch `token: …`; the whole line is censored too, for a secret or a URL with
   // credentials inside a message, an error text or any other field (common/redact.ts).
   return pino(options, { write: (line: string) => void out.write(pretty ? prettyLine(redactText(line), colour) : redactText(line)) });

@@ -344,7 +344,7 @@ export async function* pullEvents(
   while (!signal.aborted) {
     const consumer = await bus.js.consumers.get(names.events, names.consumer);
     const messages = await consumer.consume({ max_messages: batch });
-    const stop = () => void messages.stop();
+    const stop = () => messages.stop();
     signal.addEventListener("abort", stop, { once: true });
     onBound(true);
     try {
@@ -379,7 +379,7 @@ const WRONG_LAST_SEQUENCE = 10071;
  */
 async function directGetsAreCurrent(kv: KV): Promise<boolean> {
   const status = await kv.status();
-  return status.streamInfo.config.allow_direct === true && status.replicas === 1;
+  return status.streamInfo.config.allow_direct && status.replicas === 1;
 }
 
 export async function openStateBucket(bus: Bus): Promise<StateBucket> {

@@ -45,14 +45,14 @@ export async function startLoggingProcess(
   });
   const logs: LogLine[] = [];
   const stderr: string[] = [];
-  createInterface({ input: child.stdout! }).on("line", (line) => {
+  createInterface({ input: child.stdout }).on("line", (line) => {
     try {
       logs.push(JSON.parse(line) as LogLine);
     } catch {
       stderr.push(line);
     }
   });
-  createInterface({ input: child.stderr! }).on("line", (line) => stderr.push(line));
+  createInterface({ input: child.stderr }).on("line", (line) => stderr.push(line));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );

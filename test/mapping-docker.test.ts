@@ -77,7 +77,7 @@ describe("mapping docker", () => {
     );
     const [svc] = (await mapped(id)).mapping.services;
     assert.deepEqual(svc?.Check, { HTTP: `http://${IP}:18082/`, Interval: "5s" });
-    assert.equal((await httpGet(svc.Check.HTTP!, { timeoutMs: 2000 })).status, 200);
+    assert.equal((await httpGet(svc.Check.HTTP, { timeoutMs: 2000 })).status, 200);
   });
 
   test("mapping docker - BERTH_INTERNAL: exposed ports on the container's bridge address", async (t) => {

@@ -49,7 +49,7 @@ describe("health check", () => {
     assert.ok(svc?.Check?.TCP, "the TCP check is kept");
     assert.deepEqual(
       svc?.Checks?.map((c) => c.CheckID),
-      [healthCheckId(svc!.ID)],
+      [healthCheckId(svc.ID)],
     );
   });
 

@@ -59,7 +59,7 @@ describe("normalise", () => {
   test("normalise - hostile keys cannot reach the prototype and oversize entries are dropped with a reason", () => {
     const info = structuredClone(running);
     info.Config.Env = ["SERVICE___proto__=x", `SERVICE_BIG=${"x".repeat(5000)}`];
-    info.Config.Labels = { ["__proto__"]: "p", SERVICE_constructor: "c" } as Record<string, string>;
+    info.Config.Labels = { ["__proto__"]: "p", SERVICE_constructor: "c" };
     const dropped: { key: string; reason: string }[] = [];
     const c = normaliseContainer(info, ["__"], dropped);
     assert.deepEqual(Object.keys(c.env ?? {}), ["SERVICE___proto__"]);

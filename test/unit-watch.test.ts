@@ -11,8 +11,13 @@ import { waitFor } from "./harness/wait.ts";
 
 const running = JSON.parse(readFileSync("test/fixtures/inspect-running.json", "utf8")) as ContainerInspect;
 const ids = ["a", "b", "c", "d"].map((c) => c.repeat(64));
-const dockerEvent = (id: string, Action: string, timeNano: number, Attributes: Record<string, string> = { name: "x" }): DockerEvent =>
-  ({ Type: "container", Action, Actor: { ID: id, Attributes }, time: Math.floor(timeNano / 1e9), timeNano }) as DockerEvent;
+const dockerEvent = (id: string, Action: string, timeNano: number, Attributes: Record<string, string> = { name: "x" }): DockerEvent => ({
+  Type: "container",
+  Action,
+  Actor: { ID: id, Attributes },
+  time: Math.floor(timeNano / 1e9),
+  timeNano,
+});
 
 test("watch - a slow inspect does not hold back the next ones, and events are published in Docker's order", async () => {
   const stop = new AbortController();

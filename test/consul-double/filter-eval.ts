@@ -119,10 +119,10 @@ function coerce(raw: string, cfg: Cfg, sel: string): string | number | boolean {
 type Compiled = { expr: FilterExpr; values: Map<FilterExpr, string | number | boolean> };
 
 function validate(expr: FilterExpr, root: Cfg, values: Compiled["values"]): void {
-  if (expr.t === "not") return validate(expr.e, root, values);
+  if (expr.t === "not") return void validate(expr.e, root, values);
   if (expr.t !== "match") {
     validate(expr.l, root, values);
-    return validate(expr.r, root, values);
+    return void validate(expr.r, root, values);
   }
   let cur = root;
   expr.sel.forEach((name, i) => {
@@ -159,12 +159,12 @@ function apply(op: MatchOp, v: unknown, cfg: Cfg, want: string | number | boolea
         ? v.includes(want)
         : typeof v === "string"
           ? v.includes(String(want))
-          : Object.hasOwn((v ?? {}) as object, String(want));
+          : Object.hasOwn(v ?? {}, String(want));
       return op === "in" ? found : !found;
     }
     case "is empty":
     case "is not empty": {
-      const empty = Array.isArray(v) || typeof v === "string" ? v.length === 0 : Object.keys((v ?? {}) as object).length === 0;
+      const empty = Array.isArray(v) || typeof v === "string" ? v.length === 0 : Object.keys(v ?? {}).length === 0;
       return op === "is empty" ? empty : !empty;
     }
     case "matches":
