@@ -2,9 +2,10 @@
 // async mistakes a pipeline makes: a promise nobody awaits, a promise where a callback is expected)
 // and Prettier for the layout (`npm run format`).
 import js from "@eslint/js";
+import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
 
-export default tseslint.config({ ignores: ["dist/**", "node_modules/**"] }, js.configs.recommended, ...tseslint.configs.strictTypeChecked, {
+export default defineConfig({ ignores: ["dist/**", "node_modules/**"] }, js.configs.recommended, tseslint.configs.strictTypeChecked, {
   languageOptions: {
     parserOptions: {
       projectService: { allowDefaultProject: ["eslint.config.js", "bin/berth.js", "bench/cpu-profile.mjs"] },
@@ -24,5 +25,7 @@ export default tseslint.config({ ignores: ["dist/**", "node_modules/**"] }, js.c
     // With noUncheckedIndexedAccess every indexed read is optional; `!` marks the reads an
     // invariant guarantees (a key just set, a regexp group that matched). tsc checks the rest.
     "@typescript-eslint/no-non-null-assertion": "off",
+    // `_name`: a value that must be taken (a rest sibling, an iteration) but is not used.
+    "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
   },
 });

@@ -46,8 +46,8 @@ function effectiveEnv(argv: string[], env: NodeJS.ProcessEnv): { container: stri
   if (container === undefined || extra.length > 0) throw new CliError(`expected exactly one container\n${USAGE}`, 2);
   const merged = { ...env };
   for (const [flag, value] of Object.entries(parsed.values)) {
-    const name = FLAGS[flag as keyof typeof FLAGS].env;
-    if (name !== "" && value !== undefined) merged[name] = String(value);
+    const name: string = FLAGS[flag as keyof typeof FLAGS].env;
+    if (name !== "") merged[name] = String(value);
   }
   return { container, env: merged };
 }

@@ -104,7 +104,7 @@ export async function statusReport(deps: StatusDeps): Promise<StatusReport> {
   const counts = await streamCounts(bus);
   const consumer = await consumerLag(bus).then(
     (lag) => ({ name: names.consumer, ...lag }),
-    (err: Error) => ({ name: names.consumer, error: err.message }),
+    (err: unknown) => ({ name: names.consumer, error: (err as Error).message }),
   );
   const byReason: Record<string, number> = {};
   for (const [subject, n] of Object.entries(counts.deadLetters.bySubject)) {

@@ -67,9 +67,9 @@ async function status(argv: string[], env: NodeJS.ProcessEnv): Promise<string> {
       configuredNodes: directory.kind === "map" ? [...directory.agents.keys()] : [],
       mapping: mappingSettings(config),
       lastDeadLetters: args.last,
-    }).catch((err: Error) => {
+    }).catch((err: unknown) => {
       throw new CliError(
-        `cannot read berth's streams (prefix ${config.BERTH_PREFIX}; has an emitter or handler started?): ${err.message}`,
+        `cannot read berth's streams (prefix ${config.BERTH_PREFIX}; has an emitter or handler started?): ${(err as Error).message}`,
         1,
       );
     });

@@ -11,8 +11,13 @@ function fieldText(key: string, value: unknown): string {
     const shown = key === "container" && CONTAINER_ID.test(value) ? value.slice(0, 12) : value;
     return /^[^\s"=]+$/.test(shown) ? shown : JSON.stringify(shown);
   }
-  return JSON.stringify(value) ?? String(value);
+  // JSON.stringify gives undefined for these.
+  const unserialisable = value === undefined || typeof value === "function" || typeof value === "symbol";
+  return unserialisable ? String(value) : JSON.stringify(value);
 }
+
+/** A field pino wrote as text (level, svc, msg); anything else as JSON. */
+const textOf = (value: unknown): string => (value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value));
 
 function clock(time: unknown): string {
   const date = new Date(typeof time === "number" ? time : Date.now());
@@ -28,12 +33,12 @@ export function prettyLine(jsonLine: string, colour: boolean): string {
   } catch {
     return jsonLine.endsWith("\n") ? jsonLine : `${jsonLine}\n`;
   }
-  const level = String(entry["level"] ?? "info");
+  const level = textOf(entry["level"]) || "info";
   const label = level.toUpperCase().padEnd(5);
   const shownLevel = colour && LEVEL_COLOURS[level] ? `\x1b[${LEVEL_COLOURS[level]}m${label}\x1b[0m` : label;
   const fields = Object.entries(entry)
     .filter(([k]) => !HIDDEN.has(k))
     .map(([k, v]) => `${k}=${fieldText(k, v)}`);
-  const head = [clock(entry["time"]), shownLevel, String(entry["svc"] ?? ""), String(entry["msg"] ?? "")].filter((p) => p !== "");
+  const head = [clock(entry["time"]), shownLevel, textOf(entry["svc"]), textOf(entry["msg"])].filter((p) => p !== "");
   return `${[...head, ...fields].join(" ")}\n`;
 }

@@ -60,7 +60,7 @@ export type Bus = {
   js: JetStreamClient;
   prefix: string;
   /** Resolves when the connection is closed for good; an Error if it closed because of one. */
-  closed(): Promise<void | Error>;
+  closed(): Promise<Error | undefined>;
   drain(): Promise<void>;
   /** Calls `listener` with each subject the server refused this connection to publish to. */
   onDenied(listener: (denial: NatsPermissionError) => void): () => void;
@@ -176,7 +176,7 @@ export async function connectBus(settings: NatsSettings, name: string): Promise<
     nc,
     js: jetstream(nc),
     prefix: settings.BERTH_PREFIX,
-    closed: () => nc.closed(),
+    closed: async () => (await nc.closed()) ?? undefined,
     drain: () => nc.drain(),
     onDenied(listener) {
       listeners.add(listener);

@@ -22,16 +22,18 @@ const json = (res: ServerResponse, status: number, value: unknown) => send(res, 
 export async function startOpsServer({ port, host, registry, readiness }: OpsOptions): Promise<OpsServer> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://ops").pathname;
-    if (req.method !== "GET" && req.method !== "HEAD") return json(res, 405, { error: "only GET" });
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      json(res, 405, { error: "only GET" });
+      return;
+    }
     const answer = async () => {
-      if (path === "/metrics") return send(res, 200, CONTENT_TYPE, await registry.render());
-      if (path === "/healthz") return json(res, 200, { status: "alive" });
-      if (path === "/readyz") {
+      if (path === "/metrics") send(res, 200, CONTENT_TYPE, await registry.render());
+      else if (path === "/healthz") json(res, 200, { status: "alive" });
+      else if (path === "/readyz") {
         const checks = await readiness();
         const ready = Object.values(checks).every(Boolean);
-        return json(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", checks });
-      }
-      return json(res, 404, { error: "not found", paths: ["/metrics", "/healthz", "/readyz"] });
+        json(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", checks });
+      } else json(res, 404, { error: "not found", paths: ["/metrics", "/healthz", "/readyz"] });
     };
     answer().catch((err: unknown) => json(res, 500, { error: (err as Error).message }));
   });

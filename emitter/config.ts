@@ -11,6 +11,15 @@ const properties = {
     pattern: "^(unix|tcp|http|https)://",
     description: "Docker engine to watch",
   },
+  DOCKER_CERT_PATH: {
+    type: "string",
+    description: "directory of ca.pem, cert.pem and key.pem for a Docker engine over TLS (as the docker CLI reads it)",
+  },
+  DOCKER_TLS_VERIFY: {
+    type: "boolean",
+    default: false,
+    description: "tcp:// DOCKER_HOST speaks TLS, verified with DOCKER_CERT_PATH (as the docker CLI reads it)",
+  },
   BERTH_NODE: {
     type: "string",
     pattern: NODE_NAME_PATTERN,
@@ -31,8 +40,7 @@ const properties = {
   },
 } as const;
 
-const schema = { type: "object", properties, additionalProperties: false } as const;
-export type EmitterConfig = FromSchema<typeof schema>;
+export type EmitterConfig = FromSchema<{ type: "object"; properties: typeof properties; additionalProperties: false }>;
 
 const validate = compileEnvSchema<EmitterConfig>(properties);
 

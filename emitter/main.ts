@@ -30,7 +30,7 @@ async function resolveNode(docker: DockerSource, configured: string | undefined,
 
 runMain("emitter", async (signal) => {
   const config = loadEmitterConfig(process.env);
-  const docker = dockerSource(config.DOCKER_HOST);
+  const docker = dockerSource(config.DOCKER_HOST, { certPath: config.DOCKER_CERT_PATH, verify: config.DOCKER_TLS_VERIFY });
   let dockerUp = false;
   let natsUp = () => false;
   const ops = await startOps(config, () => ({ docker: dockerUp, nats: natsUp() }));
@@ -58,6 +58,7 @@ runMain("emitter", async (signal) => {
   };
   await Promise.all([watchDocker(deps), config.BERTH_RESYNC_SECONDS > 0 ? resyncEvery(deps, config.BERTH_RESYNC_SECONDS) : undefined]);
   await bus.drain();
+  docker.close();
   await ops.server?.close();
   log.info("stopped");
 });

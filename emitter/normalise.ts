@@ -62,6 +62,7 @@ function portKey(key: string): { containerPort: number; protocol: "tcp" | "udp" 
 function networksOf(info: ContainerInspect): NonNullable<Container["networks"]> {
   const networks: NonNullable<Container["networks"]> = {};
   for (const [name, net] of Object.entries(info.NetworkSettings?.Networks ?? {})) {
+    if (!net) continue;
     networks[name] = {
       ...(net.IPAddress ? { ipv4: net.IPAddress } : {}),
       ...(net.GlobalIPv6Address ? { ipv6: net.GlobalIPv6Address } : {}),
@@ -119,7 +120,8 @@ export function normaliseContainer(
     ports,
     exposedPorts,
     health: health === "starting" || health === "healthy" || health === "unhealthy" ? health : "none",
-    ...(info.State && !info.State.Running ? { exitCode: info.State.ExitCode } : {}),
+    // Docker always gives a stopped container's code; without one it is taken as 0, as for a removed one.
+    ...(info.State && !info.State.Running ? { exitCode: info.State.ExitCode ?? 0 } : {}),
     env: pickEntries(envEntries(info.Config?.Env), ["SERVICE_"], dropped),
     labels: pickEntries(Object.entries(info.Config?.Labels ?? {}), prefixes, dropped),
   };

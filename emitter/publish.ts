@@ -16,7 +16,7 @@ const RETRY_MAX_MS = 5_000;
 function withoutForeignEnv(event: BerthEvent): unknown {
   if (event.type === "io.berth.node.snapshot") return event;
   // Refused by the schema, so any shape: read defensively.
-  const env: unknown = event.data?.container?.env;
+  const env = (event as { data?: { container?: { env?: unknown } } }).data?.container?.env;
   if (env === null || typeof env !== "object") return event;
   const kept = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith("SERVICE_")));
   return { ...event, data: { ...event.data, container: { ...event.data.container, env: kept } } };
@@ -42,7 +42,8 @@ export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal, metri
         event: JSON.stringify(withoutForeignEnv(event)),
       };
       await publishDeadLetter(bus, deadLetterSubject(bus.prefix, "schema"), new TextEncoder().encode(JSON.stringify(letter)));
-      metrics.deadLettered("emitter-schema", String(event.data?.node?.name ?? ""));
+      const node = (event as { data?: { node?: { name?: unknown } } }).data?.node?.name;
+      metrics.deadLettered("emitter-schema", typeof node === "string" ? node : "");
       return;
     }
     const subject = subjectFor(bus.prefix, event);

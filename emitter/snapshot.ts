@@ -18,7 +18,7 @@ export async function emitSnapshot(deps: WatchDeps, listed?: { at: bigint; ids: 
 /** Every `seconds`, a snapshot, so the handlers converge even after lost state or agent drift (P2). */
 export async function resyncEvery(deps: WatchDeps, seconds: number): Promise<void> {
   try {
-    for await (const _ of setInterval(seconds * 1000, undefined, { signal: deps.signal })) {
+    for await (const _tick of setInterval(seconds * 1000, undefined, { signal: deps.signal })) {
       try {
         await emitSnapshot(deps);
       } catch (err) {

@@ -109,7 +109,7 @@ export async function emitRunning(deps: WatchDeps): Promise<number> {
   const ids: string[] = [];
   for (const id of await deps.docker.runningIds()) {
     const { info, peer } = await inspectWithPeer(deps.docker, id);
-    if (!info?.State?.Running) continue;
+    if (!info?.State?.Running || info.State.StartedAt === undefined) continue;
     const container = normaliseContainer(info, deps.labelPrefixes, [], peer);
     await deps.publish(toContainerEvent("io.berth.container.started", deps.node, rfc3339ToNanos(info.State.StartedAt), container));
     ids.push(id);
@@ -126,7 +126,9 @@ export async function emitRunning(deps: WatchDeps): Promise<number> {
  */
 export async function watchDocker(deps: WatchDeps): Promise<void> {
   let since: string | undefined;
-  for (let attempt = 0; !deps.signal.aborted; attempt++) {
+  // A call, not the property: it changes while the loop awaits.
+  const stopped = () => deps.signal.aborted;
+  for (let attempt = 0; !stopped(); attempt++) {
     try {
       const events = await deps.docker.openEvents(since, deps.signal);
       const listed = await emitRunning(deps);
@@ -142,9 +144,9 @@ export async function watchDocker(deps: WatchDeps): Promise<void> {
       } finally {
         await emitter.drained();
       }
-      if (!deps.signal.aborted) deps.log.warn({ since }, "docker event stream ended");
+      if (!stopped()) deps.log.warn({ since }, "docker event stream ended");
     } catch (err) {
-      if (deps.signal.aborted) return;
+      if (stopped()) return;
       deps.log.warn({ err: (err as Error).message, since }, "docker unreachable");
     }
     deps.onDocker?.(false);

@@ -3,7 +3,7 @@ import { agentClient, type AgentClient, type ConsulTls } from "./consul.ts";
 
 export type AgentPool = {
   /** The client of a node's agent from configuration, or undefined when this handler has none for it. */
-  agentFor(node: string): AgentClient | undefined;
+  agentFor: (node: string) => AgentClient | undefined;
   closeAll(): Promise<void>;
 };
 

@@ -33,8 +33,7 @@ const properties = {
   ...MAPPING_ENV,
 } as const;
 
-const schema = { type: "object", properties, additionalProperties: false } as const;
-export type HandlerConfig = FromSchema<typeof schema>;
+export type HandlerConfig = FromSchema<{ type: "object"; properties: typeof properties; additionalProperties: false }>;
 
 const validate = compileEnvSchema<HandlerConfig>(properties);
 

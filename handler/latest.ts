@@ -47,7 +47,7 @@ const SNAPSHOTS_KEPT = 256;
 
 function snapshotOf(bucket: StateBucket, key: string, entry: StateEntry): DecodedSnapshot {
   let byKey = decodedSnapshots.get(bucket);
-  if (!byKey) decodedSnapshots.set(bucket, (byKey = new Map()));
+  if (!byKey) decodedSnapshots.set(bucket, (byKey = new Map<string, DecodedSnapshot>()));
   const kept = byKey.get(key);
   if (kept && kept.revision === entry.revision && kept.created === entry.created.getTime()) return kept;
   const snapshot = decodeSnapshot(entry);

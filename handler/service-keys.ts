@@ -65,7 +65,7 @@ export function splitList(text: string): string[] {
       items.push(current);
       current = "";
     } else {
-      current += text[i];
+      current += text.charAt(i);
     }
   }
   items.push(current);
