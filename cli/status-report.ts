@@ -3,11 +3,12 @@
 // (berth-owned services, drift computed the way reconciliation computes it).
 import { consumerLag, lastDeadLetters, openStateBucket, streamCounts, type Bus, type ConsumerLag } from "../common/nats.ts";
 import type { AgentClient } from "../handler/consul.ts";
+import { parseStateKey } from "../common/state-keys.ts";
 import { decodeSnapshot, decodeState } from "../handler/latest.ts";
-import { OWNER_META } from "../handler/meta.ts";
+import { ownedByNode } from "../handler/meta.ts";
 import { nodeDrift } from "../handler/reconcile.ts";
 import type { MappingSettings } from "../handler/settings.ts";
-import { streamNames, type ContainerEvent } from "../schemas/index.ts";
+import { SchemaError, parseDeadLetter, streamNames, type ContainerEvent } from "../schemas/index.ts";
 
 export type NodeStatus = {
   name: string;
@@ -54,11 +55,10 @@ async function readState(bus: Bus) {
   const nodes = new Map<string, { latest: Map<string, ContainerEvent>; snapshot: bigint | undefined }>();
   const of = (node: string) => nodes.get(node) ?? nodes.set(node, { latest: new Map(), snapshot: undefined }).get(node)!;
   for (const [key, entry] of await bucket.entriesMatching(">")) {
-    if (key.startsWith("_")) continue; // the handlers' bookkeeping (each snapshot's time), not a node
-    const [node, containerId] = key.split(".");
-    if (node === undefined) continue;
-    if (containerId === undefined) of(node).snapshot = BigInt(decodeSnapshot(entry).data.timeNano);
-    else of(node).latest.set(containerId, decodeState(entry));
+    const parsed = parseStateKey(key);
+    // Bookkeeping (each snapshot's time …) is no node's; a key that is not berth's, nobody's.
+    if (parsed?.kind === "snapshot") of(parsed.node).snapshot = BigInt(decodeSnapshot(entry).data.timeNano);
+    else if (parsed?.kind === "container") of(parsed.node).latest.set(parsed.containerId, decodeState(entry));
   }
   return nodes;
 }
@@ -79,7 +79,7 @@ async function nodeStatus(
   const agent = deps.agentFor(name);
   if (!agent) return { ...base, services: null, drift: null, agent: "no agent configured" };
   try {
-    const actual = await agent.services(`Meta.${OWNER_META.node} == "${name}"`);
+    const actual = await agent.services(ownedByNode(name));
     const drift = nodeDrift(state.latest, actual, deps.mapping);
     return { ...base, services: Object.keys(actual).length, drift, agent: "ok" };
   } catch (err) {
@@ -89,12 +89,23 @@ async function nodeStatus(
 
 function summarise(subject: string, data: Uint8Array, time: Date): DeadLetterSummary {
   const reason = subject.split(".").at(-1) ?? "";
+  let value: unknown;
   try {
-    const letter = JSON.parse(new TextDecoder().decode(data)) as { problems?: unknown; subject?: unknown };
-    const problems = Array.isArray(letter.problems) ? letter.problems.map(String) : [];
-    return { time: time.toISOString(), reason, subject: typeof letter.subject === "string" ? letter.subject : "", problems };
+    value = JSON.parse(new TextDecoder().decode(data));
   } catch {
     return { time: time.toISOString(), reason, subject: "", problems: ["(the dead letter is not JSON)"] };
+  }
+  try {
+    const letter = parseDeadLetter(value);
+    return { time: time.toISOString(), reason, subject: letter.subject, problems: letter.problems };
+  } catch (err) {
+    if (!(err instanceof SchemaError)) throw err;
+    return {
+      time: time.toISOString(),
+      reason,
+      subject: "",
+      problems: ["(the dead letter does not follow dead-letter.v1)", ...err.problems],
+    };
   }
 }
 

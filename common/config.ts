@@ -1,8 +1,8 @@
 import { accessSync, constants } from "node:fs";
-import { configAjv, describeErrors, type ValidateFunction } from "./ajv.ts";
+import { configAjv, describeErrors, type ValidateFunction } from "../schemas/ajv.ts";
 import { redactText, registerSecret } from "./redact.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
-import { DEFAULT_PREFIX } from "../schemas/index.ts";
+import { DEFAULT_PREFIX, PREFIX_PATTERN } from "../schemas/index.ts";
 
 /** A configuration problem found at start-up; `problems` lists every one of them. */
 export class ConfigError extends Error {
@@ -35,7 +35,7 @@ export const COMMON_ENV = {
   BERTH_PREFIX: {
     type: "string",
     default: DEFAULT_PREFIX,
-    pattern: "^[a-z][a-z0-9_-]{0,31}$",
+    pattern: PREFIX_PATTERN,
     description: "first token of every subject; lets several installations share one NATS",
   },
   LOG_LEVEL: { enum: LOG_LEVELS, default: "info", description: "pino log level" },

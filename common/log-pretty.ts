@@ -1,14 +1,14 @@
 // Pure: one pino JSON line → one line for people at a terminal (LOG_FORMAT=pretty, or a TTY):
 //   12:04:05.123 INFO  handler applied node=node1 container=3f2a9c1b7d4e services=["node1:web:…"]
 // Fields keep their names; only the 64-hex container IDs are cut to Docker's 12 characters.
+import { isContainerId } from "../schemas/patterns.ts";
 
 const LEVEL_COLOURS: Record<string, string> = { fatal: "35", error: "31", warn: "33", info: "32", debug: "36", trace: "90" };
 const HIDDEN = new Set(["time", "level", "svc", "msg", "pid", "hostname"]);
-const CONTAINER_ID = /^[0-9a-f]{64}$/;
 
 function fieldText(key: string, value: unknown): string {
   if (typeof value === "string") {
-    const shown = key === "container" && CONTAINER_ID.test(value) ? value.slice(0, 12) : value;
+    const shown = key === "container" && isContainerId(value) ? value.slice(0, 12) : value;
     return /^[^\s"=]+$/.test(shown) ? shown : JSON.stringify(shown);
   }
   // JSON.stringify gives undefined for these.

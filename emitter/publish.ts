@@ -2,7 +2,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../common/log.ts";
 import { publishDeadLetter, publishDurable, type Bus } from "../common/nats.ts";
 import { NO_EMITTER_METRICS, type EmitterMetrics } from "./metrics.ts";
-import { SchemaError, deadLetterSubject, parseBerthEvent, subjectFor, type BerthEvent } from "../schemas/index.ts";
+import {
+  SchemaError,
+  deadLetterSubject,
+  encodeDeadLetter,
+  parseBerthEvent,
+  subjectFor,
+  toDeadLetter,
+  type BerthEvent,
+} from "../schemas/index.ts";
 
 export type Publish = (event: BerthEvent) => Promise<void>;
 
@@ -11,7 +19,7 @@ const RETRY_MAX_MS = 5_000;
 
 /**
  * The schema refuses environment variables other than SERVICE_* (they hold passwords): an event it
- * refused for carrying one must not take it to the bus inside the dead letter either.
+ * refused for carrying one must not take it to the bus inside the dead letter (its payload) either.
  */
 function withoutForeignEnv(event: BerthEvent): unknown {
   if (event.type === "io.berth.node.snapshot") return event;
@@ -35,15 +43,11 @@ export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal, metri
     } catch (err) {
       if (!(err instanceof SchemaError)) throw err;
       log.error({ code: err.code, container: event.subject, problems: err.problems }, "dead-lettered");
-      const letter = {
-        reason: "emitter-schema",
-        problems: err.problems,
-        subject: subjectFor(bus.prefix, event),
-        event: JSON.stringify(withoutForeignEnv(event)),
-      };
-      await publishDeadLetter(bus, deadLetterSubject(bus.prefix, "schema"), new TextEncoder().encode(JSON.stringify(letter)));
+      const refused = { subject: subjectFor(bus.prefix, event), data: new TextEncoder().encode(JSON.stringify(withoutForeignEnv(event))) };
+      const letter = toDeadLetter("emitter-schema", err.problems, refused);
+      await publishDeadLetter(bus, deadLetterSubject(bus.prefix, "schema"), encodeDeadLetter(letter));
       const node = (event as { data?: { node?: { name?: unknown } } }).data?.node?.name;
-      metrics.deadLettered("emitter-schema", typeof node === "string" ? node : "");
+      metrics.deadLettered(letter.reason, typeof node === "string" ? node : "");
       return;
     }
     const subject = subjectFor(bus.prefix, event);

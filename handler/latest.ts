@@ -1,19 +1,12 @@
 // Per-container latest desired state, shared by all workers through the state bucket (P3).
 import type { StateBucket, StateEntry } from "../common/nats.ts";
 import { parseContainerEvent, parseNodeSnapshot, type ContainerEvent, type NodeSnapshot } from "../schemas/index.ts";
+import { snapshotKey, snapshotTimeKey, stateKey } from "../common/state-keys.ts";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-export const stateKey = (node: string, containerId: string) => `${node}.${containerId}`;
-/** The node's last snapshot lives beside its containers' keys (`node3` next to `node3.<id>`). */
-export const snapshotKey = (node: string) => node;
-/**
- * That snapshot's time (decimal nanoseconds), written after it: most starts need only this, a few
- * bytes where the snapshot lists every container of the node (67 KB for 1,000). No node name
- * starts with `_`, so it is never among a node's keys.
- */
-export const snapshotTimeKey = (node: string) => `_snapshot-time.${node}`;
+export { snapshotKey, snapshotTimeKey, stateKey } from "../common/state-keys.ts";
 
 export const decodeState = (entry: StateEntry): ContainerEvent => parseContainerEvent(JSON.parse(decoder.decode(entry.value)));
 export const decodeSnapshot = (entry: StateEntry): NodeSnapshot => parseNodeSnapshot(JSON.parse(decoder.decode(entry.value)));

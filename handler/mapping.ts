@@ -6,13 +6,13 @@ import type { Container, ContainerEvent } from "../schemas/index.ts";
 import { checksFor } from "./checks.ts";
 import { withHealthCheck } from "./health-check.ts";
 import type { ServiceRegistration } from "./consul.ts";
-import { OWNER_META, metaFor } from "./meta.ts";
+import { OWNER_META, metaFor, ownedByContainer } from "./meta.ts";
 import { defaultServiceId, serviceId, serviceName } from "./naming.ts";
 import { addressOf, candidatePorts, portLabel, type Candidate, type Skipped } from "./ports.ts";
 import { isOn, keysForPort, splitList, type Warn } from "./service-keys.ts";
 import type { MappingSettings } from "./settings.ts";
 
-export { OWNER_META };
+export { OWNER_META, ownedByContainer };
 export type { Skipped };
 
 export type Mapping = {
@@ -25,11 +25,6 @@ export type Mapping = {
   /** Keys berth dropped or read leniently; the services are registered without them. */
   warnings: string[];
 };
-
-/** Services berth registered for one container incarnation on its node. */
-export function ownedByContainer(node: string, containerId: string): string {
-  return `Meta.${OWNER_META.node} == "${node}" and Meta.${OWNER_META.container} == "${containerId}"`;
-}
 
 /**
  * Registrator §3.9, for a container that is not running: `always` removes its services;

@@ -4,6 +4,27 @@ import { RECOGNISED_KEYS, type PortKeys, type Warn } from "./service-keys.ts";
 /** Meta keys that mark a service as berth's (P6). Underscores, so go-bexpr selectors can name them. */
 export const OWNER_META = { node: "berth_node", container: "berth_container", hash: "berth_hash" } as const;
 
+/**
+ * `value` as a go-bexpr string literal. The go-bexpr Consul uses has no escape for the quote itself
+ * (a `\"` still ends the string) and unquotes `\` sequences the Go way, so a value holding either,
+ * or a control character, is refused rather than let out of its quotes. Node names and container
+ * IDs never hold one (their schema patterns).
+ */
+function bexprString(value: string): string {
+  if (/["\\\p{Cc}]/u.test(value)) throw new Error(`cannot quote ${JSON.stringify(value)} in a Consul filter`);
+  return `"${value}"`;
+}
+
+/** The agent filter (`?filter=`) of the services berth registered for `node`. */
+export function ownedByNode(node: string): string {
+  return `Meta.${OWNER_META.node} == ${bexprString(node)}`;
+}
+
+/** Services berth registered for one container incarnation on its node. */
+export function ownedByContainer(node: string, containerId: string): string {
+  return `${ownedByNode(node)} and Meta.${OWNER_META.container} == ${bexprString(containerId)}`;
+}
+
 /** Consul's limits on service Meta (agent/structs ValidateServiceMetadata). */
 export const META_LIMITS = { pairs: 64, keyLength: 128, valueBytes: 512 } as const;
 const META_KEY = /^[A-Za-z0-9_-]+$/;

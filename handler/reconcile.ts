@@ -1,12 +1,10 @@
 // Pure: which containers of a node need their services fixed, from one listing of the agent.
-import type { ContainerEvent } from "../schemas/index.ts";
+import { isContainerId, type ContainerEvent } from "../schemas/index.ts";
 import type { AgentService } from "./consul.ts";
 import { isCurrent, stamped } from "./fingerprint.ts";
 import { servicesFor } from "./mapping.ts";
 import { OWNER_META } from "./meta.ts";
 import type { MappingSettings } from "./settings.ts";
-
-const CONTAINER_ID = /^[0-9a-f]{64}$/;
 
 export type NodeDrift = {
   /** Containers whose services differ from what their latest state asks for. */
@@ -21,7 +19,7 @@ export function servicesByContainer(actual: Readonly<Record<string, AgentService
   const byContainer = new Map<string, Record<string, AgentService>>();
   for (const service of Object.values(actual)) {
     const id = service.Meta[OWNER_META.container];
-    if (!id || !CONTAINER_ID.test(id)) continue; // not marked as a container's: not berth's to judge
+    if (!id || !isContainerId(id)) continue; // not marked as a container's: not berth's to judge
     let services = byContainer.get(id);
     // Null prototype: a service ID such as `__proto__` is a plain key here.
     if (!services) byContainer.set(id, (services = Object.create(null) as Record<string, AgentService>));

@@ -4,7 +4,7 @@ import { toContainerEvent, type ContainerEvent, type NodeSnapshot } from "../sch
 import { applyToAgent } from "./apply.ts";
 import type { AgentClient, AgentService } from "./consul.ts";
 import { NO_HANDLER_METRICS, type HandlerMetrics } from "./metrics.ts";
-import { OWNER_META } from "./meta.ts";
+import { ownedByNode } from "./meta.ts";
 import {
   applyLatest,
   decodeSnapshot,
@@ -17,6 +17,7 @@ import {
   stoppedAt,
 } from "./latest.ts";
 import { nodeDrift, servicesByContainer } from "./reconcile.ts";
+import { containerKeysOf } from "../common/state-keys.ts";
 import type { MappingSettings } from "./settings.ts";
 
 export type Reconciled = { outdated: boolean; stopped: number; missing: number; stale: number; fixed: number; pruned: number };
@@ -64,7 +65,7 @@ export async function reconcileNode(
   /** Container → its state's entry as read or written here, where the apply below can start. */
   const entries = new Map<string, StateEntry>();
   const prunable = new Map<string, number>();
-  for (const [key, read] of await bucket.entriesMatching(`${node}.*`)) {
+  for (const [key, read] of await bucket.entriesMatching(containerKeysOf(node))) {
     let entry: StateEntry | undefined = read;
     let event = decodeState(read);
     const id = event.data.container.id;
@@ -83,7 +84,7 @@ export async function reconcileNode(
     latest.set(id, event);
     if (entry) entries.set(id, entry);
   }
-  const actual = await agent.services(`Meta.${OWNER_META.node} == "${node}"`);
+  const actual = await agent.services(ownedByNode(node));
   const actualByContainer = servicesByContainer(actual);
   const drift = nodeDrift(latest, actual, settings);
   result.missing = drift.missing;

@@ -1,10 +1,6 @@
 import type { FromSchema } from "json-schema-to-ts";
+import { CONTAINER_ID_PATTERN, NANOS_PATTERN, NODE_NAME_PATTERN } from "./patterns.ts";
 
-/** Node names become NATS subject tokens and `{node}` in agent URL templates. */
-export const NODE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$";
-const CONTAINER_ID_PATTERN = "^[0-9a-f]{64}$";
-/** Docker event time in nanoseconds since the epoch, as decimal text (it does not fit a double). */
-const NANOS_PATTERN = "^[0-9]{1,20}$";
 const PORT = { type: "integer", minimum: 0, maximum: 65535 } as const;
 const PROTOCOL = { enum: ["tcp", "udp", "sctp"] } as const;
 const SHORT_TEXT = { type: "string", maxLength: 256 } as const;
@@ -103,7 +99,8 @@ export const CLOUD_EVENT_REQUIRED = ["specversion", "id", "source", "type", "sub
 export const cloudEventAttributes = {
   specversion: { const: "1.0" },
   id: { type: "string", minLength: 1, maxLength: 256 },
-  source: { type: "string", pattern: "^berth://[A-Za-z0-9][A-Za-z0-9_-]{0,62}$" },
+  /** `berth://<node>`: the node name's pattern, behind the scheme. */
+  source: { type: "string", pattern: `^berth://${NODE_NAME_PATTERN.slice(1)}` },
   time: { type: "string", maxLength: 64 },
   datacontenttype: { const: "application/json" },
 } as const;

@@ -1,13 +1,13 @@
-export { CONTAINER_EVENT_TYPES, NODE_NAME_PATTERN, containerEventSchema } from "./container-event.ts";
+export { CONTAINER_EVENT_TYPES, containerEventSchema } from "./container-event.ts";
 export { cloudEventOf, toContainerEvent, toNodeSnapshot } from "./build.ts";
 export { SchemaError } from "./errors.ts";
+export { deadLetterSchema, encodeDeadLetter, parseDeadLetter, toDeadLetter } from "./dead-letter.ts";
+export { CONTAINER_ID_PATTERN, NODE_NAME_PATTERN, PREFIX_PATTERN, isContainerId, isValidNodeName, isValidPrefix } from "./patterns.ts";
 export {
   DEFAULT_PREFIX,
   deadLetterSubject,
   deadLetterSubjects,
   eventSubjects,
-  isValidNodeName,
-  isValidPrefix,
   kindOf,
   parseSubject,
   streamNames,
@@ -19,3 +19,4 @@ export type { BerthEvent } from "./validate.ts";
 export type { NodeSnapshot } from "./node-snapshot.ts";
 export type { Container, ContainerEvent, ContainerEventType, NodeInfo } from "./container-event.ts";
 export type { ParsedSubject } from "./subjects.ts";
+export type { DeadLetter, DeadLetterReason, RefusedMessage } from "./dead-letter.ts";

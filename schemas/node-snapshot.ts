@@ -1,5 +1,6 @@
 import type { FromSchema } from "json-schema-to-ts";
-import { CLOUD_EVENT_REQUIRED, NODE_NAME_PATTERN, cloudEventAttributes, nodeSchema } from "./container-event.ts";
+import { CLOUD_EVENT_REQUIRED, cloudEventAttributes, nodeSchema } from "./container-event.ts";
+import { CONTAINER_ID_PATTERN, NANOS_PATTERN, NODE_NAME_PATTERN } from "./patterns.ts";
 
 /** Upper bound of containers one snapshot can name (64-hex IDs keep it far below NATS's 1 MiB). */
 export const MAX_SNAPSHOT_CONTAINERS = 10_000;
@@ -26,12 +27,12 @@ export const nodeSnapshotSchema = {
       required: ["node", "timeNano", "containers"],
       properties: {
         node: nodeSchema,
-        timeNano: { type: "string", pattern: "^[0-9]{1,20}$" },
+        timeNano: { type: "string", pattern: NANOS_PATTERN },
         containers: {
           type: "array",
           maxItems: MAX_SNAPSHOT_CONTAINERS,
           uniqueItems: true,
-          items: { type: "string", pattern: "^[0-9a-f]{64}$" },
+          items: { type: "string", pattern: CONTAINER_ID_PATTERN },
         },
       },
     },

@@ -1,18 +1,8 @@
-import { NODE_NAME_PATTERN } from "./container-event.ts";
+import { isValidNodeName } from "./patterns.ts";
 import type { BerthEvent } from "./validate.ts";
 
 /** The only place subject strings are built or read. Layout: `<prefix>.v1.<node>.<kind>.<action>`. */
 export const DEFAULT_PREFIX = "berth";
-const nodeName = new RegExp(NODE_NAME_PATTERN);
-const PREFIX_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
-
-export function isValidNodeName(name: string): boolean {
-  return nodeName.test(name);
-}
-
-export function isValidPrefix(prefix: string): boolean {
-  return PREFIX_PATTERN.test(prefix);
-}
 
 /** `io.berth.container.started` → `container.started`; `io.berth.node.snapshot` → `node.snapshot`. */
 export function kindOf(type: BerthEvent["type"]): string {

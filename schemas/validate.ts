@@ -1,4 +1,4 @@
-import { describeErrors, wireAjv, type ValidateFunction } from "../common/ajv.ts";
+import { describeErrors, wireAjv, type ValidateFunction } from "./ajv.ts";
 import { containerEventSchema, type ContainerEvent } from "./container-event.ts";
 import { SchemaError } from "./errors.ts";
 import { nodeSnapshotSchema, type NodeSnapshot } from "./node-snapshot.ts";

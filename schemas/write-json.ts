@@ -1,11 +1,14 @@
 // Writes the schemas as plain JSON Schema files for consumers in other languages (`npm run schemas:write`).
 import { writeFileSync } from "node:fs";
 import { containerEventSchema } from "./container-event.ts";
+import { deadLetterSchema } from "./dead-letter.ts";
 import { nodeSnapshotSchema } from "./node-snapshot.ts";
 
+/** Every schema of the wire contract, by the file it is exported as. */
 export const JSON_SCHEMA_FILES = {
   "schemas/json/container-event.v1.json": containerEventSchema,
   "schemas/json/node-snapshot.v1.json": nodeSnapshotSchema,
+  "schemas/json/dead-letter.v1.json": deadLetterSchema,
 } as const;
 
 export function renderJsonSchema(schema: object): string {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { describe, test } from "node:test";
 import { JSON_SCHEMA_FILES, renderJsonSchema } from "../schemas/write-json.ts";
 import { SchemaError, decodeBerthEvent, parseContainerEvent } from "../schemas/index.ts";
@@ -20,6 +20,13 @@ describe("schemas", () => {
     for (const [path, schema] of Object.entries(JSON_SCHEMA_FILES)) {
       assert.equal(readFileSync(path, "utf8"), renderJsonSchema(schema), `${path} is stale`);
     }
+    // …and every file there is one of them (the dead letter's too): none left behind by a removed schema.
+    assert.deepEqual(
+      readdirSync("schemas/json")
+        .map((f) => `schemas/json/${f}`)
+        .sort(),
+      Object.keys(JSON_SCHEMA_FILES).sort(),
+    );
   });
 
   test("schemas - a built event is valid", () => {
