@@ -1,12 +1,12 @@
 // `berth explain <container>`: the bodies berth would PUT to /v1/agent/service/register for one
 // container, read from Docker directly — no NATS, no Consul, nothing written. A composition root:
 // flags and environment → settings → container-services.ts (the pipeline's own steps) → stdout.
-import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../common/config.ts";
+import { loadEmitterHost } from "../emitter/config.ts";
 import { dockerSource } from "../emitter/docker.ts";
 import { loadMappingSettings } from "../handler/settings.ts";
-import { SchemaError, isValidNodeName } from "../schemas/index.ts";
+import { SchemaError } from "../schemas/index.ts";
 import { containerServices } from "./container-services.ts";
 import { CliError, runCli } from "./run.ts";
 
@@ -52,27 +52,30 @@ function effectiveEnv(argv: string[], env: NodeJS.ProcessEnv): { container: stri
   return { container, env: merged };
 }
 
-/** Mapping settings plus the emitter's BERTH_HOST_IP, every problem listed at once. */
-function readSettings(env: NodeJS.ProcessEnv) {
-  const problems: string[] = [];
-  const hostIp = env.BERTH_HOST_IP || undefined;
-  if (hostIp !== undefined && isIP(hostIp) === 0) problems.push(`BERTH_HOST_IP must be an IP address, not "${hostIp}"`);
-  const node = env.BERTH_NODE || undefined;
-  if (node !== undefined && !isValidNodeName(node)) problems.push(`BERTH_NODE must be a valid node name, not "${node}"`);
+/** Problems of a ConfigError, kept; anything else thrown. */
+function attempt<T>(load: () => T, problems: string[]): T | undefined {
   try {
-    const settings = loadMappingSettings(env);
-    if (problems.length === 0) return { settings, hostIp, node };
+    return load();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
+    return undefined;
   }
-  throw new CliError(new ConfigError(problems).message, 2);
+}
+
+/** The emitter's Docker engine and node (read by the emitter's own rules) and the mapping settings, every problem listed at once. */
+function readSettings(env: NodeJS.ProcessEnv) {
+  const problems: string[] = [];
+  const host = attempt(() => loadEmitterHost(env), problems);
+  const settings = attempt(() => loadMappingSettings(env), problems);
+  if (!host || !settings) throw new CliError(new ConfigError(problems).message, 2);
+  return { host, options: { settings, hostIp: host.BERTH_HOST_IP, node: host.BERTH_NODE } };
 }
 
 async function explain(argv: string[], env: NodeJS.ProcessEnv, warn: (line: string) => void): Promise<unknown[]> {
   const given = effectiveEnv(argv, env);
-  const options = readSettings(given.env);
-  const docker = dockerSource(given.env.DOCKER_HOST || "unix:///var/run/docker.sock");
+  const { host, options } = readSettings(given.env);
+  const docker = dockerSource(host.DOCKER_HOST, { certPath: host.DOCKER_CERT_PATH, verify: host.DOCKER_TLS_VERIFY });
   let found;
   try {
     found = await containerServices(docker, given.container, options);

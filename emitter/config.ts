@@ -3,8 +3,11 @@ import { isIP } from "node:net";
 import { COMMON_ENV, compileEnvSchema, readEnv } from "../common/config.ts";
 import { NODE_NAME_PATTERN } from "../schemas/index.ts";
 
-const properties = {
-  ...COMMON_ENV,
+/**
+ * Where the emitter's Docker engine is and which node it speaks for: what `berth explain` reads
+ * the same way (loadEmitterHost) without the rest of the emitter's configuration.
+ */
+const HOST_ENV = {
   DOCKER_HOST: {
     type: "string",
     default: "unix:///var/run/docker.sock",
@@ -26,6 +29,11 @@ const properties = {
     description: "this host's node name in Consul; default: the Docker engine's name",
   },
   BERTH_HOST_IP: { type: "string", description: "address advertised for published ports; default: the Consul agent's node address" },
+} as const;
+
+const properties = {
+  ...COMMON_ENV,
+  ...HOST_ENV,
   BERTH_LABEL_PREFIXES: {
     type: "string",
     default: "",
@@ -41,13 +49,22 @@ const properties = {
 } as const;
 
 export type EmitterConfig = FromSchema<{ type: "object"; properties: typeof properties; additionalProperties: false }>;
+export type EmitterHostConfig = FromSchema<{ type: "object"; properties: typeof HOST_ENV; additionalProperties: false }>;
 
 const validate = compileEnvSchema<EmitterConfig>(properties);
+const validateHost = compileEnvSchema<EmitterHostConfig>(HOST_ENV);
+
+/** The rule a schema cannot say. */
+const checkHost = (c: EmitterHostConfig): string[] =>
+  c.BERTH_HOST_IP !== undefined && isIP(c.BERTH_HOST_IP) === 0 ? [`BERTH_HOST_IP must be an IP address, not "${c.BERTH_HOST_IP}"`] : [];
 
 export function loadEmitterConfig(env: NodeJS.ProcessEnv): Readonly<EmitterConfig> {
-  return readEnv(validate, Object.keys(properties), env, (c) =>
-    c.BERTH_HOST_IP !== undefined && isIP(c.BERTH_HOST_IP) === 0 ? [`BERTH_HOST_IP must be an IP address, not "${c.BERTH_HOST_IP}"`] : [],
-  );
+  return readEnv(validate, Object.keys(properties), env, checkHost);
+}
+
+/** Only the Docker engine and node variables, checked exactly as loadEmitterConfig checks them. */
+export function loadEmitterHost(env: NodeJS.ProcessEnv): Readonly<EmitterHostConfig> {
+  return readEnv(validateHost, Object.keys(HOST_ENV), env, checkHost);
 }
 
 export function labelPrefixes(config: EmitterConfig): string[] {
