@@ -1,6 +1,6 @@
 import { setInterval } from "node:timers/promises";
 import { toNodeSnapshot } from "../schemas/index.ts";
-import type { WatchDeps } from "./watch.ts";
+import type { WatchDeps } from "./deps.ts";
 
 /** Now, in nanoseconds, truncated to the millisecond: earlier rather than later, which is the safe side. */
 export const nowNanos = () => BigInt(Date.now()) * 1_000_000n;

@@ -1,21 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Logger } from "../common/log.ts";
 import type { DockerEvent, DockerSource } from "./docker.ts";
-import { toContainerEvent, type ContainerEvent, type NodeInfo } from "../schemas/index.ts";
+import { toContainerEvent, type ContainerEvent } from "../schemas/index.ts";
+import type { WatchDeps } from "./deps.ts";
 import { containerFromEvent, eventTypeOf, networkPeerOf, normaliseContainer, rfc3339ToNanos } from "./normalise.ts";
-import type { Publish } from "./publish.ts";
 import { emitSnapshot, nowNanos } from "./snapshot.ts";
 
-export type WatchDeps = {
-  docker: DockerSource;
-  publish: Publish;
-  node: NodeInfo;
-  labelPrefixes: readonly string[];
-  log: Logger;
-  signal: AbortSignal;
-  /** Told when the Docker event stream is open (true) and when it broke (false): readiness. */
-  onDocker?: (up: boolean) => void;
-};
+export type { WatchDeps };
 
 const RECONNECT_MIN_MS = 200;
 const RECONNECT_MAX_MS = 10_000;
