@@ -13,7 +13,10 @@ let built: Promise<Compiled> | undefined;
 
 async function build(): Promise<Compiled> {
   const dir = mkdtempSync("/tmp/berth-bench-build-");
-  registerCleanup(`bench build (${dir})`, async () => rmSync(dir, { recursive: true, force: true }));
+  registerCleanup(`bench build (${dir})`, () => {
+    rmSync(dir, { recursive: true, force: true });
+    return Promise.resolve();
+  });
   writeFileSync(join(dir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
   const tsc = join(ROOT, "node_modules/typescript/bin/tsc");

@@ -3,6 +3,7 @@
 // writes <dir>/<svc>-<pid>.cpuprofile when the process exits (open it in Chrome DevTools).
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
+import process from "node:process";
 
 const dir = process.env.BENCH_CPU_PROF;
 if (dir) {

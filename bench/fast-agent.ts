@@ -149,23 +149,27 @@ export async function startFastAgent(): Promise<FastAgent> {
       try {
         reg = JSON.parse(await readBody(req)) as Registration;
       } catch (err) {
-        return reply(res, 400, `Request decode failed: ${(err as Error).message}`);
+        reply(res, 400, `Request decode failed: ${(err as Error).message}`);
+        return;
       }
-      return store(reg) ? reply(res, 200) : reply(res, 400, "Missing service ID or name");
+      if (store(reg)) reply(res, 200);
+      else reply(res, 400, "Missing service ID or name");
+      return;
     }
     if (req.method === "PUT" && url.pathname.startsWith("/v1/agent/service/deregister/")) {
       calls.deregister++;
       await readBody(req);
       const id = decodeURIComponent(url.pathname.slice("/v1/agent/service/deregister/".length));
-      return remove(id)
-        ? reply(res, 200)
-        : reply(res, 404, `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`);
+      if (remove(id)) reply(res, 200);
+      else reply(res, 404, `Unknown service ID "${id}". Ensure that the service ID is passed, not the service name.`);
+      return;
     }
     if (req.method === "GET" && url.pathname === "/v1/agent/services") {
       calls.services++;
       const clauses = parseFilter(url.searchParams.get("filter") ?? "");
-      if (!clauses) return reply(res, 400, 'bench agent: only Meta.<key> == "<value>" clauses joined by and are supported');
-      return reply(res, 200, JSON.stringify(list(clauses)));
+      if (!clauses) reply(res, 400, 'bench agent: only Meta.<key> == "<value>" clauses joined by and are supported');
+      else reply(res, 200, JSON.stringify(list(clauses)));
+      return;
     }
     await readBody(req);
     reply(res, 404, "bench agent: not implemented");

@@ -84,7 +84,7 @@ export async function measureLatency(natsUrl: string, agent: FastAgent) {
         normaliseContainer(inspectOf(id, i), []),
       ),
     );
-    const sent = ids.map((id) => ({ id, t0: 0 }));
+    const sent = ids.map((id): Sent => ({ id, t0: 0 }));
     await paced(count, o.rate, async (i) => {
       const s = sent[i]!;
       s.t0 = performance.now();
@@ -97,7 +97,7 @@ export async function measureLatency(natsUrl: string, agent: FastAgent) {
   const berthRound = async (label: string, count: number, keep: boolean) => {
     const ids = Array.from({ length: count }, (_, i) => containerId(`berth-${label}-${i}`));
     emitter.prepare(ids);
-    const sent = ids.map((id) => ({ id, t0: 0 }));
+    const sent = ids.map((id): Sent => ({ id, t0: 0 }));
     await paced(count, o.rate, async (i) => {
       const s = sent[i]!;
       s.t0 = performance.now();
@@ -108,7 +108,7 @@ export async function measureLatency(natsUrl: string, agent: FastAgent) {
     if (keep) berthSent.push(...sent);
   };
 
-  let handlerPeaks: number[] = [];
+  let handlerPeaks: number[];
   try {
     await floorRound("warmup", o.warmup, false);
     await berthRound("warmup", o.warmup, false);

@@ -21,6 +21,8 @@ export const containerId = (label: string) => createHash("sha256").update(label)
 /** A running one-port container (`-e SERVICE_NAME=bench -p <port>:8080`), from a real inspect. */
 export function inspectOf(id: string, index: number): ContainerInspect {
   const port = { "8080/tcp": [{ HostIp: "0.0.0.0", HostPort: String(20_000 + (index % 40_000)) }] };
+  // PortBindings as Docker reports them too, though berth reads the published ports from NetworkSettings.Ports.
+  const hostConfig = { ...fixture.HostConfig, PortBindings: port };
   return {
     ...fixture,
     Id: id,
@@ -32,7 +34,7 @@ export function inspectOf(id: string, index: number): ContainerInspect {
       Labels: {},
       ExposedPorts: { "8080/tcp": {} },
     },
-    HostConfig: { ...fixture.HostConfig, PortBindings: port },
+    HostConfig: hostConfig,
     NetworkSettings: { ...fixture.NetworkSettings, Ports: port },
   };
 }
@@ -89,11 +91,12 @@ export async function syntheticEmitter(natsUrl: string, prefix: string, node: st
   await ensureJetStream(bus);
   const inspects = new Map<string, ContainerInspect>();
   const docker: DockerSource = {
-    inspect: async (id) => inspects.get(id),
+    inspect: (id) => Promise.resolve(inspects.get(id)),
     openEvents: () => Promise.reject(new Error("synthetic source: no event stream")),
-    runningIds: async () => [],
-    engineName: async () => node,
-    ping: async () => undefined,
+    runningIds: () => Promise.resolve([]),
+    engineName: () => Promise.resolve(node),
+    ping: () => Promise.resolve(),
+    close: () => undefined,
   };
   const log = createLogger("emitter", "silent");
   const deps: WatchDeps = {

@@ -68,7 +68,9 @@ export async function startLoggingProcess(
   };
   const unregister = registerCleanup(
     `${name} ${pid}`,
-    async () => void (await stop("SIGKILL")),
+    async () => {
+      await stop("SIGKILL");
+    },
     () => {
       if (!done) process.kill(pid, "SIGKILL");
     },

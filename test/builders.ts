@@ -74,7 +74,9 @@ export function message(subject: string, data: Uint8Array, deliveryCount = 1) {
     subject,
     data,
     deliveryCount,
-    ack: () => void settled.acked++,
+    ack: () => {
+      settled.acked++;
+    },
     nak: (delay) => void settled.naks.push(delay),
     working: () => undefined,
   };
@@ -92,22 +94,22 @@ export function memoryBucket(): StateBucket & { entries: Map<string, StateEntry>
   };
   return {
     entries,
-    async get(key) {
-      return entries.get(key);
+    get(key) {
+      return Promise.resolve(entries.get(key));
     },
-    async compareAndSet(key, value, expected) {
-      if ((entries.get(key)?.revision ?? 0) !== expected) return undefined;
+    compareAndSet(key, value, expected) {
+      if ((entries.get(key)?.revision ?? 0) !== expected) return Promise.resolve(undefined);
       entries.set(key, { value, revision: ++revision, created: new Date() });
-      return revision;
+      return Promise.resolve(revision);
     },
-    async deleteAt(key, expected) {
-      if ((entries.get(key)?.revision ?? 0) !== expected) return false;
+    deleteAt(key, expected) {
+      if ((entries.get(key)?.revision ?? 0) !== expected) return Promise.resolve(false);
       ++revision;
       entries.delete(key);
-      return true;
+      return Promise.resolve(true);
     },
-    async entriesMatching(filter) {
-      return new Map([...entries].filter(([k]) => matches(filter, k)));
+    entriesMatching(filter) {
+      return Promise.resolve(new Map([...entries].filter(([k]) => matches(filter, k))));
     },
   };
 }
@@ -148,18 +150,20 @@ export function memoryAgent() {
       if (failure) throw failure;
       return services.delete(id);
     },
-    async services(filter) {
+    services(filter) {
       calls.push(`services ${filter}`);
-      if (failure) throw failure;
+      if (failure) return Promise.reject(failure);
       const wanted = [...filter.matchAll(/Meta\.(\w+) == "([^"]*)"/g)].map((m) => [m[1]!, m[2]!] as const);
       // fromEntries, as JSON.parse does, makes an ID such as `__proto__` an own key.
-      return Object.fromEntries(
-        [...services.values()]
-          .filter((s) => wanted.every(([k, v]) => s.Meta?.[k] === v))
-          .map((s) => [
-            s.ID,
-            { ID: s.ID, Service: s.Name, Tags: s.Tags ?? [], Meta: s.Meta ?? {}, Port: s.Port ?? 0, Address: s.Address ?? "" },
-          ]),
+      return Promise.resolve(
+        Object.fromEntries(
+          [...services.values()]
+            .filter((s) => wanted.every(([k, v]) => s.Meta?.[k] === v))
+            .map((s) => [
+              s.ID,
+              { ID: s.ID, Service: s.Name, Tags: s.Tags ?? [], Meta: s.Meta ?? {}, Port: s.Port ?? 0, Address: s.Address ?? "" },
+            ]),
+        ),
       );
     },
     async updateCheck(checkId, status) {

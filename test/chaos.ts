@@ -35,13 +35,13 @@ export async function runChaos(opts: { ops: number; seed: number; log: (line: st
 
   /** A start event as the emitter would publish it, kept to be re-published late as a duplicate. */
   const save = async (node: string, id: string) => {
-    const info = JSON.parse(await docker(c.engine(node), "inspect", id))[0] as ContainerInspect;
+    const [info] = JSON.parse(await docker(c.engine(node), "inspect", id)) as [ContainerInspect];
     const container = normaliseContainer(info, []);
     saved.push(
       toContainerEvent(
         "io.berth.container.started",
         { name: node, hostIp: NODES.find((n) => n.name === node)!.ip },
-        rfc3339ToNanos(info.State.StartedAt),
+        rfc3339ToNanos(info.State!.StartedAt!),
         container,
       ),
     );
@@ -74,7 +74,10 @@ export async function runChaos(opts: { ops: number; seed: number; log: (line: st
     if (kind === "kill") await docker(engine, "kill", id);
     if (kind === "stop") await docker(engine, "stop", "-t", "1", id);
     if (kind === "rm") await docker(engine, "rm", "-f", id);
-    if (kind === "restart") return void (await docker(engine, "restart", "-t", "1", id));
+    if (kind === "restart") {
+      await docker(engine, "restart", "-t", "1", id);
+      return;
+    }
     mine.delete(id);
   };
 

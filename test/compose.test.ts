@@ -24,7 +24,7 @@ type Service = {
   group_add?: string[];
   depends_on?: Record<string, { condition: string }>;
   deploy?: { replicas?: number };
-  healthcheck?: { test: string[] };
+  healthcheck?: { test?: string[] };
   read_only?: boolean;
 };
 type Compose = { services: Record<string, Service>; volumes?: Record<string, unknown> };
@@ -160,7 +160,7 @@ describe("compose", () => {
       const port = env(name)["BERTH_METRICS_PORT"];
       assert.ok(port, `${name}: BERTH_METRICS_PORT is set (healthcheck and /metrics)`);
       assert.ok(
-        services[name]!.healthcheck!.test.join(" ").includes(`127.0.0.1:${port}/healthz`),
+        services[name]!.healthcheck!.test!.join(" ").includes(`127.0.0.1:${port}/healthz`),
         `${name}: the healthcheck asks /healthz on ${port}`,
       );
       assert.ok(

@@ -37,12 +37,13 @@ const extraDoubles: ConsulDouble[] = [];
 
 before(async () => {
   t0 = await openTarget();
-  const self = (await t0.get("/v1/agent/self")).json<{ Config: { Datacenter: string; NodeName: string } }>();
+  const self = (await t0.get("/v1/agent/self")).json() as { Config: { Datacenter: string; NodeName: string } };
   dc = self.Config.Datacenter;
   nodeName = self.Config.NodeName;
 });
 after(async () => {
-  await Promise.all([t0?.close(), ...extraDoubles.map((d) => d.close())]);
+  // t0 is unset when before() failed in openTarget(); after() runs all the same.
+  await Promise.all([(t0 as Target | undefined)?.close(), ...extraDoubles.map((d) => d.close())]);
 });
 
 let seq = 0;
@@ -58,8 +59,8 @@ async function register(body: Record<string, unknown>, query = ""): Promise<void
   const res = await t0.put(`/v1/agent/service/register${query}`, body);
   assert.equal(res.status, 200, res.text);
 }
-const services = async () => (await t0.get("/v1/agent/services")).json<Record<string, AgentService>>();
-const checks = async () => (await t0.get("/v1/agent/checks")).json<Record<string, AgentCheck>>();
+const services = async () => (await t0.get("/v1/agent/services")).json() as Record<string, AgentService>;
+const checks = async () => (await t0.get("/v1/agent/checks")).json() as Record<string, AgentCheck>;
 const check = async (id: string) => (await checks())[id];
 type HealthEntry = { Node: Record<string, unknown>; Service: Record<string, unknown>; Checks: AgentCheck[] };
 
@@ -78,7 +79,7 @@ describe("consul agent contract", () => {
     const res = await t0.get("/v1/agent/services");
     assert.equal(res.headers.get("content-type"), "application/json");
     assert.equal(res.headers.get("x-consul-index"), null);
-    const svc = res.json<Record<string, AgentService>>()[id];
+    const svc = (res.json() as Record<string, AgentService>)[id];
     assert.deepEqual(keysOf(svc), AGENT_SERVICE_KEYS);
     assert.deepEqual(svc, {
       ID: id,
@@ -129,9 +130,9 @@ describe("consul agent contract", () => {
     await register(body);
     const svc = (await services())[id];
     assert.equal(svc?.Port, 81);
-    assert.deepEqual(svc?.Tags, ["a"]);
-    assert.equal(svc?.EnableTagOverride, true);
-    assert.deepEqual(svc?.Weights, { Passing: 1, Warning: 1 });
+    assert.deepEqual(svc.Tags, ["a"]);
+    assert.equal(svc.EnableTagOverride, true);
+    assert.deepEqual(svc.Weights, { Passing: 1, Warning: 1 });
     assert.equal((await check(`${id}-ttl`))?.Type, "ttl");
   });
 
@@ -315,7 +316,7 @@ describe("consul agent contract", () => {
     const id = name(t, "single");
     await register({ Name: id, Port: 9 });
     const res = await t0.get(`/v1/agent/service/${enc(id)}`);
-    const svc = res.json<AgentService>();
+    const svc = res.json() as AgentService;
     assert.ok(svc.ContentHash);
     assert.equal(res.headers.get("x-consul-contenthash"), svc.ContentHash);
     assert.deepEqual(keysOf(svc), [
@@ -337,19 +338,19 @@ describe("consul agent contract", () => {
   test("service - hash blocking honours wait and returns early on change", async (t) => {
     const id = name(t, "hash");
     await register({ Name: id, Port: 9 });
-    const hash = (await t0.get(`/v1/agent/service/${enc(id)}`)).json<AgentService>().ContentHash ?? "";
+    const hash = ((await t0.get(`/v1/agent/service/${enc(id)}`)).json() as AgentService).ContentHash ?? "";
     let start = Date.now();
     const idle = await t0.get(`/v1/agent/service/${enc(id)}?hash=${hash}&wait=1s`);
     assert.ok(Date.now() - start >= 900, "waited");
-    assert.equal(idle.json<AgentService>().ContentHash, hash);
+    assert.equal((idle.json() as AgentService).ContentHash, hash);
     start = Date.now();
     const pending = t0.get(`/v1/agent/service/${enc(id)}?hash=${hash}&wait=10s`);
     await t0.inFlight(`hash=${hash}&wait=10s`);
     await register({ Name: id, Port: 10 });
     const changed = await pending;
     assert.ok(Date.now() - start < 5000, "returned early");
-    assert.notEqual(changed.json<AgentService>().ContentHash, hash);
-    assert.equal(changed.json<AgentService>().Port, 10);
+    assert.notEqual((changed.json() as AgentService).ContentHash, hash);
+    assert.equal((changed.json() as AgentService).Port, 10);
   });
 
   test("check - pass/warn/fail set status and note; unknown IDs are 404", async (t) => {
@@ -428,11 +429,11 @@ describe("consul agent contract", () => {
   });
 
   test("self - Config, Member and Meta carry the node's identity", async () => {
-    const self = (await t0.get("/v1/agent/self")).json<{
+    const self = (await t0.get("/v1/agent/self")).json() as {
       Config: Record<string, unknown>;
       Member: Record<string, unknown>;
       Meta: Record<string, string>;
-    }>();
+    };
     for (const key of ["Datacenter", "PrimaryDatacenter", "NodeName", "NodeID", "Revision", "Server", "Version", "BuildDate"])
       assert.ok(key in self.Config, key);
     assert.equal(self.Member.Name, self.Config.NodeName);
@@ -447,7 +448,7 @@ describe("consul agent contract", () => {
     await register({ Name: id, Port: 8080, Tags: ["v1"] });
     const res = await t0.get(`/v1/catalog/service/${enc(id)}`);
     assert.ok(Number(res.headers.get("x-consul-index")) >= 1);
-    const [node, ...rest] = res.json<Array<Record<string, unknown>>>();
+    const [node, ...rest] = res.json() as Array<Record<string, unknown>>;
     assert.equal(rest.length, 0);
     assert.deepEqual(keysOf(node), [
       "ID",
@@ -480,7 +481,7 @@ describe("consul agent contract", () => {
     const none = await t0.get(`/v1/catalog/service/${enc(id)}-nope`);
     assert.deepEqual([none.status, none.text], [200, "[]"]);
     assert.ok(Number(none.headers.get("x-consul-index")) >= 1);
-    const services = (await t0.get("/v1/catalog/services")).json<Record<string, string[]>>();
+    const services = (await t0.get("/v1/catalog/services")).json() as Record<string, string[]>;
     assert.deepEqual([services.consul, services[id]], [[], ["v1"]]);
   });
 
@@ -490,7 +491,7 @@ describe("consul agent contract", () => {
     const res = await t0.get(`/v1/health/service/${enc(id)}`);
     assert.ok(Number(res.headers.get("x-consul-index")) >= 1);
     assert.match(res.headers.get("x-consul-query-backend") ?? "", /^(blocking-query|streaming)$/);
-    const [entry] = res.json<HealthEntry[]>();
+    const [entry] = res.json() as HealthEntry[];
     assert.deepEqual(keysOf(entry?.Node, ["Partition", "PeerName", "Locality"]), [
       "ID",
       "Node",
@@ -547,10 +548,7 @@ describe("consul agent contract", () => {
       for (const s of ["ok", "warn", "crit"]) await t0.put(`/v1/agent/service/deregister/${enc(`${id}-${s}`)}`);
     });
     const ids = async (q: string) =>
-      (await t0.get(`/v1/health/service/${enc(id)}${q}`))
-        .json<HealthEntry[]>()
-        .map((e) => e.Service.ID)
-        .sort();
+      ((await t0.get(`/v1/health/service/${enc(id)}${q}`)).json() as HealthEntry[]).map((e) => e.Service.ID).sort();
     assert.deepEqual(await ids(""), [`${id}-crit`, `${id}-ok`, `${id}-warn`]);
     assert.deepEqual(await ids("?passing"), [`${id}-ok`]);
     assert.deepEqual(await ids("?passing=false"), [`${id}-crit`, `${id}-ok`, `${id}-warn`]);
@@ -563,7 +561,7 @@ describe("consul agent contract", () => {
     await register({ Name: id, Check: { TTL: "30s", Status: "passing" } });
     await t0.put(`/v1/agent/check/pass/${enc(`service:${id}`)}?note=agent-only`);
     assert.equal((await check(`service:${id}`))?.Output, "agent-only");
-    const [entry] = (await t0.get(`/v1/health/service/${enc(id)}`)).json<HealthEntry[]>();
+    const [entry] = (await t0.get(`/v1/health/service/${enc(id)}`)).json() as HealthEntry[];
     assert.equal(entry?.Checks.find((c) => c.CheckID === `service:${id}`)?.Output, "");
   });
 
@@ -614,7 +612,7 @@ describe("consul agent contract", () => {
     for (const [filter, expected] of cases) {
       const res = await t0.get(`/v1/agent/services?filter=${enc(filter)}`);
       assert.equal(res.status, 200, `${filter}: ${res.text}`);
-      assert.deepEqual(Object.keys(res.json()).sort(), expected.sort(), filter);
+      assert.deepEqual(Object.keys(res.json() as object).sort(), expected.sort(), filter);
     }
   });
 
@@ -771,7 +769,7 @@ describe("consul double only", { skip: doubleOnly }, () => {
       () => "cut",
     );
     await eventually(
-      async () => d.requests.length,
+      () => Promise.resolve(d.requests.length),
       (n) => n === 1,
     );
     const start = Date.now();

@@ -78,8 +78,8 @@ describe("e2e", () => {
       what: "early in node1's agent",
     });
     assert.equal(svc?.Port, 8081);
-    assert.equal(svc?.Address, HOST_IP.node1);
-    assert.equal(svc?.Meta["berth_container"], id);
+    assert.equal(svc.Address, HOST_IP.node1);
+    assert.equal(svc.Meta["berth_container"], id);
   });
 
   test("e2e - a handler started after the events were published still applies them", async (t) => {
@@ -116,10 +116,10 @@ describe("e2e", () => {
     const latencyMs = performance.now() - started;
     t.diagnostic(`docker start returned → svc4 in node3's agent: ${latencyMs.toFixed(1)} ms`);
     assert.equal(svc?.Port, 8084);
-    assert.equal(svc?.Address, HOST_IP.node3);
-    assert.equal(svc?.Meta["berth_node"], "node3");
+    assert.equal(svc.Address, HOST_IP.node3);
+    assert.equal(svc.Meta["berth_node"], "node3");
 
-    const page = await httpGet(`http://${svc?.Address}:${svc?.Port}/`);
+    const page = await httpGet(`http://${svc.Address}:${svc.Port}/`);
     assert.equal(page.status, 200);
     assert.equal(page.body.trim(), id.slice(0, 12), "the page names the container that answered");
 

@@ -106,7 +106,7 @@ export const nearValid: fc.Arbitrary<Mutated> = fc
     const path = <T>(list: T[]) => list[pick % list.length]!;
     if (kind === "drop") {
       const p = path(REQUIRED);
-      delete at(o, p.slice(0, -1))[p.at(-1)!];
+      Reflect.deleteProperty(at(o, p.slice(0, -1)), p.at(-1)!);
       return { subject, bytes: bytesOf(o), expect: "schema", what: `drop ${p.join(".")}` };
     }
     if (kind === "retype") {
@@ -151,8 +151,9 @@ export function recordingHandler() {
     prefix: "berth",
     bucket: memoryBucket(),
     agentFor: (node) => (KNOWN_NODES.includes(node) ? agent : undefined),
-    async deadLetter(msg, reason, problems) {
+    deadLetter(msg, reason, problems) {
       letters.push({ reason, problems, bytes: deadLetterBody(msg, reason, problems).byteLength });
+      return Promise.resolve();
     },
     log: createLogger("handler", "silent"),
   };
@@ -172,13 +173,18 @@ export function recordingHandler() {
 export function briefly(numRuns: number): fc.Parameters<unknown[]> {
   return {
     numRuns,
-    reporter(details) {
-      if (!details.failed) return;
-      const input =
-        JSON.stringify(details.counterexample, (_, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString("latin1") : v)) ?? "";
-      throw new Error(
-        `property failed (seed ${details.seed}, path ${details.counterexamplePath}): ${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}\ninput (${input.length} chars): ${input.slice(0, 400)}`,
-      );
-    },
+    plugins: [
+      () => ({
+        onAllRunsComplete(details) {
+          if (!details.failed) return;
+          const input = JSON.stringify(details.counterexample, (_, v: unknown) =>
+            v instanceof Uint8Array ? Buffer.from(v).toString("latin1") : v,
+          );
+          throw new Error(
+            `property failed (seed ${details.seed}, path ${details.counterexamplePath}): ${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}\ninput (${input.length} chars): ${input.slice(0, 400)}`,
+          );
+        },
+      }),
+    ],
   };
 }

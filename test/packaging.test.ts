@@ -74,13 +74,14 @@ function runtimeUser(stage: Stage): { uid: number; gid: number } {
 const workdir = (stage: Stage) => ops(stage, "WORKDIR").at(-1)?.args ?? "/";
 
 /** tsconfig.build.json (comment lines dropped): the build's entry and output directory. */
-function buildConfig(): { include: string[]; compilerOptions: { outDir: string; rewriteRelativeImportExtensions?: boolean } } {
+type BuildConfig = { include: string[]; compilerOptions: { outDir: string; rewriteRelativeImportExtensions?: boolean } };
+function buildConfig(): BuildConfig {
   return JSON.parse(
     read("tsconfig.build.json")
       .split("\n")
       .filter((l) => !l.trim().startsWith("//"))
       .join("\n"),
-  );
+  ) as BuildConfig;
 }
 const BUILD_ENTRY = "bin/berth-main.ts";
 
@@ -238,7 +239,10 @@ describe("packaging", () => {
 
     before(() => {
       dir = mkdtempSync("/tmp/berth-packaging-");
-      registerCleanup(`packaging layout (${dir})`, async () => rmSync(dir, { recursive: true, force: true }));
+      registerCleanup(`packaging layout (${dir})`, () => {
+        rmSync(dir, { recursive: true, force: true });
+        return Promise.resolve();
+      });
       chmodSync(dir, 0o755);
       mkdirSync(join(dir, "tmp"), { mode: 0o1777 });
       chmodSync(join(dir, "tmp"), 0o1777);

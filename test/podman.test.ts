@@ -78,8 +78,8 @@ describe("podman", () => {
     await published(id, "started");
     const [svc] = await waitFor(() => servicesNamed("early").length === 1 && servicesNamed("early"), { what: "early in the agent" });
     assert.equal(svc?.Port, port);
-    assert.equal(svc?.Address, "127.0.0.1");
-    assert.equal(svc?.Meta["berth_container"], id);
+    assert.equal(svc.Address, "127.0.0.1");
+    assert.equal(svc.Meta["berth_container"], id);
   });
 
   test("podman - started → registered on its published port and answered by the container; stopped → deregistered", async (t) => {
@@ -88,10 +88,10 @@ describe("podman", () => {
     const id = await runPublished(port, "--name", "web", "-e", "SERVICE_NAME=web", "-e", "SERVICE_TAGS=a,b", TEST_IMAGE);
     const [svc] = await waitFor(() => servicesNamed("web").length === 1 && servicesNamed("web"), { what: "web in the agent" });
     assert.equal(svc?.Port, port);
-    assert.deepEqual(svc?.Tags, ["a", "b"]);
+    assert.deepEqual(svc.Tags, ["a", "b"]);
     const page = await waitFor(
       async () => {
-        const r = await httpGet(`http://${svc?.Address}:${svc?.Port}/`).catch(() => undefined);
+        const r = await httpGet(`http://${svc.Address}:${svc.Port}/`).catch(() => undefined);
         return r?.status === 200 && r;
       },
       { what: "the page through Podman's published port" },
@@ -149,7 +149,7 @@ describe("podman", () => {
     const healthRun = (expect: "healthy" | "unhealthy") =>
       podman("healthcheck", "run", id).then(
         () => assert.equal(expect, "healthy"),
-        (err: Error) => assert.match(err.message, expect === "unhealthy" ? /exit 1/ : /^$/),
+        (err: unknown) => assert.match((err as Error).message, expect === "unhealthy" ? /exit 1/ : /^$/),
       );
     await healthRun("healthy");
     await healthRun("healthy");

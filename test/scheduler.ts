@@ -57,16 +57,16 @@ export function gated(bucket: StateBucket, agent: AgentClient, gate: (op: string
       return f(...a);
     };
   const gatedBucket: StateBucket = {
-    get: g("kv.get", bucket.get),
-    compareAndSet: g("kv.cas", bucket.compareAndSet),
-    deleteAt: g("kv.delete", bucket.deleteAt),
-    entriesMatching: g("kv.entries", bucket.entriesMatching),
+    get: g("kv.get", bucket.get.bind(bucket)),
+    compareAndSet: g("kv.cas", bucket.compareAndSet.bind(bucket)),
+    deleteAt: g("kv.delete", bucket.deleteAt.bind(bucket)),
+    entriesMatching: g("kv.entries", bucket.entriesMatching.bind(bucket)),
   };
   const gatedAgent: AgentClient = {
     ...agent,
-    register: g("agent.register", agent.register),
-    deregister: g("agent.deregister", agent.deregister),
-    services: g("agent.services", agent.services),
+    register: g("agent.register", agent.register.bind(agent)),
+    deregister: g("agent.deregister", agent.deregister.bind(agent)),
+    services: g("agent.services", agent.services.bind(agent)),
   };
   return { bucket: gatedBucket, agent: gatedAgent };
 }

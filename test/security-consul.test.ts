@@ -80,7 +80,10 @@ describe("security: Consul ACL tokens", () => {
     agents.node2 = await agentDouble("node2", { acl: { defaultPolicy: "deny", tokens: { [tokens.node2]: writeAll("a2") } } });
     agents.node3 = await agentDouble("node3", { acl: { defaultPolicy: "deny", tokens: { [tokens.node3]: writeAll("a3") } } });
     const tokenDir = mkdtempSync(join(tmpdir(), "berth-token-"));
-    registerCleanup(`token dir (${tokenDir})`, async () => rmSync(tokenDir, { recursive: true, force: true }));
+    registerCleanup(`token dir (${tokenDir})`, () => {
+      rmSync(tokenDir, { recursive: true, force: true });
+      return Promise.resolve();
+    });
     tokenFile = join(tokenDir, "node3.token");
     writeFileSync(tokenFile, `${tokens.node3}\n`, { mode: 0o600 });
     ready = true;

@@ -15,9 +15,10 @@ function setup(nodes = ["node3"]) {
     prefix: "berth",
     bucket: memoryBucket(),
     agentFor: (node) => (nodes.includes(node) ? agent : undefined),
-    async deadLetter(msg, reason, problems) {
-      if (dlqDown) throw new Error("nats down");
+    deadLetter(msg, reason, problems) {
+      if (dlqDown) return Promise.reject(new Error("nats down"));
       letters.push({ reason, problems, body: JSON.parse(new TextDecoder().decode(deadLetterBody(msg, reason, problems))) });
+      return Promise.resolve();
     },
     log: createLogger("handler", "silent"),
   };
@@ -85,7 +86,7 @@ describe("handler", () => {
     const { deps, letters } = setup();
     assert.deepEqual(await send(deps, "{not json"), { acked: 1, naks: [] });
     assert.equal(letters[0]?.reason, "schema");
-    assert.deepEqual((letters[0]?.body as { payload: string }).payload, "{not json");
+    assert.deepEqual((letters[0].body as { payload: string }).payload, "{not json");
   });
 
   test("handler - a subject naming another node than the event is rejected", async () => {
@@ -118,7 +119,7 @@ describe("handler", () => {
     agent.failWith(new ConsulError("agent.service.register", 400, "Invalid check: TTL must be > 0 for TTL checks"));
     assert.deepEqual(await send(deps, event()), { acked: 1, naks: [] });
     assert.equal(letters[0]?.reason, "agent-rejected");
-    assert.match(letters[0]?.problems[0] ?? "", /400: Invalid check/);
+    assert.match(letters[0].problems[0] ?? "", /400: Invalid check/);
   });
 
   test("handler - when the dead-letter subject cannot be reached the message is redelivered", async () => {

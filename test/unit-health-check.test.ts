@@ -48,7 +48,7 @@ describe("health check", () => {
     ).services;
     assert.ok(svc?.Check?.TCP, "the TCP check is kept");
     assert.deepEqual(
-      svc?.Checks?.map((c) => c.CheckID),
+      svc.Checks?.map((c) => c.CheckID),
       [healthCheckId(svc.ID)],
     );
   });

@@ -19,6 +19,7 @@ describe("log format", () => {
   });
 
   test("log format - colour only when asked; a line that is not JSON passes through", () => {
+    // eslint-disable-next-line no-control-regex -- ESC starts the ANSI colour codes this asserts
     assert.match(prettyLine(JSON.stringify({ level: "error", msg: "x" }), true), /\x1b\[31mERROR\x1b\[0m/);
     assert.equal(prettyLine("not json", false), "not json\n");
   });

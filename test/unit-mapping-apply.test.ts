@@ -13,7 +13,7 @@ function setup(mapping: MappingSettings) {
     prefix: "berth",
     bucket: memoryBucket(),
     agentFor: () => agent,
-    deadLetter: async () => assert.fail("nothing is dead-lettered here"),
+    deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing is dead-lettered here" })),
     log: createLogger("handler", "silent"),
     mapping,
   };

@@ -55,7 +55,7 @@ describe("mapping differences", () => {
     const svc = first({ ports: publish("8084:8080"), env: { SERVICE_CHECK_HTTP: "/h", SERVICE_CHECK_TCP: "1" } }, {}, "fd00::3");
     assert.equal(svc?.Address, "fd00::3");
     assert.deepEqual(
-      svc?.Checks?.map((c) => c.HTTP ?? c.TCP),
+      svc.Checks?.map((c) => c.HTTP ?? c.TCP),
       ["http://[fd00::3]:8084/h", "[fd00::3]:8084"],
     );
   });
@@ -63,7 +63,7 @@ describe("mapping differences", () => {
   test("mapping - an invalid Meta key is dropped with a warning (registrator's registration fails whole with a 400)", () => {
     const m = map({ labels: { "SERVICE_com.example.team": "x", SERVICE_TEAM: "core" } });
     assert.equal(m.services[0]?.Meta?.["team"], "core");
-    assert.equal(m.services[0]?.Meta?.["com.example.team"], undefined);
+    assert.equal(m.services[0].Meta["com.example.team"], undefined);
     assert.equal(m.warnings.length, 1);
   });
 

@@ -69,12 +69,12 @@ describe("mapping settings", () => {
   test("mapping wire - container:<x> network mode: the emitter adds <x>'s networks", () => {
     const peerId = "f".repeat(64);
     const sidecar = structuredClone(running);
-    sidecar.HostConfig.NetworkMode = `container:${peerId}`;
-    sidecar.NetworkSettings.Networks = {};
+    sidecar.HostConfig!.NetworkMode = `container:${peerId}`;
+    sidecar.NetworkSettings!.Networks = {};
     assert.equal(networkPeerOf(sidecar), peerId);
     assert.equal(networkPeerOf(running), undefined);
     const c = normaliseContainer(sidecar, [], [], running);
-    assert.deepEqual(c.peerNetworks, { bridge: { ipv4: running.NetworkSettings.Networks["bridge"]!.IPAddress } });
+    assert.deepEqual(c.peerNetworks, { bridge: { ipv4: running.NetworkSettings!.Networks!["bridge"]!.IPAddress } });
     assert.equal(normaliseContainer(sidecar, []).peerNetworks, undefined);
     assert.equal(normaliseContainer(running, [], [], running).peerNetworks, undefined);
     const e = toContainerEvent("io.berth.container.started", { name: "node3" }, 1n, c);
@@ -91,7 +91,7 @@ describe("mapping settings", () => {
   test("mapping wire - the watch loop inspects a container:<x> peer, publishes a die from the event alone, and marks a container gone at destroy as removed", async () => {
     const peerId = "f".repeat(64);
     const sidecar = structuredClone(running);
-    sidecar.HostConfig.NetworkMode = `container:${peerId}`;
+    sidecar.HostConfig!.NetworkMode = `container:${peerId}`;
     const inspected = new Map<string, ContainerInspect>([
       [running.Id, sidecar],
       [peerId, running],
@@ -99,8 +99,16 @@ describe("mapping settings", () => {
     const published: ContainerEvent[] = [];
     const inspects: string[] = [];
     const deps = {
-      docker: { inspect: async (id: string) => (inspects.push(id), inspected.get(id)) } as unknown as DockerSource,
-      publish: async (e: BerthEvent) => void (e.type !== "io.berth.node.snapshot" && published.push(e)),
+      docker: {
+        inspect: (id: string) => {
+          inspects.push(id);
+          return Promise.resolve(inspected.get(id));
+        },
+      } as unknown as DockerSource,
+      publish: (e: BerthEvent) => {
+        if (e.type !== "io.berth.node.snapshot") published.push(e);
+        return Promise.resolve();
+      },
       node: { name: "node3" },
       labelPrefixes: [],
       log: createLogger("emitter", "silent"),
@@ -121,7 +129,7 @@ describe("mapping settings", () => {
     await emitEvent(deps, dockerEvent("e".repeat(64), "destroy", { name: "x" }));
     assert.deepEqual(inspects, [running.Id, peerId, "e".repeat(64)], "no inspect for the die");
     assert.deepEqual(published[0]?.data.container.peerNetworks, {
-      bridge: { ipv4: running.NetworkSettings.Networks["bridge"]!.IPAddress },
+      bridge: { ipv4: running.NetworkSettings!.Networks!["bridge"]!.IPAddress },
     });
     assert.deepEqual(published[1]?.data.container, { id: running.Id, name: "x", image: "busybox", exitCode: 1, labels: {} });
     assert.deepEqual([published[2]?.type, published[2]?.data.container.removed], ["io.berth.container.stopped", true]);

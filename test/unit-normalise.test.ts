@@ -27,7 +27,7 @@ describe("normalise", () => {
       new Set(c.ports?.map((p) => `${p.containerPort}/${p.protocol} ${p.hostIp}:${p.hostPort}`)),
       new Set(["8080/tcp 0.0.0.0:8084", "8080/tcp :::8084", "53/udp 127.0.0.1:9053"]),
     );
-    assert.deepEqual(c.networks?.["bridge"], { ipv4: running.NetworkSettings.Networks["bridge"]!.IPAddress });
+    assert.deepEqual(c.networks?.["bridge"], { ipv4: running.NetworkSettings!.Networks!["bridge"]!.IPAddress });
     assert.equal(c.name, "fx");
     assert.equal(c.exitCode, undefined);
   });
@@ -58,8 +58,8 @@ describe("normalise", () => {
 
   test("normalise - hostile keys cannot reach the prototype and oversize entries are dropped with a reason", () => {
     const info = structuredClone(running);
-    info.Config.Env = ["SERVICE___proto__=x", `SERVICE_BIG=${"x".repeat(5000)}`];
-    info.Config.Labels = { ["__proto__"]: "p", SERVICE_constructor: "c" };
+    info.Config!.Env = ["SERVICE___proto__=x", `SERVICE_BIG=${"x".repeat(5000)}`];
+    info.Config!.Labels = { ["__proto__"]: "p", SERVICE_constructor: "c" };
     const dropped: { key: string; reason: string }[] = [];
     const c = normaliseContainer(info, ["__"], dropped);
     assert.deepEqual(Object.keys(c.env ?? {}), ["SERVICE___proto__"]);

@@ -23,7 +23,7 @@ async function schedule(perWorker: ContainerEvent[][], choose: (n: number) => nu
       prefix: "berth",
       bucket: g.bucket,
       agentFor: () => g.agent,
-      deadLetter: async () => assert.fail("nothing is dead-lettered"),
+      deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing is dead-lettered" })),
       log: createLogger("handler", "silent"),
     };
     return perWorker.map((events, i) => ({

@@ -18,7 +18,7 @@ function setup() {
     prefix: "berth",
     bucket,
     agentFor: () => agent,
-    deadLetter: async () => assert.fail("nothing here is dead-lettered"),
+    deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing here is dead-lettered" })),
     log: createLogger("handler", "silent"),
   };
   const send = async (e: BerthEvent) => {
@@ -124,7 +124,7 @@ describe("reconcile", () => {
     const { agent, bucket, send, snapshot } = setup();
     await snapshot(5n, []);
     const read: string[] = [];
-    const get = bucket.get;
+    const get = bucket.get.bind(bucket);
     bucket.get = (key) => (read.push(key), get(key));
     await send(started("a", 6n));
     assert.equal(agent.services_.size, 1);
@@ -143,7 +143,7 @@ describe("reconcile", () => {
         prefix: "berth",
         bucket,
         agentFor: () => agent,
-        deadLetter: async () => assert.fail("not dead-lettered"),
+        deadLetter: () => Promise.reject(new assert.AssertionError({ message: "not dead-lettered" })),
         log: createLogger("handler", "silent"),
       },
       first.msg,

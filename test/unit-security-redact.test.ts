@@ -137,7 +137,10 @@ describe("security: secrets never printed", () => {
       prefix: "berth",
       bucket: memoryBucket(),
       agentFor: pool.agentFor,
-      deadLetter: async (_m: unknown, reason: DeadLetterReason, problems: string[]) => void letters.push({ reason, problems }),
+      deadLetter: (_m: unknown, reason: DeadLetterReason, problems: string[]) => {
+        letters.push({ reason, problems });
+        return Promise.resolve();
+      },
       log: createLogger("handler", "debug", {}, "json", { write: (line: string) => void lines.push(line) }),
     };
     // node1 sends its own token, node3 CONSUL_HTTP_TOKEN: the agent quotes each back.

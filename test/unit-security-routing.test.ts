@@ -74,7 +74,7 @@ describe("security: routing", () => {
   after(cleanupAll);
 
   /** A handler's real configuration path (env → directory → pool) in front of in-memory NATS parts. */
-  async function handlerWith(env: Record<string, string>) {
+  function handlerWith(env: Record<string, string>) {
     const config = loadHandlerConfig(env);
     const pool = agentPool(agentDirectory(config), config.CONSUL_HTTP_TOKEN, undefined);
     registerCleanup("agent pool", () => pool.closeAll());
@@ -83,7 +83,10 @@ describe("security: routing", () => {
       prefix: "berth",
       bucket: memoryBucket(),
       agentFor: pool.agentFor,
-      deadLetter: async (_msg, reason, problems) => void letters.push({ reason, problems }),
+      deadLetter: (_msg, reason, problems) => {
+        letters.push({ reason, problems });
+        return Promise.resolve();
+      },
       log: createLogger("handler", "silent"),
     };
     const send = async (e: ContainerEvent, subject = subjectFor("berth", e)) => {
@@ -104,7 +107,7 @@ describe("security: routing", () => {
     const trap = await startTrap();
     registerCleanup("trap", trap.close);
     const agent = await double("node3");
-    const { send, letters } = await handlerWith({ BERTH_CONSUL_AGENTS: `node3=${agent.url}` });
+    const { send, letters } = handlerWith({ BERTH_CONSUL_AGENTS: `node3=${agent.url}` });
     // Every free-text field an emitter (or a forger) controls points at the trap.
     const forged = event({
       container: {
@@ -124,7 +127,7 @@ describe("security: routing", () => {
 
   test("routing - map mode: an event of a node the map does not list is dead-lettered as unknown-node, no agent is called", async () => {
     const agent = await double("node3");
-    const { send, letters } = await handlerWith({ BERTH_CONSUL_AGENTS: `node3=${agent.url}` });
+    const { send, letters } = handlerWith({ BERTH_CONSUL_AGENTS: `node3=${agent.url}` });
     const calls = agent.requests.length;
     assert.deepEqual(await send(event({ node: "node4" })), { acked: 1, naks: [] });
     assert.deepEqual(
@@ -142,7 +145,7 @@ describe("security: routing", () => {
   test("routing - a subject naming another node (or kind) than the data is rejected as subject-mismatch", async () => {
     const node1 = await double("node1");
     const node3 = await double("node3");
-    const { send, letters } = await handlerWith({ BERTH_CONSUL_AGENTS: `node1=${node1.url},node3=${node3.url}` });
+    const { send, letters } = handlerWith({ BERTH_CONSUL_AGENTS: `node1=${node1.url},node3=${node3.url}` });
     const before = node1.requests.length + node3.requests.length;
     // Both nodes have agents, so only the subject check stands between the forger and node1's agent.
     assert.deepEqual(await send(event({ node: "node1" }), "berth.v1.node3.container.started"), { acked: 1, naks: [] });
@@ -159,7 +162,7 @@ describe("security: routing", () => {
   });
 
   test('routing - template mode: a valid name that gives no URL ("08") is dead-lettered as unknown-node, not retried forever', async () => {
-    const { send, letters } = await handlerWith({ BERTH_CONSUL_AGENT_TEMPLATE: "http://{node}:8500" });
+    const { send, letters } = handlerWith({ BERTH_CONSUL_AGENT_TEMPLATE: "http://{node}:8500" });
     for (const node of ["08", "99999999999", "0xfffffffff"]) {
       assert.ok(isValidNodeName(node), node);
       assert.deepEqual(await send(event({ node })), { acked: 1, naks: [] }, node);

@@ -31,25 +31,29 @@ test("watch - a slow inspect does not hold back the next ones, and events are pu
     dockerEvent(ids[3]!, "start", 4e9),
   ];
   const docker = {
-    async openEvents() {
-      return (async function* () {
-        yield* events;
-      })();
+    openEvents() {
+      return Promise.resolve(
+        // eslint-disable-next-line @typescript-eslint/require-await -- an async generator is what makes the listed events an AsyncIterable, as Docker's stream is
+        (async function* () {
+          yield* events;
+        })(),
+      );
     },
     async inspect(id: string) {
       inspects.push(id);
       if (id === ids[0]) await firstHeld; // Docker's lock on a container being started, say
       return { ...running, Id: id };
     },
-    runningIds: async () => [],
+    runningIds: () => Promise.resolve([]),
   } as unknown as DockerSource;
   const published: string[] = [];
   const watching = watchDocker({
     docker,
-    publish: async (e: BerthEvent) => {
-      if (e.type === "io.berth.node.snapshot") return;
+    publish: (e: BerthEvent) => {
+      if (e.type === "io.berth.node.snapshot") return Promise.resolve();
       published.push(`${e.type.slice("io.berth.container.".length)} ${e.subject.slice(0, 1)}`);
       if (published.length === events.length) stop.abort();
+      return Promise.resolve();
     },
     node: { name: "node3" },
     labelPrefixes: [],

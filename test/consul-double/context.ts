@@ -33,9 +33,9 @@ export function makeAuthz(acl: ConsulDoubleOptions["acl"], token: string): () =>
 }
 
 /** decodeBody with Consul's 400 "Request decode failed: …". */
-export function decodeOr400<T>(body: Buffer, schema: Schema): T {
+export function decodeOr400(body: Buffer, schema: Schema): Record<string, unknown> {
   try {
-    return decodeBody(body, schema) as T;
+    return decodeBody(body, schema);
   } catch (err) {
     if (err instanceof DecodeError) throw new HttpError(400, `Request decode failed: ${err.message}`);
     throw err;

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { startConsulDouble } from "./server.ts";
 import type { ConsulDouble } from "./types.ts";
 
-export type Res = { status: number; text: string; headers: Headers; json<T = unknown>(): T };
+export type Res = { status: number; text: string; headers: Headers; json(): unknown };
 export type Req = { body?: string; headers?: Record<string, string> };
 
 export type Target = {
@@ -40,7 +40,7 @@ export async function openTarget(): Promise<Target> {
     const headers: Record<string, string> = { ...(real && token ? { "X-Consul-Token": token } : {}), ...(req.headers ?? {}) };
     const res = await fetch(base + path, { method, headers, ...(req.body !== undefined ? { body: req.body } : {}) });
     const text = await res.text();
-    return { status: res.status, text, headers: res.headers, json: <T>() => JSON.parse(text) as T };
+    return { status: res.status, text, headers: res.headers, json: () => JSON.parse(text) as unknown };
   };
   return {
     base,
@@ -52,10 +52,13 @@ export async function openTarget(): Promise<Target> {
     put: (path, body, req) =>
       call("PUT", path, { ...req, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) }),
     inFlight: async (fragment) => {
-      if (!double) return void (await new Promise((r) => setTimeout(r, 300)));
+      if (!double) {
+        await new Promise((r) => setTimeout(r, 300));
+        return;
+      }
       const seen = () => double.requests.some((r) => r.status === 0 && `${r.path}?${r.query}`.includes(fragment));
       await eventually(
-        async () => seen(),
+        () => Promise.resolve(seen()),
         (ok) => ok,
         5000,
       );

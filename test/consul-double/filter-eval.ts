@@ -119,10 +119,14 @@ function coerce(raw: string, cfg: Cfg, sel: string): string | number | boolean {
 type Compiled = { expr: FilterExpr; values: Map<FilterExpr, string | number | boolean> };
 
 function validate(expr: FilterExpr, root: Cfg, values: Compiled["values"]): void {
-  if (expr.t === "not") return void validate(expr.e, root, values);
+  if (expr.t === "not") {
+    validate(expr.e, root, values);
+    return;
+  }
   if (expr.t !== "match") {
     validate(expr.l, root, values);
-    return void validate(expr.r, root, values);
+    validate(expr.r, root, values);
+    return;
   }
   let cur = root;
   expr.sel.forEach((name, i) => {

@@ -136,7 +136,11 @@ export function parseFilter(src: string): FilterExpr {
     });
 
   const paren = (): FilterExpr | null =>
-    attempt(() => (lit("(") && (ws(), true) ? closeParen(or()) : null)) ??
+    attempt(() => {
+      if (!lit("(")) return null;
+      ws();
+      return closeParen(or());
+    }) ??
     match() ??
     attempt(() => {
       if (lit("(") && (ws(), or()) && (ws(), src[c.pos] !== ")")) ruleError("grouping", "Unmatched parentheses");

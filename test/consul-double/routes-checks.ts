@@ -3,7 +3,7 @@
 import { checkDefinitionSchema, checkUpdateSchema, type CheckDefinitionBody } from "./bodies.ts";
 import { decodeOr400, filteredHeader, sortKeys, type Ctx, type Route } from "./context.ts";
 import { healthCheckCfg } from "./filter-eval.ts";
-import { goQuote, HttpError, rejectEnterpriseInputs } from "./http.ts";
+import { goQuote, HttpError, rejectEnterpriseInputs, type Reply } from "./http.ts";
 import { toStoredCheck, validateCheck } from "./register.ts";
 import { compileOr500 } from "./routes-agent.ts";
 import type { StoredCheck } from "./types.ts";
@@ -33,7 +33,7 @@ function vetCheckUpdate(ctx: Ctx, id: string): StoredCheck {
   return check;
 }
 
-function ttlUpdate(ctx: Ctx, status: string, output: string) {
+function ttlUpdate(ctx: Ctx, status: string, output: string): Reply {
   rejectEnterpriseInputs(ctx.query, ctx.headers);
   vetCheckUpdate(ctx, ctx.id);
   if (!ctx.runner.isTtl(ctx.id)) throw new Error(`CheckID ${goQuote(ctx.id)} does not have associated TTL`);
@@ -44,7 +44,7 @@ function ttlUpdate(ctx: Ctx, status: string, output: string) {
 const byNote = (status: string) => (ctx: Ctx) => ttlUpdate(ctx, status, ctx.query.get("note") ?? "");
 
 function update(ctx: Ctx) {
-  const body = decodeOr400<{ Status?: string; Output?: string }>(ctx.body, checkUpdateSchema);
+  const body = decodeOr400(ctx.body, checkUpdateSchema) as { Status?: string; Output?: string };
   const status = body.Status ?? "";
   if (!STATUSES.includes(status)) throw new HttpError(400, `Invalid check status: '${status}'`);
   return ttlUpdate(ctx, status, body.Output ?? "");
@@ -52,7 +52,7 @@ function update(ctx: Ctx) {
 
 function registerCheck(ctx: Ctx) {
   rejectEnterpriseInputs(ctx.query, ctx.headers);
-  const body = decodeOr400<CheckDefinitionBody>(ctx.body, checkDefinitionSchema);
+  const body = decodeOr400(ctx.body, checkDefinitionSchema) as CheckDefinitionBody;
   if (!body.Name) throw new HttpError(400, "Missing check name");
   if (body.Status && !STATUSES.includes(body.Status)) throw new HttpError(400, "Bad check status");
   const authz = ctx.authz();

@@ -37,7 +37,7 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, headers
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) out[canonical(k)] = v;
   if (payload.length > 0 && out["Content-Type"] === undefined) out["Content-Type"] = "text/plain; charset=utf-8";
-  if (out.Vary !== undefined && payload.length >= GZIP_MIN && /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""))) {
+  if (out.Vary !== undefined && payload.length >= GZIP_MIN && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
     payload = gzipSync(payload);
     out["Content-Encoding"] = "gzip";
   }
@@ -63,7 +63,7 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
   };
   const store = createStore(identity);
   const runner = createCheckRunner(store);
-  store.setHooks({ checkAdded: runner.checkAdded, checkRemoved: runner.checkRemoved });
+  store.setHooks({ checkAdded: (c) => runner.checkAdded(c), checkRemoved: runner.checkRemoved });
   const requests: RequestRecord[] = [];
   let releaseAll: () => void = () => {};
   const closing = new Promise<void>((resolve) => (releaseAll = resolve));
@@ -78,38 +78,50 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
     try {
       path = decodeURIComponent(rawPath);
     } catch {
-      return send(req, res, 400, { Connection: "close" }, "400 Bad Request");
+      send(req, res, 400, { Connection: "close" }, "400 Bad Request");
+      return;
     }
-    if (UNPRINTABLE.test(path)) return send(req, res, 400, {}, "");
+    if (UNPRINTABLE.test(path)) {
+      send(req, res, 400, {}, "");
+      return;
+    }
     const clean = path === "" ? "/" : posix.normalize(path);
     if (clean !== path) {
       const location = encodeURI(clean) + (rawQuery ? `?${rawQuery}` : "");
       const html = req.method === "GET" ? `<a href="${location}">Moved Permanently</a>.\n\n` : "";
-      return send(req, res, 301, { Location: location, ...(html ? { "Content-Type": "text/html; charset=utf-8" } : {}) }, html);
+      send(req, res, 301, { Location: location, ...(html ? { "Content-Type": "text/html; charset=utf-8" } : {}) }, html);
+      return;
     }
     const found = match(path);
     if (!found) {
-      if (ROUTES.some((r) => r.pattern === `${path}/`)) return send(req, res, 301, { Location: `${rawPath}/` }, "");
-      if (path === "/")
-        return send(
-          req,
-          res,
-          200,
-          {},
-          "Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration and restart.",
-        );
+      if (ROUTES.some((r) => r.pattern === `${path}/`)) {
+        send(req, res, 301, { Location: `${rawPath}/` }, "");
+        return;
+      }
+      if (path === "/") {
+        send(req, res, 200, {}, "Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration and restart.");
+        return;
+      }
       const hint = path.includes("/v1/")
         ? "not a recognized HTTP API endpoint"
         : "if attempting to use the HTTP API, ensure the path starts with '/v1/'";
-      return send(req, res, 404, {}, `Invalid URL path: ${hint}\n`);
+      send(req, res, 404, {}, `Invalid URL path: ${hint}\n`);
+      return;
     }
     const common = { "X-Consul-Default-Acl-Policy": aclPolicy, Vary: "Accept-Encoding" };
-    if (!queryIsValid(rawQuery)) return send(req, res, 500, common, "");
+    if (!queryIsValid(rawQuery)) {
+      send(req, res, 500, common, "");
+      return;
+    }
     const { route, id } = found;
     const query = new URLSearchParams(rawQuery);
-    if (req.method === "OPTIONS") return send(req, res, 200, { ...common, Allow: ["OPTIONS", ...route.methods].join(",") }, "");
+    if (req.method === "OPTIONS") {
+      send(req, res, 200, { ...common, Allow: ["OPTIONS", ...route.methods].join(",") }, "");
+      return;
+    }
     if (!route.methods.includes(req.method ?? "")) {
-      return send(req, res, 405, { ...common, Allow: ["OPTIONS", ...route.methods].join(",") }, `method ${req.method} not allowed`);
+      send(req, res, 405, { ...common, Allow: ["OPTIONS", ...route.methods].join(",") }, `method ${req.method} not allowed`);
+      return;
     }
     const token = tokenFrom(query, req.headers);
     if (token !== "") record.token = token;
@@ -132,15 +144,20 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
       });
     } catch (err) {
       const e = errorReply(err);
-      return send(req, res, e.status, { ...common, ...e.headers }, e.text);
+      send(req, res, e.status, { ...common, ...e.headers }, e.text);
+      return;
     }
     const headers = { ...common, ...(reply?.headers ?? {}) };
     if (reply?.json !== undefined) {
       const pretty = query.has("pretty");
-      return send(req, res, reply.status ?? 200, { ...headers, "Content-Type": "application/json" }, goJson(reply.json, pretty));
+      send(req, res, reply.status ?? 200, { ...headers, "Content-Type": "application/json" }, goJson(reply.json, pretty));
+      return;
     }
-    if (reply?.text !== undefined) return send(req, res, reply.status ?? 200, { ...headers, "Content-Type": "text/plain" }, reply.text);
-    return send(req, res, reply?.status ?? 200, headers, "");
+    if (reply?.text !== undefined) {
+      send(req, res, reply.status ?? 200, { ...headers, "Content-Type": "text/plain" }, reply.text);
+      return;
+    }
+    send(req, res, reply?.status ?? 200, headers, "");
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {

@@ -167,7 +167,10 @@ export function createStore(identity: Identity) {
       else c.criticalSince = undefined;
       c.status = status;
       c.output = output;
-      if (c.synced.status !== status) return syncCheck(c);
+      if (c.synced.status !== status) {
+        syncCheck(c);
+        return;
+      }
       if (c.synced.output === output || deferred.has(id)) return;
       const timer = setTimeout(() => checks.get(id) === c && syncCheck(c), 150_000 + Math.random() * 300_000);
       timer.unref();

@@ -29,7 +29,10 @@ export function createCheckRunner(store: Store) {
     const step = Math.min(remainingMs, MAX_TIMEOUT_MS);
     const timer = setTimeout(() => {
       ttlTimers.delete(c.id);
-      if (remainingMs > step) return armTtl(c, remainingMs - step);
+      if (remainingMs > step) {
+        armTtl(c, remainingMs - step);
+        return;
+      }
       const last = lastOutput.get(c.id) ?? "";
       const output = last === "" ? "TTL expired" : `TTL expired (last output before timeout follows): ${last}`;
       store.updateCheck(c.id, "critical", output);

@@ -100,17 +100,21 @@ export async function startDockerd(opts: { name: string; ip?: string }): Promise
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      let stopFailed: { err: unknown } | undefined;
       try {
         if (dockerd?.running()) {
           await removeContainers({ host }).catch(() => {}); // the sweep kills what this misses
           await stopDaemon(dockerd, 10_000);
         }
         if (containerd) await stopDaemon(containerd, 5000);
-      } finally {
-        const left = sweepEngine(parts());
-        unregister();
-        if (left.length > 0) throw new Error(`dockerd ${name}: could not clean up ${left.join(", ")}`);
+      } catch (err) {
+        stopFailed = { err };
       }
+      // The sweep runs whatever happened; what it leaves behind, if anything, is the error reported.
+      const left = sweepEngine(parts());
+      unregister();
+      if (left.length > 0) throw new Error(`dockerd ${name}: could not clean up ${left.join(", ")}`);
+      if (stopFailed) throw stopFailed.err;
     })());
   const unregister = registerCleanup(`dockerd ${name} (${dir})`, stop, () => void sweepEngine(parts()));
 

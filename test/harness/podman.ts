@@ -78,16 +78,20 @@ export async function startPodman(): Promise<PodmanEngine> {
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      let stopFailed: { err: unknown } | undefined;
       try {
         if (service?.running()) {
           await podman("rm", "-f", "-a", "-t", "0").catch(() => {}); // the sweep kills what this misses
           await stopDaemon(service, 10_000);
         }
-      } finally {
-        const left = sweepPodman(dir);
-        unregister();
-        if (left.length > 0) throw new Error(`podman: could not clean up ${left.join(", ")}`);
+      } catch (err) {
+        stopFailed = { err };
       }
+      // The sweep runs whatever happened; what it leaves behind, if anything, is the error reported.
+      const left = sweepPodman(dir);
+      unregister();
+      if (left.length > 0) throw new Error(`podman: could not clean up ${left.join(", ")}`);
+      if (stopFailed) throw stopFailed.err;
     })());
   const unregister = registerCleanup(`podman (${dir})`, stop, () => void sweepPodman(dir));
 

@@ -49,7 +49,7 @@ export function pidsWithCmdline(needle: string): number[] {
 export function unixSocketPaths(pids: readonly number[]): string[] {
   const inodes = new Set<string>();
   for (const pid of pids) {
-    let fds: string[] = [];
+    let fds: string[];
     try {
       fds = readdirSync(`/proc/${pid}/fd`);
     } catch {

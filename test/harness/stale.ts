@@ -34,8 +34,9 @@ export function sweepStale(kind: string, sweep: (dir: string, claim: Claim) => v
 
 function readClaim(dir: string): Claim | undefined {
   try {
-    const claim = JSON.parse(readFileSync(join(dir, OWNER_FILE), "utf8")) as Claim;
-    return typeof claim.kind === "string" && typeof claim.owner?.pid === "number" ? claim : undefined;
+    // Whatever the file holds is checked before it is taken for a claim.
+    const claim = JSON.parse(readFileSync(join(dir, OWNER_FILE), "utf8")) as Partial<Claim>;
+    return typeof claim.kind === "string" && typeof claim.owner?.pid === "number" ? (claim as Claim) : undefined;
   } catch {
     return undefined;
   }

@@ -32,7 +32,14 @@ export async function makeTestPki(): Promise<TestPki> {
   if (openssl === undefined) throw new Error("openssl binary not found");
   const dir = mkdtempSync("/tmp/berth-pki-");
   const remove = () => rmSync(dir, { recursive: true, force: true });
-  const unregister = registerCleanup(`test PKI (${dir})`, async () => remove(), remove);
+  const unregister = registerCleanup(
+    `test PKI (${dir})`,
+    () => {
+      remove();
+      return Promise.resolve();
+    },
+    remove,
+  );
   const at = (name: string) => join(dir, name);
   const ca = async (name: string, cn: string) =>
     run(openssl, [

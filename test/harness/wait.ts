@@ -47,10 +47,12 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${seen}`, cause);
 }
 
-const TIMED_OUT = Symbol("timed out");
+/** What `within` rejects with when the time is up (never seen outside this file). */
+const TIMED_OUT = new Error("timed out");
 
 function within<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefined): Promise<T> {
   return new Promise<T>((resolve, reject) => {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort reason is passed on as the aborter gave it
     const onAbort = () => finish(() => reject(signal?.reason));
     const timer = setTimeout(() => finish(() => reject(TIMED_OUT)), ms);
     const finish = (f: () => void) => {
@@ -61,6 +63,7 @@ function within<T>(p: Promise<T>, ms: number, signal: AbortSignal | undefined): 
     signal?.addEventListener("abort", onAbort, { once: true });
     p.then(
       (v) => finish(() => resolve(v)),
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- p's rejection is passed on as it is
       (e: unknown) => finish(() => reject(e)),
     );
   });
