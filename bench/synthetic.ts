@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createLogger } from "../common/log.ts";
-import { connectBus, ensureJetStream, type Bus } from "../common/nats.ts";
+import { connectBus, ensureJetStream, type Bus } from "../common/nats/index.ts";
 import type { ContainerInspect, DockerEvent, DockerSource } from "../emitter/docker.ts";
 import { eventPublisher } from "../emitter/publish.ts";
 import { emitSnapshot, nowNanos } from "../emitter/snapshot.ts";

@@ -1,7 +1,7 @@
 // What `berth status` reports, read without changing anything: the stream and the consumer's lag,
 // dead letters, and per node the state bucket (containers, last event) against the node's agent
 // (berth-owned services, drift computed the way reconciliation computes it).
-import { consumerLag, lastDeadLetters, openStateBucket, streamCounts, type Bus, type ConsumerLag } from "../common/nats.ts";
+import { consumerLag, lastDeadLetters, openStateBucket, streamCounts, type Bus, type ConsumerLag } from "../common/nats/index.ts";
 import type { AgentClient } from "../handler/consul.ts";
 import { parseStateKey } from "../common/state-keys.ts";
 import { decodeSnapshot, decodeState } from "../handler/latest.ts";

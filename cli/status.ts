@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../common/config.ts";
-import { connectBus } from "../common/nats.ts";
+import { connectBus } from "../common/nats/index.ts";
 import { redactText } from "../common/redact.ts";
 import { agentPool } from "../handler/agent-pool.ts";
 import { agentDirectory, consulTls, loadHandlerConfig } from "../handler/config.ts";

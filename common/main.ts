@@ -12,8 +12,8 @@ export function runMain(svc: string, body: (signal: AbortSignal) => Promise<void
   const controller = new AbortController();
   const onSignal = (name: string) => {
     if (controller.signal.aborted) process.exit(1);
-    process.stderr.write(`${svc}: ${name}, draining\n`);
-    controller.abort();
+    // The body logs it (`draining`, in the process's own log format): the signal's reason is its name.
+    controller.abort(name);
     setTimeout(() => process.exit(1), FORCED_EXIT_MS).unref();
   };
   process.on("SIGTERM", () => onSignal("SIGTERM"));

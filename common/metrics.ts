@@ -4,7 +4,11 @@
 type Family = { name: string; help: string; type: "counter" | "gauge" | "histogram"; render(): string[] };
 
 export type Counter<L extends string> = { inc(labels: Record<L, string>, by?: number): void; get(labels: Record<L, string>): number };
-export type Gauge<L extends string> = Counter<L> & { set(labels: Record<L, string>, value: number): void };
+export type Gauge<L extends string> = Counter<L> & {
+  set(labels: Record<L, string>, value: number): void;
+  /** Forgets every series: a gauge of things that come and go (waiting nodes) is set anew at each scrape. */
+  clear(): void;
+};
 export type Histogram<L extends string> = { observe(labels: Record<L, string>, value: number): void };
 
 export type Registry = {
@@ -69,6 +73,10 @@ export function createRegistry(): Registry {
         entry(labels).value += by;
       },
       set: (labels, value) => void (entry(labels).value = value),
+      clear: () => {
+        values.clear();
+        if (labelNames.length === 0) entry({} as Record<L, string>);
+      },
       get: (labels) => values.get(labelText(labelNames, labels))?.value ?? 0,
     };
   }

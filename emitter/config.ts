@@ -1,6 +1,7 @@
 import type { FromSchema } from "json-schema-to-ts";
 import { isIP } from "node:net";
 import { COMMON_ENV, compileEnvSchema, readEnv } from "../common/config.ts";
+import { STREAM_ENV } from "../common/nats/index.ts";
 import { NODE_NAME_PATTERN } from "../schemas/index.ts";
 
 /**
@@ -33,6 +34,7 @@ const HOST_ENV = {
 
 const properties = {
   ...COMMON_ENV,
+  ...STREAM_ENV,
   ...HOST_ENV,
   BERTH_LABEL_PREFIXES: {
     type: "string",

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { runMain } from "../common/main.ts";
 import { redactText } from "../common/redact.ts";
 import { createLogger } from "../common/log.ts";
-import { connectBus, ensureJetStream, watchConnection } from "../common/nats.ts";
+import { connectBus, ensureJetStream, streamSettings, watchConnection } from "../common/nats/index.ts";
 import { startOps } from "../common/ops-server.ts";
 import { emitterMetrics } from "./metrics.ts";
 import { isValidNodeName } from "../schemas/index.ts";
@@ -36,15 +36,20 @@ runMain("emitter", async (signal) => {
   const ops = await startOps(config, () => ({ docker: dockerUp, nats: natsUp() }));
   const nodeName = await resolveNode(docker, config.BERTH_NODE, signal);
   const log = createLogger("emitter", config.LOG_LEVEL, { node: nodeName }, config.LOG_FORMAT);
+  signal.addEventListener("abort", () => {
+    log.info({ signal: String(signal.reason) }, "draining");
+  });
   if (ops.server) log.info({ port: ops.server.port }, "metrics listening");
   const metrics = emitterMetrics(ops.registry);
   const onDocker = (up: boolean) => {
     dockerUp = up;
     metrics.dockerConnected(nodeName, up);
   };
-  const bus = await connectBus(config, `berth-emitter-${nodeName}`);
+  const bus = await connectBus(config, `berth-emitter-${nodeName}`, (reason) => {
+    log.warn({ nats: config.NATS_URL, err: reason }, "waiting for NATS");
+  });
   natsUp = watchConnection(bus);
-  await ensureJetStream(bus);
+  for (const note of await ensureJetStream(bus, streamSettings(config, process.env))) log[note.level](note.text);
   log.info({ nats: config.NATS_URL, docker: config.DOCKER_HOST, host_ip: config.BERTH_HOST_IP ?? null }, "started");
   const node = { name: nodeName, ...(config.BERTH_HOST_IP ? { hostIp: config.BERTH_HOST_IP } : {}) };
   const deps = {

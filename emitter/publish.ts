@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../common/log.ts";
-import { publishDeadLetter, publishDurable, type Bus } from "../common/nats.ts";
+import { publishStored, publishDurable, type Bus } from "../common/nats/index.ts";
 import { NO_EMITTER_METRICS, type EmitterMetrics } from "./metrics.ts";
 import {
   SchemaError,
@@ -45,7 +45,7 @@ export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal, metri
       log.error({ code: err.code, container: event.subject, problems: err.problems }, "dead-lettered");
       const refused = { subject: subjectFor(bus.prefix, event), data: new TextEncoder().encode(JSON.stringify(withoutForeignEnv(event))) };
       const letter = toDeadLetter("emitter-schema", err.problems, refused);
-      await publishDeadLetter(bus, deadLetterSubject(bus.prefix, "schema"), encodeDeadLetter(letter));
+      await publishStored(bus, deadLetterSubject(bus.prefix, "schema"), encodeDeadLetter(letter));
       const node = (event as { data?: { node?: { name?: unknown } } }).data?.node?.name;
       metrics.deadLettered(letter.reason, typeof node === "string" ? node : "");
       return;

@@ -8,6 +8,9 @@ import type { MappingSettings } from "./settings.ts";
 /** `kept`: the mapping asked to leave the container's services as they are (on-success policy). */
 export type Applied = { registered: string[]; unchanged: string[]; deregistered: string[]; kept: boolean; warnings: string[] };
 
+/** The listing of a container the agent holds nothing of (its first state). */
+export const NOTHING_LISTED: Readonly<Record<string, AgentService>> = Object.freeze(Object.create(null) as Record<string, AgentService>);
+
 export const NOTHING_APPLIED: Applied = Object.freeze({ registered: [], unchanged: [], deregistered: [], kept: false, warnings: [] });
 
 /**

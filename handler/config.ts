@@ -1,12 +1,14 @@
 import type { FromSchema } from "json-schema-to-ts";
 import { readFileSync } from "node:fs";
 import { COMMON_ENV, compileEnvSchema, readEnv, unreadable } from "../common/config.ts";
+import { STREAM_ENV } from "../common/nats/index.ts";
 import { DEFAULT_AGENT_TEMPLATE, checkAgentTemplate, parseAgentMap, type AgentDirectory } from "./agents.ts";
 import type { ConsulTls } from "./consul.ts";
 import { MAPPING_ENV } from "./settings.ts";
 
 const properties = {
   ...COMMON_ENV,
+  ...STREAM_ENV,
   BERTH_CONSUL_AGENTS: {
     type: "string",
     description: "node=agent URL pairs, comma-separated; when set, events of other nodes are dead-lettered",

@@ -1,5 +1,5 @@
 // Per-container latest desired state, shared by all workers through the state bucket (P3).
-import type { StateBucket, StateEntry } from "../common/nats.ts";
+import type { StateBucket, StateEntry } from "../common/nats/index.ts";
 import { parseContainerEvent, parseNodeSnapshot, type ContainerEvent, type NodeSnapshot } from "../schemas/index.ts";
 import { snapshotKey, snapshotTimeKey, stateKey } from "../common/state-keys.ts";
 
@@ -95,21 +95,39 @@ async function supersededBySnapshot(bucket: StateBucket, event: ContainerEvent):
   return BigInt(event.data.timeNano) < snapshot.timeNano && !snapshot.listed.has(event.data.container.id);
 }
 
+/** The key's entry as recordIfNewer left it; `created`: it made the key, the container's first state. */
+export type Recorded = { entry: StateEntry; created: boolean };
+
 /**
  * Stores `event` as the container's state unless a newer (or the same) Docker event is already there.
  * Resolves with the key's entry as it left it (what it wrote, or the newer one it found), so the
  * apply can start from it without reading it again; undefined when the node's snapshot made the
  * event history.
+ *
+ * A start is most often its container's first event, so it tries to create the key at once
+ * (create-then-fall-back: one round trip where read-then-create takes two). Only an absent key
+ * needs the snapshot guard — a stored state is compared by time — and its read runs beside the
+ * create; the rare event it finds to be history is taken back out.
  */
-export async function recordIfNewer(bucket: StateBucket, event: ContainerEvent): Promise<StateEntry | undefined> {
-  if (await supersededBySnapshot(bucket, event)) return undefined;
+export async function recordIfNewer(bucket: StateBucket, event: ContainerEvent): Promise<Recorded | undefined> {
   const key = stateKey(event.data.node.name, event.data.container.id);
   const value = encode(event);
+  const at = BigInt(event.data.timeNano);
+  let stored = event.type === "io.berth.container.started" ? undefined : await bucket.get(key);
   for (;;) {
-    const stored = await bucket.get(key);
-    if (stored && BigInt(decodeState(stored).data.timeNano) >= BigInt(event.data.timeNano)) return stored;
-    const revision = await bucket.compareAndSet(key, value, stored?.revision ?? 0);
-    if (revision !== undefined) return { value, revision, created: new Date() };
+    if (stored && BigInt(decodeState(stored).data.timeNano) >= at) return { entry: stored, created: false };
+    if (stored) {
+      const revision = await bucket.compareAndSet(key, value, stored.revision);
+      if (revision !== undefined) return { entry: { value, revision, created: new Date() }, created: false };
+    } else {
+      const [revision, history] = await Promise.all([bucket.compareAndSet(key, value, 0), supersededBySnapshot(bucket, event)]);
+      if (revision !== undefined && !history) return { entry: { value, revision, created: new Date() }, created: true };
+      if (revision !== undefined) {
+        await bucket.deleteAt(key, revision); // false: a newer event is stored now, which the apply reads
+        return undefined;
+      }
+    }
+    stored = await bucket.get(key);
   }
 }
 
@@ -117,21 +135,24 @@ export async function recordIfNewer(bucket: StateBucket, event: ContainerEvent):
  * Applies the latest stored state of a container (or, when none is stored, `whenAbsent`), then
  * re-reads it: if another worker stored a newer event meanwhile, applies again. Whatever the
  * interleaving, the last apply to finish is of the newest state, so a stop is never overtaken by
- * its own earlier start. `known`: an entry of the key just written or read (recordIfNewer), the
- * first one to apply; whatever changed since, the re-read sees.
+ * its own earlier start. `known`: what recordIfNewer left (or an entry just read), the first
+ * state to apply; whatever changed since, the re-read sees. `apply` is told when the state it gets
+ * is the container's first (the key was just created): the agent holds nothing of it yet.
  */
 export async function applyLatest(
   bucket: StateBucket,
   key: string,
   whenAbsent: () => ContainerEvent,
-  apply: (latest: ContainerEvent) => Promise<void>,
-  known?: StateEntry,
+  apply: (latest: ContainerEvent, first: boolean) => Promise<void>,
+  known?: Recorded,
 ): Promise<number> {
-  let stored = known ?? (await bucket.get(key));
+  let stored = known ? known.entry : await bucket.get(key);
+  let first = known?.created === true;
   for (let rounds = 1; ; rounds++) {
-    await apply(stored ? decodeState(stored) : whenAbsent());
+    await apply(stored ? decodeState(stored) : whenAbsent(), first);
     const after = await bucket.get(key);
     if ((after?.revision ?? 0) === (stored?.revision ?? 0)) return rounds;
     stored = after;
+    first = false;
   }
 }

@@ -1,17 +1,35 @@
 import { runMain } from "../common/main.ts";
 import { createLogger } from "../common/log.ts";
-import { connectBus, consumerLag, ensureJetStream, openStateBucket, pullEvents, watchConnection } from "../common/nats.ts";
+import {
+  connectBus,
+  consumerLag,
+  ensureJetStream,
+  openStateBucket,
+  pullMessages,
+  streamSettings,
+  waitingNodes,
+  watchConnection,
+} from "../common/nats/index.ts";
 import { startOps } from "../common/ops-server.ts";
-import { addConsumerLag, handlerMetrics } from "./metrics.ts";
+import { streamNames } from "../schemas/index.ts";
+import { addConsumerLag, addWaitingNodes, handlerMetrics } from "./metrics.ts";
 import { agentPool } from "./agent-pool.ts";
 import { agentDirectory, consulTls, loadHandlerConfig } from "./config.ts";
-import { consumeLoop } from "./consume.ts";
+import { consumeLoop, handleMessage, type HandlerDeps } from "./consume.ts";
 import { deadLetter } from "./dead-letter.ts";
+import { nodeGate } from "./node-gate.ts";
+import { repairHandler, repairRequester } from "./repair-requests.ts";
 import { mappingSettings } from "./settings.ts";
+
+/** Repairs one handler works on at once (each is one node's, one at a time per node). */
+const REPAIR_CONCURRENCY = 8;
 
 runMain("handler", async (signal) => {
   const config = loadHandlerConfig(process.env);
   const log = createLogger("handler", config.LOG_LEVEL, { worker: String(process.pid) }, config.LOG_FORMAT);
+  signal.addEventListener("abort", () => {
+    log.info({ signal: String(signal.reason) }, "draining");
+  });
   let natsUp = () => false;
   let bound = false;
   const ops = await startOps(config, () => ({ nats: natsUp(), consumer: bound }));
@@ -19,25 +37,40 @@ runMain("handler", async (signal) => {
   const metrics = handlerMetrics(ops.registry);
   const directory = agentDirectory(config);
   const agents = agentPool(directory, config.CONSUL_HTTP_TOKEN, consulTls(config));
-  const agentFor = agents.agentFor;
 
-  const bus = await connectBus(config, "berth-handler");
-  await ensureJetStream(bus);
+  const bus = await connectBus(config, "berth-handler", (reason) => {
+    log.warn({ nats: config.NATS_URL, err: reason }, "waiting for NATS");
+  });
+  for (const note of await ensureJetStream(bus, streamSettings(config, process.env))) log[note.level](note.text);
   natsUp = watchConnection(bus);
   addConsumerLag(ops.registry, () => consumerLag(bus));
+  addWaitingNodes(ops.registry, () => waitingNodes(bus));
   const bucket = await openStateBucket(bus);
   log.info({ nats: config.NATS_URL, agents: directory.kind, concurrency: config.BERTH_HANDLER_CONCURRENCY }, "started");
-  const deps = {
+  const deps: HandlerDeps = {
     prefix: bus.prefix,
     bucket,
-    agentFor,
+    agentFor: agents.agentFor,
     deadLetter: deadLetter.bind(null, bus),
+    requestRepair: repairRequester(bus),
+    gate: nodeGate(),
     log,
     mapping: mappingSettings(config),
     metrics,
   };
-  const messages = pullEvents(bus, config.BERTH_HANDLER_CONCURRENCY * 2, signal, (b) => (bound = b));
-  await consumeLoop(deps, messages, config.BERTH_HANDLER_CONCURRENCY);
+  const names = streamNames(bus.prefix);
+  const events = pullMessages(
+    bus,
+    { stream: names.events, consumer: names.consumer },
+    config.BERTH_HANDLER_CONCURRENCY * 2,
+    signal,
+    (b) => (bound = b),
+  );
+  const repairs = pullMessages(bus, { stream: names.repairs, consumer: names.repairConsumer }, REPAIR_CONCURRENCY, signal);
+  await Promise.all([
+    consumeLoop(events, config.BERTH_HANDLER_CONCURRENCY, (m) => handleMessage(deps, m)),
+    consumeLoop(repairs, REPAIR_CONCURRENCY, repairHandler(deps)),
+  ]);
   await bus.drain();
   await agents.closeAll();
   await ops.server?.close();

@@ -15,6 +15,10 @@ export type HandlerMetrics = {
   reconcileFound(node: string, count: number): void;
   /** Of those, the ones reconciliation fixed. */
   reconcileFixed(node: string, count: number): void;
+  /** An event recorded and left to its node's repair: the agent could not take it now (P7). */
+  deferred(node: string): void;
+  /** A repair of a node tried: `done`, or `waiting` (its agent still could not take it). */
+  repaired(node: string, outcome: "done" | "waiting"): void;
 };
 
 export const NO_HANDLER_METRICS: HandlerMetrics = Object.freeze({
@@ -24,6 +28,8 @@ export const NO_HANDLER_METRICS: HandlerMetrics = Object.freeze({
   agentError: () => undefined,
   reconcileFound: () => undefined,
   reconcileFixed: () => undefined,
+  deferred: () => undefined,
+  repaired: () => undefined,
 });
 
 /** Seconds, from 1 ms (the whole path's floor here is ~2 ms) to 5 min (an agent that was down). */
@@ -46,6 +52,15 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
     ["node"],
   );
   const fixed = registry.counter("berth_reconcile_differences_fixed_total", "Differences reconciliation fixed", ["node"]);
+  const deferred = registry.counter(
+    "berth_events_deferred_total",
+    "Events recorded and left to their node's repair: its agent could not take them then",
+    ["node"],
+  );
+  const repairs = registry.counter("berth_repairs_total", "Repairs of a node tried, by outcome (done, or waiting for its agent)", [
+    "node",
+    "outcome",
+  ]);
   return {
     applied(type, node, latencySeconds) {
       applied.inc({ type, node });
@@ -56,11 +71,22 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
     agentError: (node) => agentErrors.inc({ node }),
     reconcileFound: (node, count) => found.inc({ node }, count),
     reconcileFixed: (node, count) => fixed.inc({ node }, count),
+    deferred: (node) => deferred.inc({ node }),
+    repaired: (node, outcome) => repairs.inc({ node, outcome }),
   };
 }
 
-/** How long a scrape waits for NATS to tell the consumer's lag (a request to a server that is away would wait 5 s). */
+/** How long a scrape waits for NATS to answer (a request to a server that is away would wait 5 s). */
 export const LAG_READ_TIMEOUT_MS = 1_000;
+
+/** `read()`, or `fallback` once it takes longer than LAG_READ_TIMEOUT_MS or fails: /metrics stays quick. */
+async function readSoon<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("read timed out")), LAG_READ_TIMEOUT_MS)));
+  return Promise.race([read(), late])
+    .catch(() => fallback)
+    .finally(() => clearTimeout(timer));
+}
 
 /** The shared consumer's backlog, read from NATS at each scrape. */
 export function addConsumerLag(registry: Registry, read: () => Promise<{ pending: number; ackPending: number }>): void {
@@ -71,15 +97,31 @@ export function addConsumerLag(registry: Registry, read: () => Promise<{ pending
   );
   const ackPending = registry.gauge("berth_consumer_ack_pending", "Events delivered to a handler and not yet acknowledged", []);
   registry.onCollect(async () => {
-    // NaN rather than a stale figure while NATS cannot be asked, and soon: /metrics stays quick.
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>(
-      (_, reject) => (timer = setTimeout(() => reject(new Error("lag read timed out")), LAG_READ_TIMEOUT_MS)),
-    );
-    const lag = await Promise.race([read(), late])
-      .catch(() => ({ pending: NaN, ackPending: NaN }))
-      .finally(() => clearTimeout(timer));
+    // NaN rather than a stale figure while NATS cannot be asked.
+    const lag = await readSoon(read, { pending: NaN, ackPending: NaN });
     pending.set({}, lag.pending);
     ackPending.set({}, lag.ackPending);
+  });
+}
+
+/** What a node waits for, as a label: `unreachable`, `slow` or `error` (the agent answered a failure). */
+export function waitingKind(reason: string): "unreachable" | "slow" | "error" {
+  return reason.startsWith("agent unreachable") ? "unreachable" : reason.startsWith("agent slow") ? "slow" : "error";
+}
+
+/** The nodes whose changes wait for their agent (a repair request is pending), read from NATS at each scrape. */
+export function addWaitingNodes(registry: Registry, read: () => Promise<{ node: string; reason: string; since: Date }[]>): void {
+  const waiting = registry.gauge(
+    "berth_node_waiting_seconds",
+    "Nodes whose changes wait for their agent: seconds since the trouble began, by what they wait for",
+    ["node", "waiting_for"],
+  );
+  const count = registry.gauge("berth_nodes_waiting", "Nodes whose changes wait for their agent (NaN: NATS could not be asked)", []);
+  registry.onCollect(async () => {
+    const nodes = await readSoon(read, undefined);
+    waiting.clear();
+    count.set({}, nodes?.length ?? NaN);
+    for (const n of nodes ?? [])
+      waiting.set({ node: n.node, waiting_for: waitingKind(n.reason) }, Math.max(0, (Date.now() - n.since.getTime()) / 1000));
   });
 }

@@ -1,26 +1,11 @@
-// A node snapshot: record it, stop what it no longer lists, then fix the agent where it drifted.
-import { LIMITS, type StateBucket, type StateEntry } from "../common/nats.ts";
-import { toContainerEvent, type ContainerEvent, type NodeSnapshot } from "../schemas/index.ts";
-import { applyToAgent } from "./apply.ts";
-import type { AgentClient, AgentService } from "./consul.ts";
-import { NO_HANDLER_METRICS, type HandlerMetrics } from "./metrics.ts";
-import { ownedByNode } from "./meta.ts";
-import {
-  applyLatest,
-  decodeSnapshot,
-  decodeState,
-  encode,
-  recordIfNewer,
-  recordSnapshotTime,
-  snapshotKey,
-  stateKey,
-  stoppedAt,
-} from "./latest.ts";
-import { nodeDrift, servicesByContainer } from "./reconcile.ts";
-import { containerKeysOf } from "../common/state-keys.ts";
+// A node snapshot: record it, and stop what it no longer lists (the agent's half: handler/repair.ts).
+import type { StateBucket, StateEntry } from "../common/nats/index.ts";
+import type { NodeSnapshot } from "../schemas/index.ts";
+import { decodeSnapshot, decodeState, encode, recordIfNewer, recordSnapshotTime, snapshotKey, stoppedAt } from "./latest.ts";
+import { servicesFor } from "./mapping.ts";
+import type { NodeState } from "./repair.ts";
 import type { MappingSettings } from "./settings.ts";
-
-export type Reconciled = { outdated: boolean; stopped: number; missing: number; stale: number; fixed: number; pruned: number };
+import { containerKeysOf } from "../common/state-keys.ts";
 
 /**
  * Keeps only the newest snapshot of a node, then its time; false when a newer one is already
@@ -40,80 +25,51 @@ async function recordSnapshot(bucket: StateBucket, snapshot: NodeSnapshot): Prom
   return true;
 }
 
+/** What a snapshot left in the bucket: the node's states after it, and the stopped states it made history. */
+export type SnapshotRecorded = { state: NodeState; stopped: number; prunable: Map<string, number> };
+
 /**
- * Makes the node's berth-owned services in its agent equal to its running containers (P2):
- * containers the snapshot no longer lists and whose last event is older are recorded as stopped;
- * then one listing of the agent gives the drift, and only drifted containers are applied, each
- * through the same latest-state path as single events (so a concurrent start or stop is never
- * undone). Services without berth's ownership Meta are never listed, so never touched (P6).
- * The differences are counted as found when listed, and as fixed once every drifted container
- * has been applied (a failure part-way leaves found > fixed, which an alert can see).
+ * The bucket's half of reconciling a node (P2): stores the snapshot (undefined when a newer one is
+ * stored), then records as stopped every container it believes running that the snapshot does not
+ * list and whose last event is older. Stopped states older than the snapshot become prunable —
+ * but not those whose services the on-success rule keeps: they stay until the container is removed
+ * (or their state expires). Live states near the bucket's TTL are rewritten so it never drops them.
+ * Making the agent match is repairNode's part (handler/repair.ts).
  */
-export async function reconcileNode(
+export async function recordNodeSnapshot(
   bucket: StateBucket,
-  agent: AgentClient,
   snapshot: NodeSnapshot,
   settings: MappingSettings,
-  metrics: Pick<HandlerMetrics, "reconcileFound" | "reconcileFixed"> = NO_HANDLER_METRICS,
-): Promise<Reconciled> {
-  const node = snapshot.data.node.name;
+): Promise<SnapshotRecorded | undefined> {
+  if (!(await recordSnapshot(bucket, snapshot))) return undefined;
   const at = BigInt(snapshot.data.timeNano);
-  const result: Reconciled = { outdated: false, stopped: 0, missing: 0, stale: 0, fixed: 0, pruned: 0 };
-  if (!(await recordSnapshot(bucket, snapshot))) return { ...result, outdated: true };
   const listed = new Set(snapshot.data.containers);
-  const latest = new Map<string, ContainerEvent>();
-  /** Container → its state's entry as read or written here, where the apply below can start. */
-  const entries = new Map<string, StateEntry>();
-  const prunable = new Map<string, number>();
-  for (const [key, read] of await bucket.entriesMatching(containerKeysOf(node))) {
+  const recorded: SnapshotRecorded = { state: { latest: new Map(), entries: new Map() }, stopped: 0, prunable: new Map() };
+  for (const [key, read] of await bucket.entriesMatching(containerKeysOf(snapshot.data.node.name))) {
     let entry: StateEntry | undefined = read;
     let event = decodeState(read);
     const id = event.data.container.id;
-    const older = BigInt(event.data.timeNano) < at;
-    if (event.type !== "io.berth.container.stopped" && older && !listed.has(id)) {
+    const running = event.type !== "io.berth.container.stopped";
+    const history = BigInt(event.data.timeNano) < at && !listed.has(id);
+    if (running && history) {
       event = stoppedAt(event, at);
-      entry = await recordIfNewer(bucket, event);
-      result.stopped++;
-    } else if (event.type === "io.berth.container.stopped" && older && !listed.has(id)) {
-      prunable.set(key, read.revision);
-    } else if (Date.now() - read.created.getTime() > (LIMITS.stateTtlSeconds * 1000) / 2) {
-      // Rewritten so the bucket's TTL never drops a live state.
+      entry = (await recordIfNewer(bucket, event))?.entry;
+      recorded.stopped++;
+    } else if (history) {
+      if (!servicesFor(event, settings).keep) recorded.prunable.set(key, read.revision);
+    } else if (running && Date.now() - read.created.getTime() > (bucket.ttlSeconds * 1000) / 2) {
       const revision = await bucket.compareAndSet(key, read.value, read.revision);
       entry = revision === undefined ? undefined : { value: read.value, revision, created: new Date() };
     }
-    latest.set(id, event);
-    if (entry) entries.set(id, entry);
+    recorded.state.latest.set(id, event);
+    if (entry) recorded.state.entries.set(id, entry);
   }
-  const actual = await agent.services(ownedByNode(node));
-  const actualByContainer = servicesByContainer(actual);
-  const drift = nodeDrift(latest, actual, settings);
-  result.missing = drift.missing;
-  result.stale = drift.stale;
-  if (drift.missing + drift.stale > 0) metrics.reconcileFound(node, drift.missing + drift.stale);
-  for (const id of drift.containers) {
-    const known = latest.get(id);
-    const fallback = () => known ?? stoppedAt(ownerless(id, snapshot), at);
-    // The first round starts from what was read above (state and agent listing): one agent call per
-    // difference. If the state moved meanwhile, the next round reads both again.
-    let listedServices: Record<string, AgentService> | undefined = actualByContainer.get(id) ?? {};
-    const apply = async (state: ContainerEvent) => {
-      await applyToAgent(agent, state, settings, listedServices);
-      listedServices = undefined;
-    };
-    await applyLatest(bucket, stateKey(node, id), fallback, apply, entries.get(id));
-    result.fixed++;
-  }
-  if (drift.missing + drift.stale > 0) metrics.reconcileFixed(node, drift.missing + drift.stale);
-  // Stopped states older than the snapshot are history now: its list guards against their old starts.
-  for (const [key, revision] of prunable) if (await bucket.deleteAt(key, revision)) result.pruned++;
-  return result;
+  return recorded;
 }
 
-/** A stand-in event for services berth owns on the agent but holds no state for. */
-function ownerless(id: string, snapshot: NodeSnapshot): ContainerEvent {
-  return toContainerEvent("io.berth.container.stopped", snapshot.data.node, BigInt(snapshot.data.timeNano), {
-    id,
-    name: id.slice(0, 12),
-    removed: true,
-  });
+/** Stopped states older than the snapshot are history once its time is stored: its list guards against their old starts. */
+export async function pruneBehind(bucket: StateBucket, prunable: ReadonlyMap<string, number>): Promise<number> {
+  let pruned = 0;
+  for (const [key, revision] of prunable) if (await bucket.deleteAt(key, revision)) pruned++;
+  return pruned;
 }

@@ -9,7 +9,10 @@ export {
   deadLetterSubjects,
   eventSubjects,
   kindOf,
+  nodeOfRepairSubject,
   parseSubject,
+  repairSubject,
+  repairSubjects,
   streamNames,
   subjectFor,
 } from "./subjects.ts";
@@ -19,4 +22,6 @@ export type { BerthEvent } from "./validate.ts";
 export type { NodeSnapshot } from "./node-snapshot.ts";
 export type { Container, ContainerEvent, ContainerEventType, NodeInfo } from "./container-event.ts";
 export type { ParsedSubject } from "./subjects.ts";
+export { parseRepairRequest, repairRequestSchema } from "./repair-request.ts";
+export type { RepairRequest } from "./repair-request.ts";
 export type { DeadLetter, DeadLetterReason, RefusedMessage } from "./dead-letter.ts";

@@ -26,6 +26,29 @@ export function deadLetterSubjects(prefix: string): string {
   return `${prefix}.v1.dlq.*`;
 }
 
+/** A node whose agent could not take its changes: the handlers repair it from the state bucket (4 tokens). */
+export function repairSubject(prefix: string, node: string): string {
+  return `${prefix}.v1.repair.${node}`;
+}
+
+export function repairSubjects(prefix: string): string {
+  return `${prefix}.v1.repair.*`;
+}
+
+/** The node a repair subject names; undefined when it is not one. */
+export function nodeOfRepairSubject(prefix: string, subject: string): string | undefined {
+  const tokens = subject.split(".");
+  const node = tokens[3];
+  return tokens.length === 4 &&
+    tokens[0] === prefix &&
+    tokens[1] === "v1" &&
+    tokens[2] === "repair" &&
+    node !== undefined &&
+    isValidNodeName(node)
+    ? node
+    : undefined;
+}
+
 export type ParsedSubject = { node: string; kind: string };
 
 /** Reads an event subject back; undefined when it is not one of ours. */
@@ -39,5 +62,12 @@ export function parseSubject(prefix: string, subject: string): ParsedSubject | u
 /** JetStream stream, consumer and KV names derived from the prefix, so installations can share a server. */
 export function streamNames(prefix: string) {
   const p = prefix.toUpperCase().replaceAll("-", "_");
-  return { events: `${p}_EVENTS`, deadLetters: `${p}_DLQ`, consumer: `${p}_handlers`, state: `${p}_containers` };
+  return {
+    events: `${p}_EVENTS`,
+    deadLetters: `${p}_DLQ`,
+    consumer: `${p}_handlers`,
+    state: `${p}_containers`,
+    repairs: `${p}_REPAIRS`,
+    repairConsumer: `${p}_repairs`,
+  };
 }

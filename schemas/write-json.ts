@@ -3,11 +3,13 @@ import { writeFileSync } from "node:fs";
 import { containerEventSchema } from "./container-event.ts";
 import { deadLetterSchema } from "./dead-letter.ts";
 import { nodeSnapshotSchema } from "./node-snapshot.ts";
+import { repairRequestSchema } from "./repair-request.ts";
 
 /** Every schema of the wire contract, by the file it is exported as. */
 export const JSON_SCHEMA_FILES = {
   "schemas/json/container-event.v1.json": containerEventSchema,
   "schemas/json/node-snapshot.v1.json": nodeSnapshotSchema,
+  "schemas/json/repair-request.v1.json": repairRequestSchema,
   "schemas/json/dead-letter.v1.json": deadLetterSchema,
 } as const;
 

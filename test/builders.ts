@@ -1,7 +1,8 @@
 // Builders for unit tests: small valid values that each test changes only where it cares.
-import type { InboundMessage, StateBucket, StateEntry } from "../common/nats.ts";
+import type { InboundMessage, StateBucket, StateEntry } from "../common/nats/index.ts";
 import { toContainerEvent, type Container, type ContainerEvent, type ContainerEventType } from "../schemas/index.ts";
 import type { AgentClient, ServiceRegistration } from "../handler/consul.ts";
+import { nodeGate } from "../handler/node-gate.ts";
 import { DEFAULT_MAPPING_SETTINGS, type MappingSettings } from "../handler/settings.ts";
 
 export const ID_A = "a".repeat(64);
@@ -83,6 +84,19 @@ export function message(subject: string, data: Uint8Array, deliveryCount = 1) {
   return { msg, settled };
 }
 
+/**
+ * What a handler needs for per-node isolation (P7), for a test: its own gate, and a repair-request
+ * publisher that records what it was asked (`repairs`).
+ */
+export function isolation() {
+  const repairs: { node: string; reason: string }[] = [];
+  const requestRepair = (node: string, reason: string) => {
+    repairs.push({ node, reason });
+    return Promise.resolve();
+  };
+  return { gate: nodeGate(), requestRepair, repairs };
+}
+
 /** The state bucket's contract (compare-and-set on a revision, subject-style key filters) in memory. */
 export function memoryBucket(): StateBucket & { entries: Map<string, StateEntry> } {
   const entries = new Map<string, StateEntry>();
@@ -94,6 +108,7 @@ export function memoryBucket(): StateBucket & { entries: Map<string, StateEntry>
   };
   return {
     entries,
+    ttlSeconds: 7 * 24 * 3600,
     get(key) {
       return Promise.resolve(entries.get(key));
     },

@@ -1,7 +1,7 @@
 // Random lifecycle operations on a 3-node cluster of real parts, with faults injected, then a
 // comparison of every agent with Docker's truth. Used by test/chaos.test.ts (short) and
 // `npm run chaos -- --ops 5000` (long).
-import { connectBus, publishDurable } from "../common/nats.ts";
+import { connectBus, publishDurable } from "../common/nats/index.ts";
 import type { ContainerInspect } from "../emitter/docker.ts";
 import { normaliseContainer, rfc3339ToNanos } from "../emitter/normalise.ts";
 import { subjectFor, type ContainerEvent, toContainerEvent } from "../schemas/index.ts";

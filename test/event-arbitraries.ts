@@ -5,7 +5,7 @@ import { createLogger } from "../common/log.ts";
 import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
 import { deadLetterBody, type DeadLetterReason } from "../handler/dead-letter.ts";
 import { CONTAINER_EVENT_TYPES, subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, event, memoryAgent, memoryBucket, message } from "./builders.ts";
+import { bytesOf, event, isolation, memoryAgent, memoryBucket, message } from "./builders.ts";
 
 const KNOWN_NODES = ["node1", "node2"];
 const oneLine = (max: number) =>
@@ -149,6 +149,7 @@ export function recordingHandler() {
   const letters: { reason: DeadLetterReason; problems: string[]; bytes: number }[] = [];
   const deps: HandlerDeps = {
     prefix: "berth",
+    ...isolation(),
     bucket: memoryBucket(),
     agentFor: (node) => (KNOWN_NODES.includes(node) ? agent : undefined),
     deadLetter(msg, reason, problems) {

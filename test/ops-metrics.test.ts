@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { connectBus, publishDurable, type Bus } from "../common/nats.ts";
+import { connectBus, publishDurable, type Bus } from "../common/nats/index.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
 import { startBerth, type BerthProcess } from "./berth-process.ts";
 import { bytesOf, event } from "./builders.ts";
@@ -244,25 +244,30 @@ describe("metrics", () => {
     assert.deepEqual([delta("berth_reconcile_differences_found_total"), delta("berth_reconcile_differences_fixed_total")], [1, 1]);
   });
 
-  test("metrics - the agent down for a while: retries and agent errors by node, the consumer's lag rises; back up: applied, slow latencies observed, lag 0", async (t) => {
+  test("metrics - the agent down for a while: events deferred by node, the node shown waiting and for what, no lag; back up: repaired, applied, slow latencies observed", async (t) => {
     if (!prerequisites(t)) return;
     const h0 = await settled();
     await agent.close();
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await run("-e", `SERVICE_NAME=waits${i}`));
     const lastStarted = Date.now();
+    const delta = (m: Exposition, name: string) => valueOf(m, name, { node: NODE }) - valueOf(h0, name, { node: NODE });
     const during = await scrapeUntil(
       "handler",
-      (m) => {
-        const lag = valueOf(m, "berth_consumer_pending") + valueOf(m, "berth_consumer_ack_pending");
-        return valueOf(m, "berth_retries_total", { node: NODE }) - valueOf(h0, "berth_retries_total", { node: NODE }) >= 3 && lag >= 3;
-      },
-      "three retries counted and a lag of at least three events",
+      (m) =>
+        delta(m, "berth_events_deferred_total") >= 3 &&
+        valueOf(m, "berth_nodes_waiting") === 1 &&
+        valueOf(m, "berth_consumer_pending") + valueOf(m, "berth_consumer_ack_pending") === 0,
+      "three events deferred, the node waiting, and no lag: the events are recorded and acked",
       20_000,
     );
-    const retries = valueOf(during, "berth_retries_total", { node: NODE }) - valueOf(h0, "berth_retries_total", { node: NODE });
-    const errors = valueOf(during, "berth_agent_errors_total", { node: NODE }) - valueOf(h0, "berth_agent_errors_total", { node: NODE });
-    assert.equal(errors, retries, "every retry here was an agent error");
+    assert.ok(delta(during, "berth_agent_errors_total") >= 3, "each deferral was an agent error");
+    assert.equal(delta(during, "berth_retries_total"), 0, "nothing is handed back to NATS");
+    assert.ok(
+      valueOf(during, "berth_node_waiting_seconds", { node: NODE, waiting_for: "unreachable" }) >= 0 &&
+        during.families.get("berth_node_waiting_seconds")?.samples.length === 1,
+      "the node waits for its unreachable agent",
+    );
     assert.deepEqual(
       await readyz("handler"),
       { status: 200, checks: { nats: true, consumer: true } },
@@ -274,8 +279,9 @@ describe("metrics", () => {
       what: "the waiting containers registered once the agent is back",
       timeoutMs: 40_000,
     });
-    const h1 = await settled();
+    const h1 = await scrapeUntil("handler", (m) => valueOf(m, "berth_nodes_waiting") === 0, "no node waiting any more");
     assert.equal(valueOf(h1, "berth_consumer_pending"), 0);
+    assert.ok(valueOf(h1, "berth_repairs_total", { node: NODE, outcome: "done" }) >= 1, "repaired");
     assert.equal(
       valueOf(h1, "berth_events_applied_total", { type: STARTED, node: NODE }) -
         valueOf(h0, "berth_events_applied_total", { type: STARTED, node: NODE }),
@@ -353,9 +359,9 @@ describe("metrics", () => {
     await settled();
   });
 
-  test("metrics - README's metrics table names every exported metric with its type, labels and process, and nothing else", async (t) => {
+  test("metrics - the metrics table in docs/operating.md names every exported metric with its type, labels and process, and nothing else", async (t) => {
     if (!prerequisites(t)) return;
-    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const readme = readFileSync(new URL("../docs/operating.md", import.meta.url), "utf8");
     const section = readme.slice(readme.indexOf("### Metrics"), readme.indexOf("### `berth status`"));
     const rows = [...section.matchAll(/^\| `([a-z_]+)` \| (\w+) \| ([^|]+) \| (\w+) \|/gm)].map(([, name, type, labels, where]) => ({
       name: name!,

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { connectBus, ensureJetStream, publishDurable, type Bus } from "../common/nats.ts";
+import { connectBus, ensureJetStream, publishDurable, type Bus } from "../common/nats/index.ts";
 import type { StatusReport } from "../cli/status-report.ts";
 import { subjectFor, type ContainerEvent, toNodeSnapshot } from "../schemas/index.ts";
 import { startBerth, type BerthProcess } from "./berth-process.ts";

@@ -2,7 +2,8 @@
 // events are published the way the emitter publishes them.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { connectBus, ensureJetStream, publishDurable, readDeadLetters, type Bus } from "../common/nats.ts";
+import { connectBus, ensureJetStream, publishDurable, type Bus } from "../common/nats/index.ts";
+import { readDeadLetters } from "./dead-letters.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
 import { startBerth, type BerthProcess } from "./berth-process.ts";
 import { bytesOf, event } from "./builders.ts";
@@ -95,7 +96,11 @@ describe("pipeline", () => {
     await agent.close();
     const started = event({ node: "node1", container: { id: "c".repeat(64), name: "waits" }, timeNano: 10n });
     await publish(started);
-    await handler.waitForLog((l) => l.msg === "retrying" && l["container"] === started.subject, "a retry for the down agent");
+    const deferred = await handler.waitForLog(
+      (l) => l.msg === "deferred" && l["container"] === started.subject,
+      "the event left to its node's repair",
+    );
+    assert.match(String(deferred["waiting_for"]), /^agent unreachable: /);
     agent = await startConsulDouble({ node: "node1", port: agentPort });
     const restarted = agent;
     registerCleanup("pipeline agent double (restarted)", () => restarted.close());

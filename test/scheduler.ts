@@ -2,13 +2,16 @@
 // the test decides which waiting worker goes next. Exhaustive (depth-first over every choice) or
 // seeded random.
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { StateBucket } from "../common/nats.ts";
+import type { StateBucket } from "../common/nats/index.ts";
 import type { AgentClient } from "../handler/consul.ts";
 
 type Waiting = { worker: string; op: string; go: () => void };
 export type Worker = { name: string; body: () => Promise<void> };
 
 const current = new AsyncLocalStorage<string>();
+
+/** A gate: the call waits there until the scheduler releases it, then reports its end with the function it gets. */
+export type Gate = (op: string) => Promise<() => void>;
 
 /** Lets the microtasks of released work run until every worker waits at a gate or is done. */
 async function settle(isQuiet: () => boolean): Promise<void> {
@@ -20,11 +23,19 @@ async function settle(isQuiet: () => boolean): Promise<void> {
  * Runs the workers `build` makes (their calls wait at `gate`) to completion, choosing at each step which waiting operation proceeds.
  * `choose(n)` returns an index below n. Returns the trace of operations in the order run.
  */
-export async function runScheduled(build: (gate: (op: string) => Promise<void>) => Worker[], choose: (n: number) => number) {
+export async function runScheduled(build: (gate: Gate) => Worker[], choose: (n: number) => number) {
   const waiting: Waiting[] = [];
   let done = 0;
   const failures: unknown[] = [];
-  const gate = (op: string) => new Promise<void>((go) => waiting.push({ worker: current.getStore() ?? "?", op, go }));
+  /** Calls begun and not ended, per worker: a worker may run several at once (Promise.all). */
+  const inFlight = new Map<string, number>();
+  const count = (worker: string, by: number) => inFlight.set(worker, (inFlight.get(worker) ?? 0) + by);
+  const gate: Gate = async (op) => {
+    const worker = current.getStore() ?? "?";
+    count(worker, 1);
+    await new Promise<void>((go) => waiting.push({ worker, op, go }));
+    return () => count(worker, -1);
+  };
   const workers = build(gate);
   for (const w of workers) {
     void current
@@ -32,9 +43,18 @@ export async function runScheduled(build: (gate: (op: string) => Promise<void>) 
       .then(
         () => done++,
         (err: unknown) => (done++, failures.push(err)),
-      );
+      )
+      .finally(() => finished.add(w.name));
   }
-  const quiet = () => waiting.length + done === workers.length;
+  const finished = new Set<string>();
+  // Every worker is done, or each of its calls in flight waits at a gate.
+  const quiet = () =>
+    done === workers.length ||
+    workers.every(
+      (w) =>
+        finished.has(w.name) ||
+        ((inFlight.get(w.name) ?? 0) > 0 && waiting.filter((x) => x.worker === w.name).length === inFlight.get(w.name)),
+    );
   const trace: string[] = [];
   await settle(quiet);
   while (waiting.length > 0) {
@@ -49,18 +69,23 @@ export async function runScheduled(build: (gate: (op: string) => Promise<void>) 
 }
 
 /** Wraps a bucket and an agent so that each call first waits at the scheduler's gate. */
-export function gated(bucket: StateBucket, agent: AgentClient, gate: (op: string) => Promise<void>) {
+export function gated(bucket: StateBucket, agent: AgentClient, gate: Gate) {
   const g =
     <A extends unknown[], R>(op: string, f: (...a: A) => Promise<R>) =>
     async (...a: A): Promise<R> => {
-      await gate(op);
-      return f(...a);
+      const end = await gate(op);
+      try {
+        return await f(...a);
+      } finally {
+        end();
+      }
     };
   const gatedBucket: StateBucket = {
     get: g("kv.get", bucket.get.bind(bucket)),
     compareAndSet: g("kv.cas", bucket.compareAndSet.bind(bucket)),
     deleteAt: g("kv.delete", bucket.deleteAt.bind(bucket)),
     entriesMatching: g("kv.entries", bucket.entriesMatching.bind(bucket)),
+    ttlSeconds: bucket.ttlSeconds,
   };
   const gatedAgent: AgentClient = {
     ...agent,

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { createLogger } from "../common/log.ts";
-import { NatsPermissionError, connectBus, openStateBucket, publishDurable, type Bus } from "../common/nats.ts";
+import { NatsPermissionError, connectBus, openStateBucket, publishDurable, type Bus } from "../common/nats/index.ts";
 import { eventPublisher } from "../emitter/publish.ts";
 import { subjectFor } from "../schemas/index.ts";
 import { startBerth, type BerthProcess } from "./berth-process.ts";

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { connectBus, ensureJetStream, publishDurable, readDeadLetters, type Bus } from "../common/nats.ts";
+import { connectBus, ensureJetStream, publishDurable, type Bus } from "../common/nats/index.ts";
+import { readDeadLetters } from "./dead-letters.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
 import { startBerth } from "./berth-process.ts";
 import { bytesOf, event } from "./builders.ts";
@@ -121,8 +122,8 @@ describe("security: secrets never printed by the processes", () => {
       "node1's event dead-lettered",
     );
     await handler.waitForLog(
-      (l) => l.msg === "retrying" && l["subject"] === `${PREFIX}.v1.node3.container.started`,
-      "node3's event retried",
+      (l) => l.msg === "deferred" && l["subject"] === `${PREFIX}.v1.node3.container.started`,
+      "node3's event left to its repair (agent down)",
     );
     const table = await runBerth(["status"], handlerEnv);
     const json = await runBerth(["status", "--json"], handlerEnv);
@@ -148,7 +149,7 @@ describe("security: secrets never printed by the processes", () => {
     for (const text of [logs, letters.join(), table.stdout, json.stdout])
       assert.match(text, /Permission denied: token \\?"\[redacted\]\\?" lacks service:write/);
     assert.match(table.stdout, /dead letters: 2 \(agent-rejected 2\)/);
-    assert.match(logs, /"msg":"retrying"/);
+    assert.match(logs, /"msg":"deferred"/);
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stderr, /NATS at nats:\/\/\[redacted\]@127\.0\.0\.1:\d+ did not answer/);
   });

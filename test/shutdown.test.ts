@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, test } from "node:test";
-import { connectBus, ensureJetStream, publishDurable } from "../common/nats.ts";
+import { connectBus, ensureJetStream, publishDurable } from "../common/nats/index.ts";
 import { subjectFor } from "../schemas/index.ts";
 import { startBerth } from "./berth-process.ts";
 import { bytesOf, event } from "./builders.ts";
@@ -43,7 +43,7 @@ test("shutdown - SIGTERM during an agent call: the call completes, is acked and 
   await publishDurable(bus, subjectFor("shut", e), bytesOf(e), e.id);
   await waitFor(() => agent.registers.length === 1, { what: "the register call under way" });
   const stopping = handler.stop("SIGTERM");
-  await waitFor(() => handler.stderr.some((l) => l.includes("draining")), { what: "the handler draining" });
+  await handler.waitForLog((l) => l.msg === "draining" && l["signal"] === "SIGTERM", "the handler draining, in its own log format");
   agent.release();
   const exit = await stopping;
   assert.equal(exit.code, 0);

@@ -5,14 +5,16 @@ import { ConsulError } from "../handler/consul.ts";
 import { handleMessage, retryDelay, type HandlerDeps } from "../handler/consume.ts";
 import { deadLetterBody, type DeadLetterReason } from "../handler/dead-letter.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { ID_A, bytesOf, event, memoryAgent, memoryBucket, message } from "./builders.ts";
+import { bytesOf, event, ID_A, isolation, memoryAgent, memoryBucket, message } from "./builders.ts";
 
 function setup(nodes = ["node3"]) {
   const agent = memoryAgent();
   const letters: { reason: DeadLetterReason; problems: string[]; body: unknown }[] = [];
   let dlqDown = false;
+  const { repairs, ...isolated } = isolation();
   const deps: HandlerDeps = {
     prefix: "berth",
+    ...isolated,
     bucket: memoryBucket(),
     agentFor: (node) => (nodes.includes(node) ? agent : undefined),
     deadLetter(msg, reason, problems) {
@@ -22,7 +24,7 @@ function setup(nodes = ["node3"]) {
     },
     log: createLogger("handler", "silent"),
   };
-  return { deps, agent, letters, setDlqDown: (down: boolean) => void (dlqDown = down) };
+  return { deps, agent, letters, repairs, setDlqDown: (down: boolean) => void (dlqDown = down) };
 }
 
 const send = async (
@@ -102,16 +104,28 @@ describe("handler", () => {
     assert.equal(letters[0]?.reason, "unknown-node");
   });
 
-  test("handler - an unreachable agent means redelivery with backoff, never a drop", async () => {
-    const { deps, agent, letters } = setup();
+  test("handler - an unreachable or failing agent: the event is recorded, its node's repair requested, the message acked; never a drop", async () => {
+    const { deps, agent, letters, repairs } = setup();
     agent.failWith(new ConsulError("agent.service.register", 0, "connect ECONNREFUSED"));
-    assert.deepEqual(await send(deps, event(), undefined, 3), { acked: 0, naks: [2000] });
-    agent.failWith(new ConsulError("agent.service.register", 500, "rpc error"));
-    assert.deepEqual(await send(deps, event()), { acked: 0, naks: [500] });
+    assert.deepEqual(await send(deps, event()), { acked: 1, naks: [] });
+    assert.deepEqual(repairs, [{ node: "node3", reason: "agent unreachable: connect ECONNREFUSED" }]);
+    const later = event({ timeNano: 1_700_000_000_000_000_001n, container: { env: { SERVICE_NAME: "svc5" } } });
+    assert.deepEqual(await send(deps, later), { acked: 1, naks: [] }, "within RETRY_AFTER_MS the agent is not called");
+    assert.equal(agent.calls.length, 1, agent.calls.join(", "));
+    assert.equal(repairs.length, 2);
     assert.equal(letters.length, 0);
+    const stored = JSON.parse(new TextDecoder().decode((await deps.bucket.get(`node3.${ID_A}`))!.value)) as typeof later;
+    assert.equal(stored.data.container.env?.["SERVICE_NAME"], "svc5", "the latest state is in the bucket, for the repair");
+  });
+
+  test("handler - a 5xx answer waits like an unreachable agent; other nodes are called meanwhile", async () => {
+    const { deps, agent, repairs } = setup(["node3", "node4"]);
+    agent.failWith(new ConsulError("agent.service.register", 500, "rpc error"));
+    assert.deepEqual(await send(deps, event()), { acked: 1, naks: [] });
+    assert.deepEqual(repairs, [{ node: "node3", reason: "agent answered 500: rpc error" }]);
     agent.failWith(undefined);
-    assert.deepEqual(await send(deps, event(), undefined, 4), { acked: 1, naks: [] });
-    assert.equal(agent.services_.size, 1);
+    assert.deepEqual(await send(deps, event({ node: "node4" })), { acked: 1, naks: [] });
+    assert.equal(agent.services_.size, 1, "node4's event applied at once");
   });
 
   test("handler - an agent's 4xx answer is dead-lettered with the agent's text", async () => {
@@ -126,6 +140,13 @@ describe("handler", () => {
     const { deps, setDlqDown } = setup();
     setDlqDown(true);
     assert.deepEqual(await send(deps, "garbage"), { acked: 0, naks: [500] });
+  });
+
+  test("handler - when the repair request cannot be published the message is redelivered", async () => {
+    const { deps, agent } = setup();
+    agent.failWith(new ConsulError("agent.service.register", 0, "connect ECONNREFUSED"));
+    deps.requestRepair = () => Promise.reject(new Error("nats down"));
+    assert.deepEqual(await send(deps, event(), undefined, 2), { acked: 0, naks: [1000] });
   });
 
   test("handler - retry delays grow and are capped", () => {

@@ -5,12 +5,13 @@ import { createLogger } from "../common/log.ts";
 import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
 import type { MappingSettings } from "../handler/settings.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, event, memoryAgent, memoryBucket, message, settings } from "./builders.ts";
+import { bytesOf, event, isolation, memoryAgent, memoryBucket, message, settings } from "./builders.ts";
 
 function setup(mapping: MappingSettings) {
   const agent = memoryAgent();
   const deps: HandlerDeps = {
     prefix: "berth",
+    ...isolation(),
     bucket: memoryBucket(),
     agentFor: () => agent,
     deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing is dead-lettered here" })),

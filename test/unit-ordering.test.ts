@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import { createLogger } from "../common/log.ts";
 import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, event, memoryAgent, memoryBucket, message } from "./builders.ts";
+import { bytesOf, event, isolation, memoryAgent, memoryBucket, message } from "./builders.ts";
 import { forEverySchedule, gated, runScheduled, seeded } from "./scheduler.ts";
 
 const A = "a".repeat(64);
@@ -21,6 +21,7 @@ async function schedule(perWorker: ContainerEvent[][], choose: (n: number) => nu
     const g = gated(bucket, agent, gate);
     const deps: HandlerDeps = {
       prefix: "berth",
+      ...isolation(),
       bucket: g.bucket,
       agentFor: () => g.agent,
       deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing is dead-lettered" })),

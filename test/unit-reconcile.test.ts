@@ -7,7 +7,7 @@ import { stamped } from "../handler/fingerprint.ts";
 import { servicesFor } from "../handler/mapping.ts";
 import { nodeDrift } from "../handler/reconcile.ts";
 import { subjectFor, toNodeSnapshot, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, event, memoryAgent, memoryBucket, message, settings } from "./builders.ts";
+import { bytesOf, event, isolation, memoryAgent, memoryBucket, message, settings } from "./builders.ts";
 
 const ID = (c: string) => c.repeat(64);
 
@@ -16,6 +16,7 @@ function setup() {
   const bucket = memoryBucket();
   const deps: HandlerDeps = {
     prefix: "berth",
+    ...isolation(),
     bucket,
     agentFor: () => agent,
     deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing here is dead-lettered" })),
@@ -108,6 +109,31 @@ describe("reconcile", () => {
     assert.equal(agent.services_.size, 0);
   });
 
+  test("reconcile - under on-success, a failed container's kept services survive later snapshots (its state is not pruned)", async () => {
+    const agent = memoryAgent();
+    const bucket = memoryBucket();
+    const deps: HandlerDeps = {
+      prefix: "berth",
+      ...isolation(),
+      bucket,
+      agentFor: () => agent,
+      deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing here is dead-lettered" })),
+      log: createLogger("handler", "silent"),
+      mapping: settings({ deregister: "on-success" }),
+    };
+    const send = async (e: BerthEvent) => handleMessage(deps, message(subjectFor("berth", e), bytesOf(e)).msg);
+    const snap = (at: bigint) => send(toNodeSnapshot({ name: "node3", hostIp: "10.0.0.3" }, at, []));
+    await send(started("a", 1n));
+    await send(event({ type: "io.berth.container.stopped", timeNano: 2n, container: { id: ID("a"), name: "svc-a", exitCode: 1 } }));
+    for (const at of [5n, 10n, 15n]) await snap(at);
+    assert.equal(agent.services_.size, 1, "exit 1 keeps the service, however many snapshots pass");
+    assert.ok(bucket.entries.has(`node3.${ID("a")}`), "its state stays to say so");
+    await send(event({ type: "io.berth.container.stopped", timeNano: 20n, container: { id: ID("a"), name: "svc-a", removed: true } }));
+    assert.equal(agent.services_.size, 0, "docker rm removes it");
+    await snap(25n);
+    assert.equal(bucket.entries.has(`node3.${ID("a")}`), false, "then its state is pruned");
+  });
+
   test("reconcile - an old start is judged against the node's latest snapshot, not one read before", async () => {
     const { agent, bucket, send, snapshot } = setup();
     await send(started("a", 1n));
@@ -132,15 +158,17 @@ describe("reconcile", () => {
     assert.ok(!read.includes("node3"), `the snapshot itself (every container of the node) is not read: ${read.join(" ")}`);
   });
 
-  test("reconcile - a snapshot whose handling failed part-way is reconciled again when redelivered", async () => {
+  test("reconcile - a snapshot the agent could not take: recorded, its repair requested; the same snapshot again is reconciled again", async () => {
     const { agent, send, bucket } = setup();
     await send(started("a", 1n));
     const snap = toNodeSnapshot({ name: "node3", hostIp: "10.0.0.3" }, 5n, []);
     agent.failWith(new ConsulError("agent.services", 0, "connect ECONNREFUSED"));
     const first = message(subjectFor("berth", snap), bytesOf(snap));
+    const { repairs, ...isolated } = isolation();
     await handleMessage(
       {
         prefix: "berth",
+        ...isolated,
         bucket,
         agentFor: () => agent,
         deadLetter: () => Promise.reject(new assert.AssertionError({ message: "not dead-lettered" })),
@@ -148,7 +176,12 @@ describe("reconcile", () => {
       },
       first.msg,
     );
-    assert.equal(first.settled.naks.length, 1, "the agent was away: nak'd");
+    assert.deepEqual(first.settled, { acked: 1, naks: [] }, "the bucket's half is done: acked");
+    assert.deepEqual(
+      repairs,
+      [{ node: "node3", reason: "agent unreachable: connect ECONNREFUSED" }],
+      "the agent's half is left to a repair",
+    );
     assert.equal(agent.services_.size, 1);
     agent.failWith(undefined);
     await send(snap);

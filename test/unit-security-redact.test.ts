@@ -14,7 +14,7 @@ import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
 import { handleMessage } from "../handler/consume.ts";
 import type { DeadLetterReason } from "../handler/dead-letter.ts";
 import { subjectFor } from "../schemas/index.ts";
-import { bytesOf, event, memoryBucket, message } from "./builders.ts";
+import { bytesOf, event, isolation, memoryBucket, message } from "./builders.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { startQuotingAgent } from "./quoting-agent.ts";
 
@@ -135,6 +135,7 @@ describe("security: secrets never printed", () => {
     const letters: { reason: DeadLetterReason; problems: string[] }[] = [];
     const deps = {
       prefix: "berth",
+      ...isolation(),
       bucket: memoryBucket(),
       agentFor: pool.agentFor,
       deadLetter: (_m: unknown, reason: DeadLetterReason, problems: string[]) => {

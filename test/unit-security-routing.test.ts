@@ -16,7 +16,7 @@ import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
 import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
 import type { DeadLetterReason } from "../handler/dead-letter.ts";
 import { SchemaError, decodeBerthEvent, isValidNodeName, parseSubject, subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { ID_B, bytesOf, event, memoryBucket, message } from "./builders.ts";
+import { bytesOf, event, ID_B, isolation, memoryBucket, message } from "./builders.ts";
 import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 
@@ -81,6 +81,7 @@ describe("security: routing", () => {
     const letters: { reason: DeadLetterReason; problems: string[] }[] = [];
     const deps: HandlerDeps = {
       prefix: "berth",
+      ...isolation(),
       bucket: memoryBucket(),
       agentFor: pool.agentFor,
       deadLetter: (_msg, reason, problems) => {

@@ -1,0 +1,164 @@
+// The connection to NATS: servers, credentials, TLS, refusals a retry cannot fix, and its state.
+import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ConfigError } from "../config.ts";
+import { NatsPermissionError } from "./errors.ts";
+import {
+  AuthorizationError,
+  InvalidArgumentError,
+  PermissionViolationError,
+  connect,
+  credsAuthenticator,
+  jetstream,
+  nkeyAuthenticator,
+  type ConnectionOptions,
+  type JetStreamClient,
+  type NatsConnection,
+} from "./sdk.ts";
+
+export type NatsSettings = {
+  NATS_URL: string;
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
+  NATS_TOKEN?: string;
+  /** A creds file (user JWT + seed), or an nkey seed file. */
+  NATS_CREDS?: string;
+  NATS_NKEY?: string;
+  /** TLS: the CA that signed the server's certificate; a client certificate and key when the server asks. */
+  NATS_CA?: string;
+  NATS_CERT?: string;
+  NATS_KEY?: string;
+  BERTH_PREFIX: string;
+};
+
+export type Bus = {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  prefix: string;
+  /** Resolves when the connection is closed for good; an Error if it closed because of one. */
+  closed(): Promise<Error | undefined>;
+  drain(): Promise<void>;
+  /** Calls `listener` with each subject the server refused this connection to publish to. */
+  onDenied(listener: (denial: NatsPermissionError) => void): () => void;
+};
+
+/** Credentials and TLS from the settings; file contents are read here, never logged. */
+function authOptions(settings: NatsSettings): Partial<ConnectionOptions> {
+  const options: Partial<ConnectionOptions> = {};
+  if (settings.NATS_USER !== undefined) Object.assign(options, { user: settings.NATS_USER, pass: settings.NATS_PASSWORD ?? "" });
+  if (settings.NATS_TOKEN !== undefined) options.token = settings.NATS_TOKEN;
+  if (settings.NATS_CREDS !== undefined) options.authenticator = credsAuthenticator(readFileSync(settings.NATS_CREDS));
+  if (settings.NATS_NKEY !== undefined)
+    options.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(settings.NATS_NKEY, "utf8").trim()));
+  if (settings.NATS_CA !== undefined || settings.NATS_CERT !== undefined) {
+    options.tls = {
+      ...(settings.NATS_CA !== undefined ? { caFile: settings.NATS_CA } : {}),
+      ...(settings.NATS_CERT !== undefined ? { certFile: settings.NATS_CERT } : {}),
+      ...(settings.NATS_KEY !== undefined ? { keyFile: settings.NATS_KEY } : {}),
+    };
+  }
+  return options;
+}
+
+/** Node's codes for a TLS handshake or server certificate that fails: waiting cannot fix them. */
+const TLS_FAILURE =
+  /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE)/;
+
+/**
+ * A refusal no retry can fix: wrong credentials, an untrusted server certificate, TLS asked of a
+ * server without it. Reported as a configuration problem (exit 2), never waited on in silence.
+ */
+function refusal(err: unknown, settings: NatsSettings): ConfigError | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof AuthorizationError) {
+      const who =
+        settings.NATS_USER !== undefined
+          ? ` of user "${settings.NATS_USER}": check NATS_USER and NATS_PASSWORD`
+          : ": check NATS_TOKEN, NATS_CREDS or NATS_NKEY";
+      return new ConfigError([`NATS refused the credentials (${e.message})${who}`]);
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && TLS_FAILURE.test(code)) {
+      const fix =
+        settings.NATS_CA === undefined
+          ? "set NATS_CA to the CA certificate that signed it"
+          : `NATS_CA (${settings.NATS_CA}) does not hold the CA that signed it`;
+      return new ConfigError([`NATS server's TLS certificate was not accepted (${code}: ${e.message}): ${fix}`]);
+    }
+    if (e instanceof InvalidArgumentError) return new ConfigError([`NATS: ${e.message}`]);
+  }
+  return undefined;
+}
+
+/**
+ * The first connection: retried while the server cannot be reached (it may start after berth),
+ * but a refusal of credentials or certificate stops the process with the reason.
+ */
+async function connectFirst(options: ConnectionOptions, settings: NatsSettings, onWait: (reason: string) => void): Promise<NatsConnection> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connect({ ...options, waitOnFirstConnect: false });
+    } catch (err) {
+      const refused = refusal(err, settings);
+      if (refused) throw refused;
+      // Said at once, then every 40 attempts (10 s): a wrong NATS_URL must not look like a quiet start.
+      if (attempt % 40 === 0) onWait((err as Error).message);
+      await sleep(options.reconnectTimeWait ?? 250);
+    }
+  }
+}
+
+/**
+ * Connects to any of NATS_URL's servers (comma-separated; the client also learns the rest of a
+ * cluster from the server) and follows it through reconnects to the others. `onWait` is told why
+ * the first connection is not there yet, while it is retried.
+ */
+export async function connectBus(settings: NatsSettings, name: string, onWait: (reason: string) => void = () => undefined): Promise<Bus> {
+  const nc = await connectFirst(
+    {
+      servers: settings.NATS_URL.split(","),
+      name,
+      // Replies come to `_INBOX.<name>.…`, so nats-server permissions can give each process its own inboxes.
+      inboxPrefix: `_INBOX.${name}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      // Otherwise every request (each KV read and write) builds two Errors with stack traces in
+      // advance, for a context berth never logs: about a tenth of a busy handler's CPU (npm run bench).
+      noAsyncTraces: true,
+      ...authOptions(settings),
+    },
+    settings,
+    onWait,
+  );
+  const listeners = new Set<(denial: NatsPermissionError) => void>();
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type !== "error" || !(s.error instanceof PermissionViolationError) || s.error.operation !== "publish") continue;
+      const denial = new NatsPermissionError(s.error.subject, s.error.message);
+      for (const listener of listeners) listener(denial);
+    }
+  })();
+  return {
+    nc,
+    js: jetstream(nc),
+    prefix: settings.BERTH_PREFIX,
+    closed: async () => (await nc.closed()) ?? undefined,
+    drain: () => nc.drain(),
+    onDenied(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
+}
+
+/** Tracks the connection: false from a disconnect until the next reconnect, and once closed. */
+export function watchConnection(bus: Bus): () => boolean {
+  let connected = true;
+  void (async () => {
+    for await (const s of bus.nc.status()) {
+      if (s.type === "disconnect") connected = false;
+      else if (s.type === "reconnect") connected = true;
+    }
+  })().catch(() => undefined);
+  return () => connected && !bus.nc.isClosed();
+}
