@@ -24,7 +24,7 @@ const IN_FLIGHT = 6;
 export async function runChaos(opts: { ops: number; seed: number; log: (line: string) => void }): Promise<ChaosReport> {
   const started = performance.now();
   const c = await startCluster({ prefix: "chaos", nodes: NODES, handlers: 2, resyncSeconds: 2 });
-  const bus = await connectBus({ NATS_URL: c.nats.url, BERTH_PREFIX: "chaos" }, "chaos-injector");
+  const bus = await connectBus({ NATS_URL: c.natsUrl, BERTH_PREFIX: "chaos" }, "chaos-injector");
   registerCleanup("chaos bus", () => bus.drain());
   const random = seeded(opts.seed);
   const pick = <T>(items: readonly T[]) => items[random(items.length)]!;
@@ -91,7 +91,7 @@ export async function runChaos(opts: { ops: number; seed: number; log: (line: st
       await act();
     };
     if (at(0.15) || at(0.65)) await fault("handler SIGKILL", async () => (await c.killHandler(c.handlers[0]!), c.startHandler()));
-    if (at(0.3)) await fault("nats restart", () => c.nats.restart());
+    if (at(0.3)) await fault("nats restart", () => c.nats!.restart());
     if (at(0.45)) await fault("agent c2 down", () => c.agents.get("c2")!.close());
     if (at(0.55)) await fault("agent c2 back (empty)", () => c.startAgent("c2"));
     if (at(0.75))

@@ -19,10 +19,15 @@ export type ClusterOptions = {
   resyncSeconds: number;
   /** DOCKER_HOST an emitter uses instead of its engine's own socket (e.g. a proxy in front of it). */
   dockerHostFor?: (engine: PrivateDockerEngine) => Promise<string>;
+  /** NATS_URL of servers the caller started (a cluster); else one nats-server is started here. */
+  natsUrl?: string;
+  /** More environment for every berth process (e.g. BERTH_REPLICAS). */
+  env?: Record<string, string>;
 };
 
 export async function startCluster(opts: ClusterOptions) {
-  const nats: NatsServer = await startNatsServer();
+  const nats: NatsServer | undefined = opts.natsUrl === undefined ? await startNatsServer() : undefined;
+  const natsUrl = opts.natsUrl ?? nats!.url;
   const engines = new Map<string, PrivateDockerEngine>();
   const agents = new Map<string, ConsulDouble>();
   const agentPorts = new Map<string, number>();
@@ -30,7 +35,7 @@ export async function startCluster(opts: ClusterOptions) {
   const dockerHosts = new Map<string, string>();
   const handlers: BerthProcess[] = [];
   const ipOf = new Map(opts.nodes.map((n) => [n.name, n.ip]));
-  const env = () => ({ NATS_URL: nats.url, BERTH_PREFIX: opts.prefix });
+  const env = () => ({ NATS_URL: natsUrl, BERTH_PREFIX: opts.prefix, ...opts.env });
 
   const startAgent = async (node: string) => {
     const agent = await startConsulDouble({ node, address: ipOf.get(node)!, port: agentPorts.get(node)! });
@@ -99,7 +104,22 @@ export async function startCluster(opts: ClusterOptions) {
       { what: `agents of ${nodes.join(", ")} equal Docker's running containers`, timeoutMs, intervalMs: 100 },
     );
 
-  return { nats, engine, agents, emitters, handlers, startAgent, startEmitter, startHandler, killHandler, run, running, drift, converged };
+  return {
+    nats,
+    natsUrl,
+    engine,
+    agents,
+    emitters,
+    handlers,
+    startAgent,
+    startEmitter,
+    startHandler,
+    killHandler,
+    run,
+    running,
+    drift,
+    converged,
+  };
 }
 
 export type Cluster = Awaited<ReturnType<typeof startCluster>>;

@@ -63,7 +63,7 @@ describe("faults", () => {
 
   test("faults - the NATS server restarted: both sides reconnect and nothing is lost", async (t) => {
     if (!prereq(t)) return;
-    const [id] = await Promise.all([c.run("f1"), c.nats.restart()]);
+    const [id] = await Promise.all([c.run("f1"), c.nats!.restart()]);
     await c.converged();
     await docker(c.engine("f1"), "kill", id);
     await c.converged();

@@ -25,6 +25,8 @@ export type NatsCluster = {
   /** Every server's client URL, comma-separated: NATS_URL for berth. */
   url: string;
   urls: string[];
+  /** Each server's monitoring endpoint (http://127.0.0.1:<port>). */
+  monitors: string[];
   size: number;
   /** Server i's process is running. */
   running(i: number): boolean;
@@ -119,12 +121,13 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     throw err;
   }
   const indexOf = (name: string | undefined) => servers.findIndex((s) => s.name === name) + 1;
+  /** The stream as its leader sees it: only the leader knows whether each replica is current. */
   const details = async (name: string) => {
     for (const i of runningIndexes()) {
       const found = (await jsz(i).catch(() => undefined))?.account_details
         ?.flatMap((a) => a.stream_detail ?? [])
         .find((d) => d.name === name);
-      if (found?.cluster?.leader) return found;
+      if (found?.cluster?.leader === server(i).name) return found;
     }
     return undefined;
   };
@@ -132,6 +135,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   return {
     url: urls.join(","),
     urls,
+    monitors: servers.map((s) => `http://127.0.0.1:${s.monitor}`),
     size,
     running: (i) => daemons.get(i)?.running() ?? false,
     async kill(i) {
