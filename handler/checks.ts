@@ -1,5 +1,6 @@
 // Pure: SERVICE_CHECK_* keys → the Consul checks of one service (registrator.md §2.2–2.3).
 import type { ServiceCheck, ServiceRegistration } from "./consul.ts";
+import { goDurationNanos } from "./go-duration.ts";
 import { isOn, type PortKeys, type Warn } from "./service-keys.ts";
 
 /** Where the checked port answers. `host` undefined: the agent's node address, unknown to berth. */
@@ -12,11 +13,19 @@ const STATUSES = ["passing", "warning", "critical"] as const;
 /** Go's time.ParseDuration without sign; `0` alone is not accepted (a check needs a positive duration). */
 const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
 
+/**
+ * A duration the agent takes: Go syntax, more than 0 ns once parsed (`0.5ns` is 0, and Consul refuses
+ * a zero Interval or TTL), and within Go's time.Duration (`3000000h` overflows it, and Consul answers
+ * 400 for the whole registration). Anything else is dropped with a warning.
+ */
 function duration(keys: PortKeys, key: string, warn: Warn): string | undefined {
   const given = keys.get(key)?.value.trim();
   if (given === undefined) return undefined;
-  if (GO_DURATION.test(given) && /[1-9]/.test(given)) return given;
-  warn(`SERVICE_${key.toUpperCase()}="${given}" is not a positive duration such as 10s or 1m30s: ignored`);
+  const nanos = GO_DURATION.test(given) ? goDurationNanos(given) : 0n;
+  if (nanos !== undefined && nanos > 0n) return given;
+  if (nanos === undefined) {
+    warn(`SERVICE_${key.toUpperCase()}="${given}" is longer than Consul accepts (Go's limit: 2562047h47m16.854775807s): ignored`);
+  } else warn(`SERVICE_${key.toUpperCase()}="${given}" is not a positive duration such as 10s or 1m30s: ignored`);
   return undefined;
 }
 
@@ -27,6 +36,12 @@ function status(keys: PortKeys, warn: Warn): ServiceCheck["Status"] {
   if (!found) warn(`SERVICE_CHECK_INITIAL_STATUS="${given}" is not passing, warning or critical: ignored`);
   return found;
 }
+
+const LOOPBACK = /^(?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|localhost)$/i;
+const isLoopback = (host: string) => LOOPBACK.test(host);
+/** Why a check at a loopback address may never pass: the agent runs it, from its own network namespace. */
+const LOOPBACK_RULE =
+  "the node's Consul agent runs the check from its own network namespace, so it passes only if that agent shares this host's (network_mode: host)";
 
 const hostPort = (host: string, port: number) => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`);
 
@@ -69,8 +84,11 @@ export function checksFor(keys: PortKeys, target: CheckTarget, warn: Warn): Pick
     kinds.push({ GRPC: address, ...(tls ? { GRPCUseTLS: true } : {}), ...(skip ? { TLSSkipVerify: true } : {}) });
   }
   if (kinds.length === 0) return {};
-  if (target.host === undefined && kinds.some((k) => !k.TTL))
-    warn(`no address known for the check (set BERTH_HOST_IP): it targets ${FALLBACK_CHECK_HOST}`);
+  if (kinds.some((k) => !k.TTL)) {
+    if (target.host === undefined)
+      warn(`no address known for the check (set BERTH_HOST_IP): it targets ${FALLBACK_CHECK_HOST}, ${LOOPBACK_RULE}`);
+    else if (isLoopback(target.host)) warn(`the check targets ${address}, a loopback address: ${LOOPBACK_RULE}`);
+  }
   const interval = duration(keys, "check_interval", warn) ?? DEFAULT_INTERVAL;
   const timeout = duration(keys, "check_timeout", warn);
   const initial = status(keys, warn);

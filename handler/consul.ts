@@ -51,8 +51,33 @@ export type AgentClient = {
 };
 
 /**
+ * Answers with a 5xx status that waiting cannot change: the agent refuses the request itself, and
+ * will again (its texts, from Consul's source). Any other 5xx is taken as trouble that passes.
+ */
+const PERMANENT_REFUSALS: readonly RegExp[] = [
+  // agent/agent.go addCheck: a script or Docker check while enable_script_checks is off (the default).
+  /^Scripts are disabled on this agent/,
+  // agent/agent.go validateService: an explicit tagged address of the wrong family.
+  /^Service tagged address "[^"]*" must be a valid ipv[46] address$/,
+  // agent/agent.go validateService/addCheck: what the endpoint's own 400s did not catch.
+  /^Check is not valid: /,
+  // agent/agent.go updateTTLCheck: the check is not a TTL check (before 1.11: or not there at all).
+  /^CheckID "[^"]*" does not have associated TTL$/,
+];
+
+/** agent/agent.go vetServiceUpdate before 1.11 (PR #10894): `Unknown service "web"`, from 1.7 `Unknown service {"web" {}}`. */
+const UNKNOWN_SERVICE_BEFORE_1_11 = /^Unknown service [{"]/;
+
+/** Whether waiting can help: unreachable, 429, or a 5xx other than a permanent refusal. */
+export function isRetryable(status: number, agentText: string): boolean {
+  if (status === 0 || status === 429) return true;
+  return status >= 500 && !PERMANENT_REFUSALS.some((refusal) => refusal.test(agentText));
+}
+
+/**
  * A failed agent call. `status` is the HTTP status, or 0 when the agent could not be reached;
- * `retryable` tells the caller whether waiting can help (network, 5xx, 429) or not (other 4xx).
+ * `retryable` tells the caller whether waiting can help (unreachable, 429, a 5xx that passes) or
+ * not (any other 4xx, or a refusal the agent will repeat, such as disabled script checks).
  */
 export class ConsulError extends Error {
   override readonly name = "ConsulError";
@@ -68,7 +93,7 @@ export class ConsulError extends Error {
     this.op = op;
     this.status = status;
     this.agentText = text;
-    this.retryable = status === 0 || status >= 500 || status === 429;
+    this.retryable = isRetryable(status, text);
   }
 }
 
@@ -126,13 +151,15 @@ export function agentClient(baseUrl: string, { token, tls }: AgentClientOptions 
   return {
     async register(service) {
       const op = "agent.service.register";
-      const res = await call(op, "PUT", "/v1/agent/service/register", JSON.stringify(service));
+      // Replace: checks the new body no longer has (a removed key, a SERVICE_ID reused) go with it.
+      const res = await call(op, "PUT", "/v1/agent/service/register?replace-existing-checks=true", JSON.stringify(service));
       if (res.status !== 200) throw new ConsulError(op, res.status, res.text);
     },
     async deregister(serviceId) {
       const op = "agent.service.deregister";
       const res = await call(op, "PUT", `/v1/agent/service/deregister/${encodeURIComponent(serviceId)}`);
-      if (res.status === 404) return false;
+      // 404 since Consul 1.11; before, an agent with ACLs on answered 500 `Unknown service "<id>"`.
+      if (res.status === 404 || (res.status === 500 && UNKNOWN_SERVICE_BEFORE_1_11.test(res.text))) return false;
       if (res.status !== 200) throw new ConsulError(op, res.status, res.text);
       return true;
     },
