@@ -3,6 +3,10 @@
 // (CONSUL_HTTP_TOKEN is sent when set). Every test uses IDs unique to this run and removes
 // what it registered. The source of truth is /work/shared/consul-agent-api.md.
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import { connect as netConnect, type AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { enc, eventually, keysOf, openTarget, type Target } from "./consul-double/contract-kit.ts";
 import { startConsulDouble, type AgentCheck, type AgentService, type ConsulDouble } from "./consul-double/index.ts";
@@ -780,5 +784,174 @@ describe("consul double only", { skip: doubleOnly }, () => {
     extraDoubles.push(again);
     assert.equal(again.url, d.url);
     assert.equal((await fetch(`${again.url}/v1/agent/services`)).status, 200);
+  });
+});
+
+// What a real agent does around berth's calls (issue 12), each checked against the double and, with
+// CONSUL_HTTP_ADDR, against a real agent with its defaults (enable_script_checks off). The sources:
+// agent/agent_endpoint.go AgentRegisterService, agent/agent.go addServiceInternal/addCheck,
+// agent/structs/check_type.go CheckType.UnmarshalJSON, Go's time.ParseDuration, agent/checks/check.go.
+describe("consul agent contract - around berth's calls", () => {
+  /** A one-route HTTP server on all addresses, recording who asked. */
+  async function probeTarget(t: TestContext) {
+    const seen: { from: string; userAgent: string }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ from: req.socket.remoteAddress ?? "", userAgent: req.headers["user-agent"] ?? "" });
+      res.end("ok");
+    });
+    await new Promise<void>((resolve) => server.listen(0, resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return { port: (server.address() as AddressInfo).port, seen };
+  }
+
+  /** This host's address as the agent reaches it: the local end of a connection to the agent. */
+  async function addressSeenByAgent(): Promise<string> {
+    const { hostname, port } = new URL(t0.base);
+    const socket = netConnect({ host: hostname.replace(/^\[|\]$/g, ""), port: Number(port || 80) });
+    await once(socket, "connect");
+    const local = socket.localAddress ?? "127.0.0.1";
+    socket.destroy();
+    return local.replace(/^::ffff:/, "");
+  }
+
+  test("durations - beyond Go's time.Duration is a 400 with the decoder's text; the largest one is taken", async (t) => {
+    const id = name(t, "duration-limit");
+    await register({ Name: id, Check: { CheckID: `${id}-max`, TTL: "2562047h47m16.854775807s" } });
+    assert.equal((await check(`${id}-max`))?.Type, "ttl");
+    const over = ["2562047h47m16.854775808s", "3000000h", "9223372036854775808ns", "99999999999999999999ns", "106751.99116730064592d"];
+    for (const d of over.slice(0, 4)) {
+      for (const field of [{ TTL: d }, { HTTP: "http://127.0.0.1:1/", Interval: d }, { TTL: "10s", DeregisterCriticalServiceAfter: d }]) {
+        const res = await t0.put("/v1/agent/service/register", { Name: id, Check: field });
+        assert.deepEqual([res.status, res.text], [400, `Request decode failed: time: invalid duration "${d}"`], JSON.stringify(field));
+      }
+    }
+    const unit = await t0.put("/v1/agent/service/register", { Name: id, Check: { TTL: over[4] } });
+    assert.deepEqual([unit.status, unit.text], [400, `Request decode failed: time: unknown unit "d" in duration "${over[4]}"`]);
+  });
+
+  test("script checks - refused with 500 by default; a refused re-registration keeps the new definition and the checks it had", async (t) => {
+    const id = name(t, "script-rereg");
+    await register({ Name: id, Tags: ["old"], Checks: [{ CheckID: `${id}-ttl`, TTL: "30s" }] });
+    assert.equal((await t0.put(`/v1/agent/check/pass/${enc(`${id}-ttl`)}?note=fine`)).status, 200);
+    const res = await t0.put("/v1/agent/service/register?replace-existing-checks=true", {
+      Name: id,
+      Tags: ["new"],
+      Checks: [
+        { CheckID: `${id}-ttl`, TTL: "30s" },
+        { CheckID: `${id}-new`, TTL: "30s" },
+        { CheckID: `${id}-script`, Args: ["/bin/true"], Interval: "10s" },
+      ],
+    });
+    assert.deepEqual(
+      [res.status, res.text],
+      [500, "Scripts are disabled on this agent from remote calls; to enable, configure 'enable_script_checks' to true"],
+    );
+    // addServiceInternal put the new definition and checks in place before addCheck refused the
+    // script; cleanupRegistration removed only what did not exist before.
+    assert.deepEqual((await services())[id]?.Tags, ["new"]);
+    const all = await checks();
+    assert.deepEqual([all[`${id}-ttl`]?.Status, all[`${id}-ttl`]?.Output], ["passing", "fine"]);
+    assert.equal(all[`${id}-new`], undefined);
+    assert.equal(all[`${id}-script`], undefined);
+  });
+
+  test("replace-existing-checks - a reused ID keeps none of the checks the new body lacks, named ones included", async (t) => {
+    const id = name(t, "replace-reused");
+    const old = {
+      Name: id,
+      Checks: [
+        { HTTP: "http://127.0.0.1:1/", Interval: "10s" },
+        { TCP: "127.0.0.1:1", Interval: "10s" },
+        { CheckID: `berth-health:${id}`, Name: "Docker health check", TTL: "87600h", Status: "critical" },
+      ],
+    };
+    await register(old);
+    await register({ Name: id, Check: { TTL: "30s" } });
+    const kept = Object.keys(await checks()).filter((c) => c.includes(id));
+    assert.deepEqual(kept.sort(), [`berth-health:${id}`, `service:${id}`, `service:${id}:1`, `service:${id}:2`], "without the parameter");
+    await register(old, "?replace-existing-checks=true");
+    await register({ Name: id, Check: { TTL: "30s" } }, "?replace-existing-checks=true");
+    const replaced = Object.keys(await checks()).filter((c) => c.includes(id));
+    assert.deepEqual(replaced, [`service:${id}`]);
+  });
+
+  test("checks - an HTTP check is run by the agent itself, from its own network", async (t) => {
+    const id = name(t, "probe");
+    const target = await probeTarget(t);
+    const url = `http://${(await addressSeenByAgent()).replace(/^(.*:.*)$/, "[$1]")}:${target.port}/health`;
+    await register({ Name: id, Check: { HTTP: url, Interval: "1s" } });
+    const c = await eventually(
+      () => check(`service:${id}`),
+      (v) => v?.Status === "passing",
+      15_000,
+    );
+    assert.equal(c?.Status, "passing", c?.Output);
+    assert.equal(c.Output, `HTTP GET ${url}: 200 OK Output: ok`);
+    assert.ok(target.seen.length > 0 && target.seen.every((s) => s.userAgent === "Consul Health Check"));
+  });
+});
+
+describe("consul double only - around berth's calls", { skip: doubleOnly }, () => {
+  async function listen(t: TestContext, host: string) {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.socket.remoteAddress ?? "");
+      res.end("ok");
+    });
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return { port: (server.address() as AddressInfo).port, seen };
+  }
+  const statusOf = async (d: ConsulDouble, id: string) =>
+    eventually(
+      () => Promise.resolve(d.checks()[id]),
+      (c) => c !== undefined && c.Output !== "",
+      15_000,
+    );
+  const put = (d: ConsulDouble, body: unknown) =>
+    fetch(`${d.url}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify(body) }).then(async (r) => [
+      r.status,
+      await r.text(),
+    ]);
+
+  test("double - enableScriptChecks takes script checks (stored as type script, never run)", async () => {
+    const d = await startConsulDouble({ enableScriptChecks: true });
+    extraDoubles.push(d);
+    assert.deepEqual(await put(d, { Name: "s", Check: { Args: ["/bin/false"], Interval: "10s" } }), [200, ""]);
+    assert.deepEqual([d.checks()["service:s"]?.Type, d.checks()["service:s"]?.Status], ["script", "critical"]);
+  });
+
+  test("double - network 'own': a loopback check reaches the agent itself, nothing the test host serves there", async (t) => {
+    const target = await listen(t, "127.0.0.1");
+    const own = await startConsulDouble({ network: "own" });
+    const host = await startConsulDouble();
+    extraDoubles.push(own, host);
+    const url = `http://127.0.0.1:${target.port}/`;
+    for (const d of [own, host]) assert.deepEqual(await put(d, { Name: "web", Check: { HTTP: url, Interval: "1s" } }), [200, ""]);
+    const refused = await statusOf(own, "service:web");
+    assert.deepEqual(
+      [refused?.Status, refused?.Output],
+      ["critical", `Get "${url}": dial tcp 127.0.0.1:${target.port}: connect: connection refused`],
+    );
+    assert.equal((await statusOf(host, "service:web"))?.Status, "passing", "an agent in the host's network reaches it");
+    const self = `http://127.0.0.1:${new URL(own.url).port}/v1/agent/self`;
+    assert.deepEqual(await put(own, { Name: "self", Check: { HTTP: self, Interval: "1s" } }), [200, ""]);
+    assert.equal((await statusOf(own, "service:self"))?.Status, "passing", "its own port answers");
+  });
+
+  test("double - with an address of this host, probes leave from it", async (t) => {
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i?.family === "IPv4" && !i.internal)?.address;
+    if (address === undefined) {
+      t.skip("no non-loopback IPv4 address on this host");
+      return;
+    }
+    const target = await listen(t, "0.0.0.0");
+    const d = await startConsulDouble({ address });
+    extraDoubles.push(d);
+    assert.deepEqual(await put(d, { Name: "web", Check: { HTTP: `http://127.0.0.1:${target.port}/`, Interval: "1s" } }), [200, ""]);
+    assert.equal((await statusOf(d, "service:web"))?.Status, "passing");
+    assert.ok(target.seen.length > 0 && target.seen.every((from) => from.replace(/^::ffff:/, "") === address), target.seen.join(", "));
   });
 });

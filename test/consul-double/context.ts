@@ -19,6 +19,8 @@ export type Ctx = {
   store: Store;
   runner: CheckRunner;
   acl: ConsulDoubleOptions["acl"];
+  /** The agent's `enable_script_checks`. */
+  enableScriptChecks: boolean;
   /** Resolves the request token; throws 403 "ACL not found" when ACLs are on and it is unknown. */
   authz(): Authorizer;
   /** Aborted when the client goes away or the double closes (ends blocking waits early). */

@@ -1,9 +1,19 @@
 // Go time.Duration parsing and formatting, byte-for-byte with Go's `time` package
 // (ParseDuration errors and Duration.String()). Values are nanoseconds.
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, "\u00b5s": 1e3, "\u03bcs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNITS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  "\u00b5s": 1_000n,
+  "\u03bcs": 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
 
-const MAX_NS = 2 ** 63;
+/** 1<<63: Go's bound in ParseDuration's uint64 arithmetic (time/format.go); a Duration holds 1<<63 - 1. */
+const LIMIT = 1n << 63n;
 
 /** Go's time.quote: double quotes, with non-ASCII and control bytes as \xNN. */
 function timeQuote(s: string): string {
@@ -24,7 +34,12 @@ export class DurationError extends Error {
   override name = "DurationError";
 }
 
-/** time.ParseDuration. Throws DurationError with Go's exact message. */
+/**
+ * time.ParseDuration, in Go's own integer arithmetic (uint64, overflow bounds, the float64 rounding
+ * of fractions), so the bound is exact: 2562047h47m16.854775807s parses, one nanosecond more is
+ * "time: invalid duration". Throws DurationError with Go's exact message. The result is nanoseconds
+ * as a number (exact up to 2^53; only the timers and formatting use it).
+ */
 export function parseGoDuration(orig: string): number {
   const invalid = () => new DurationError("time: invalid duration " + timeQuote(orig));
   let s = orig;
@@ -35,12 +50,19 @@ export function parseGoDuration(orig: string): number {
   }
   if (s === "0") return 0;
   if (s === "") throw invalid();
-  let total = 0;
+  let total = 0n;
   while (s !== "") {
     const c0 = s[0] ?? "";
     if (!(c0 === "." || (c0 >= "0" && c0 <= "9"))) throw invalid();
     const intMatch = /^[0-9]*/.exec(s)?.[0] ?? "";
     s = s.slice(intMatch.length);
+    // leadingInt: an error once the integer passes 1<<63.
+    let v = 0n;
+    for (const digit of intMatch) {
+      if (v > LIMIT / 10n) throw invalid();
+      v = v * 10n + BigInt(digit);
+      if (v > LIMIT) throw invalid();
+    }
     let frac = "";
     let post = false;
     if (s[0] === ".") {
@@ -50,6 +72,24 @@ export function parseGoDuration(orig: string): number {
       post = frac.length > 0;
     }
     if (intMatch.length === 0 && !post) throw invalid();
+    // leadingFraction: digits past what 63 bits hold are dropped.
+    let f = 0n;
+    let scale = 1;
+    let overflow = false;
+    for (const digit of frac) {
+      if (overflow) continue;
+      if (f > (LIMIT - 1n) / 10n) {
+        overflow = true;
+        continue;
+      }
+      const y = f * 10n + BigInt(digit);
+      if (y > LIMIT) {
+        overflow = true;
+        continue;
+      }
+      f = y;
+      scale *= 10;
+    }
     let i = 0;
     while (i < s.length && !(s[i] === "." || ((s[i] ?? "") >= "0" && (s[i] ?? "") <= "9"))) i++;
     if (i === 0) throw new DurationError("time: missing unit in duration " + timeQuote(orig));
@@ -59,14 +99,18 @@ export function parseGoDuration(orig: string): number {
     if (unit === undefined) {
       throw new DurationError("time: unknown unit " + timeQuote(unitName) + " in duration " + timeQuote(orig));
     }
-    const v = intMatch === "" ? 0 : Number(intMatch);
-    if (!Number.isFinite(v) || v > MAX_NS / unit) throw invalid();
-    let part = v * unit;
-    if (frac !== "") part += Math.trunc(Number("0." + frac) * unit);
-    total += part;
-    if (total > MAX_NS) throw invalid();
+    if (v > LIMIT / unit) throw invalid();
+    v *= unit;
+    if (f > 0n) {
+      v += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
+      if (v > LIMIT) throw invalid();
+    }
+    total += v;
+    if (total > LIMIT) throw invalid();
   }
-  return neg ? -total : total;
+  if (neg) return -Number(total);
+  if (total > LIMIT - 1n) throw invalid();
+  return Number(total);
 }
 
 function fmtFrac(v: number, prec: number): { text: string; rest: number } {

@@ -5,7 +5,7 @@ import { decodeOr400, filteredHeader, sortKeys, type Ctx, type Route } from "./c
 import { agentServiceCfg, compileFilter } from "./filter-eval.ts";
 import { FilterError } from "./filter.ts";
 import { blockingWaitMs, goQuote, HttpError, parseGoBool, parseWait, rejectEnterpriseInputs } from "./http.ts";
-import { checkNameAndAddress, hasScriptCheck, serviceChecks, taggedAddressesFor, toStoredService, validateService } from "./register.ts";
+import { checkNameAndAddress, serviceChecks, taggedAddressesFor, toStoredService, validateService } from "./register.ts";
 import type { StoredService } from "./types.ts";
 import { agentServiceView, CONSUL_VERSION, nodeMeta } from "./views.ts";
 
@@ -132,13 +132,25 @@ function register(ctx: Ctx) {
     if (n !== undefined && !authz.serviceWrite(n)) throw authz.denied("service", "write", n);
   }
   const tagged = taggedAddressesFor(body);
-  if (hasScriptCheck(checkBodies)) {
-    throw new Error("Scripts are disabled on this agent from remote calls; to enable, configure 'enable_script_checks' to true");
-  }
   const svc = toStoredService(body, tagged);
+  const fresh = serviceChecks(checkBodies, svc);
+  const firstScript = ctx.enableScriptChecks ? -1 : checkBodies.findIndex((c) => (c.ScriptArgs?.length ?? 0) > 0);
+  if (firstScript >= 0) {
+    // agent.go addServiceInternal: the definition and every check are put in local state first, then
+    // each check is started in order and the first script check is refused; cleanupRegistration then
+    // removes only what was not there before. So a new service leaves nothing, but a re-registered one
+    // keeps its new definition, and its checks that already existed keep their new records (those
+    // after the refused one keep their old runners); no replace-existing-checks happens.
+    const refused = new Error("Scripts are disabled on this agent from remote calls; to enable, configure 'enable_script_checks' to true");
+    if (!existing) throw refused;
+    const known = new Set(fresh.filter((c) => ctx.store.checks.has(c.id)).map((c) => c.id));
+    ctx.store.registerService(svc, fresh, false, (i) => i < firstScript);
+    for (const c of fresh) if (!known.has(c.id)) ctx.store.removeCheck(c.id);
+    throw refused;
+  }
   const raw = ctx.query.get("replace-existing-checks");
   const replace = ctx.query.has("replace-existing-checks") && (raw === "" || raw === "true");
-  ctx.store.registerService(svc, serviceChecks(checkBodies, svc), replace);
+  ctx.store.registerService(svc, fresh, replace);
   return undefined;
 }
 

@@ -13,6 +13,7 @@ import { agentRoutes } from "./routes-agent.ts";
 import { catalogRoutes } from "./routes-catalog.ts";
 import { checkRoutes } from "./routes-checks.ts";
 import { createStore } from "./state.ts";
+import { probeOrigin } from "./probes.ts";
 import { createCheckRunner } from "./ttl.ts";
 import type { AgentCheck, AgentService, ConsulDouble, ConsulDoubleOptions, RequestRecord } from "./types.ts";
 import { agentServiceView, checkView } from "./views.ts";
@@ -62,7 +63,9 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
     datacenter: opts.datacenter ?? "dc1",
   };
   const store = createStore(identity);
-  const runner = createCheckRunner(store);
+  let ownPort = 0;
+  const origin = probeOrigin(opts, () => ownPort);
+  const runner = createCheckRunner(store, origin);
   store.setHooks({ checkAdded: (c) => runner.checkAdded(c), checkRemoved: runner.checkRemoved });
   const requests: RequestRecord[] = [];
   let releaseAll: () => void = () => {};
@@ -139,6 +142,7 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
         store,
         runner,
         acl: opts.acl,
+        enableScriptChecks: opts.enableScriptChecks === true,
         authz: makeAuthz(opts.acl, token),
         closed: Promise.race([clientGone, closing]),
       });
@@ -204,6 +208,7 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
     server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  ownPort = port;
 
   return {
     url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,

@@ -86,8 +86,11 @@ export function createStore(identity: Identity) {
     },
     checksOf,
 
-    /** AddService: replaces the definition, keeps status/output of checks that already exist. */
-    registerService(svc: StoredService, fresh: StoredCheck[], replaceExisting: boolean): void {
+    /**
+     * AddService: replaces the definition, keeps status/output of checks that already exist.
+     * `started`: which checks (by index) get their runner (re)started; all unless told.
+     */
+    registerService(svc: StoredService, fresh: StoredCheck[], replaceExisting: boolean, started = (_index: number) => true): void {
       const old = services.get(svc.id);
       const before = new Map(checksOf(svc.id).map((c) => [c.id, checkFingerprint(c)]));
       const freshIds = new Set(fresh.map((c) => c.id));
@@ -107,10 +110,11 @@ export function createStore(identity: Identity) {
       svc.modifyIndex = old?.modifyIndex ?? 0;
       services.set(svc.id, svc);
       for (const c of removed) dropCheck(c.id);
-      for (const c of fresh) {
-        dropCheck(c.id);
+      // A check not started keeps the runner it had (its old definition keeps running).
+      fresh.forEach((c, i) => {
+        if (started(i)) dropCheck(c.id);
         checks.set(c.id, c);
-      }
+      });
       const serviceChanged = !old || serviceFingerprint(old) !== serviceFingerprint(svc);
       const changedChecks = fresh.filter((c) => before.get(c.id) !== checkFingerprint(c) || c.createIndex === 0);
       if (serviceChanged || changedChecks.length > 0 || removed.length > 0) {
@@ -125,7 +129,7 @@ export function createStore(identity: Identity) {
           if (c.createIndex === 0) c.createIndex = idx;
         }
       }
-      for (const c of fresh) hooks.checkAdded(c);
+      fresh.forEach((c, i) => started(i) && hooks.checkAdded(c));
     },
 
     removeService(id: string): StoredService | undefined {

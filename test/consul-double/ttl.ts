@@ -1,6 +1,6 @@
 // Check runtime: TTL timers (checks.CheckTTL), HTTP/TCP probes, and the reaper for
 // DeregisterCriticalServiceAfter. Every timer is unref'd and cleared by stopAll().
-import { startProbe } from "./probes.ts";
+import { startProbe, type ProbeOrigin } from "./probes.ts";
 import type { Store } from "./state.ts";
 import type { StoredCheck } from "./types.ts";
 
@@ -17,7 +17,7 @@ export function truncateOutput(output: string, max: number): string {
   return `${bytes.subarray(0, max).toString("utf8")} ... (captured ${max} of ${bytes.length} bytes)`;
 }
 
-export function createCheckRunner(store: Store) {
+export function createCheckRunner(store: Store, origin: ProbeOrigin) {
   const ttlTimers = new Map<string, NodeJS.Timeout>();
   const lastOutput = new Map<string, string>();
   const probes = new Map<string, () => void>();
@@ -67,7 +67,7 @@ export function createCheckRunner(store: Store) {
       else if (c.type === "http" || c.type === "tcp") {
         probes.set(
           c.id,
-          startProbe(c, (status, output) => store.updateCheck(c.id, status, truncateOutput(output, c.outputMaxSize))),
+          startProbe(c, origin, (status, output) => store.updateCheck(c.id, status, truncateOutput(output, c.outputMaxSize))),
         );
       }
     },

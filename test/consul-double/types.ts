@@ -60,6 +60,19 @@ export type ConsulDoubleOptions = {
   acl?: { defaultPolicy: "allow" | "deny"; tokens: Record<string, AclToken> };
   /** Serve HTTPS (PEM texts); with `requireClientCert`, only to clients whose certificate `ca` signed. */
   tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean };
+  /**
+   * The agent's `enable_script_checks`: script (`Args`) checks are accepted (stored, never run).
+   * Off by default, as in Consul: registering one is a 500 "Scripts are disabled on this agent …".
+   */
+  enableScriptChecks?: boolean;
+  /**
+   * Where the agent's HTTP and TCP checks run from, as a real agent runs them itself. `host` (the
+   * default): the test host's network namespace, as a node agent with host networking. `own`: a
+   * network namespace of its own, as an agent in a container on a bridge: a loopback address is the
+   * agent's own, where only the agent itself (the double's port) answers. With an `address` that is
+   * one of this host's non-loopback addresses, probes leave from it.
+   */
+  network?: "host" | "own";
 };
 
 export type RequestRecord = { method: string; path: string; query: string; token?: string; body?: string; status: number };
