@@ -2,7 +2,8 @@
 import type { Container, ContainerEventType } from "../schemas/index.ts";
 import type { ContainerInspect, DockerEvent } from "./docker.ts";
 
-export const ALWAYS_SHARED_LABEL_PREFIXES = ["SERVICE_", "com.docker.compose."];
+/** Labels every event carries: berth's keys, Compose's project and service, and Swarm's service and task of a task container. */
+export const ALWAYS_SHARED_LABEL_PREFIXES = ["SERVICE_", "com.docker.compose.", "com.docker.swarm."];
 const MAX_ENTRIES = 256;
 const MAX_KEY = 256;
 const MAX_VALUE = 4096;

@@ -1,4 +1,5 @@
 // Pure: SERVICE_CHECK_* keys → the Consul checks of one service (registrator.md §2.2–2.3).
+import { checkFieldsFor } from "./check-fields.ts";
 import type { ServiceCheck, ServiceRegistration } from "./consul.ts";
 import { goDurationNanos } from "./go-duration.ts";
 import { isOn, type PortKeys, type Warn } from "./service-keys.ts";
@@ -55,17 +56,24 @@ export function checksFor(keys: PortKeys, target: CheckTarget, warn: Warn): Pick
   const value = (key: string) => keys.get(key)?.value;
   const host = target.host ?? FALLBACK_CHECK_HOST;
   const address = hostPort(host, target.port);
+  const fields = checkFieldsFor(keys, warn);
   const kinds: ServiceCheck[] = [];
   const http = value("check_http");
   if (http !== undefined) {
     const method = value("check_http_method");
-    kinds.push({ HTTP: `http://${address}${http}`, ...(method ? { Method: method } : {}) });
+    kinds.push({ HTTP: `http://${address}${http}`, ...(method ? { Method: method } : {}), ...fields.http });
   }
   const https = value("check_https");
   if (https !== undefined) {
     const method = value("check_https_method");
     const skip = isOn(keys, "check_tls_skip_verify", warn);
-    kinds.push({ HTTP: `https://${address}${https}`, ...(method ? { Method: method } : {}), ...(skip ? { TLSSkipVerify: true } : {}) });
+    kinds.push({
+      HTTP: `https://${address}${https}`,
+      ...(method ? { Method: method } : {}),
+      ...fields.http,
+      ...(skip ? { TLSSkipVerify: true } : {}),
+      ...fields.tls,
+    });
   }
   const cmd = value("check_cmd");
   if (cmd !== undefined) kinds.push({ Args: ["check-cmd", target.containerId.slice(0, 12), String(target.containerPort), cmd] });
@@ -81,7 +89,12 @@ export function checksFor(keys: PortKeys, target: CheckTarget, warn: Warn): Pick
   if (isOn(keys, "check_grpc", warn)) {
     const tls = isOn(keys, "check_grpc_use_tls", warn);
     const skip = tls && isOn(keys, "check_tls_skip_verify", warn);
-    kinds.push({ GRPC: address, ...(tls ? { GRPCUseTLS: true } : {}), ...(skip ? { TLSSkipVerify: true } : {}) });
+    kinds.push({
+      GRPC: address,
+      ...(tls ? { GRPCUseTLS: true } : {}),
+      ...(skip ? { TLSSkipVerify: true } : {}),
+      ...(tls ? fields.tls : {}),
+    });
   }
   if (kinds.length === 0) return {};
   if (kinds.some((k) => !k.TTL)) {
@@ -98,6 +111,7 @@ export function checksFor(keys: PortKeys, target: CheckTarget, warn: Warn): Pick
     ...(k.TTL ? {} : { Interval: interval, ...(timeout ? { Timeout: timeout } : {}) }),
     ...(initial ? { Status: initial } : {}),
     ...(deregister ? { DeregisterCriticalServiceAfter: deregister } : {}),
+    ...(k.TTL ? {} : fields.counts),
   }));
   return checks.length === 1 ? { Check: checks[0]! } : { Checks: checks };
 }

@@ -1,6 +1,7 @@
 // The only file that imports undici: a small typed client for the three agent endpoints berth uses.
 import { Pool } from "undici";
 import { redactText } from "../common/redact.ts";
+import type { ServiceConnect } from "./connect.ts";
 
 /** Body of `PUT /v1/agent/service/register`, in Consul's own field names. */
 export type ServiceRegistration = {
@@ -12,6 +13,10 @@ export type ServiceRegistration = {
   Meta?: Record<string, string>;
   EnableTagOverride?: boolean;
   Weights?: { Passing: number; Warning: number };
+  /** Consul's names: `lan_ipv4`, `lan_ipv6`, `wan_ipv4`, `wan_ipv6` (the agent adds the Address's own family). */
+  TaggedAddresses?: Record<string, { Address: string; Port: number }>;
+  /** Consul Connect: a Connect-native app, or a sidecar proxy service the agent creates as `<ID>-sidecar-proxy`. */
+  Connect?: ServiceConnect;
   Check?: ServiceCheck;
   Checks?: ServiceCheck[];
 };
@@ -34,10 +39,28 @@ export type ServiceCheck = {
   Timeout?: string;
   Status?: "passing" | "warning" | "critical";
   DeregisterCriticalServiceAfter?: string;
+  /** HTTP checks: request headers (Consul wants a list per name), body, and the TLS server name to verify. */
+  Header?: Record<string, string[]>;
+  Body?: string;
+  TLSServerName?: string;
+  /** Consecutive results before the status changes (Consul 1.7+; FailuresBeforeWarning 1.11+). */
+  SuccessBeforePassing?: number;
+  FailuresBeforeWarning?: number;
+  FailuresBeforeCritical?: number;
 };
 
 /** One entry of `GET /v1/agent/services`. */
-export type AgentService = { ID: string; Service: string; Tags: string[]; Meta: Record<string, string>; Port: number; Address: string };
+export type AgentService = {
+  ID: string;
+  Service: string;
+  Tags: string[];
+  Meta: Record<string, string>;
+  Port: number;
+  Address: string;
+  /** `connect-proxy` for a sidecar the agent created for a service registered with Connect.SidecarService. */
+  Kind?: string;
+  EnableTagOverride?: boolean;
+};
 
 export type AgentClient = {
   register(service: ServiceRegistration): Promise<void>;

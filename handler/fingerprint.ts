@@ -15,12 +15,17 @@ export function stamped(service: ServiceRegistration): ServiceRegistration {
   return { ...service, Meta: { ...meta, [OWNER_META.hash]: hash } };
 }
 
+const sameTags = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((t, i) => t === b[i]);
+
 /**
- * True when the agent's listing holds this service as registered from exactly this (stamped) body.
+ * True when the agent's listing holds this service as registered from exactly this (stamped) body,
+ * with its tags — unless tag override is on: then tags set by others in the catalog (which the
+ * agent takes over) are theirs to set, and no reason to register again (gliderlabs/registrator#347).
  * Own keys only: a service may be called `toString` or `__proto__` (SERVICE_ID is the user's).
  */
 export function isCurrent(listing: Readonly<Record<string, AgentService>>, service: ServiceRegistration): boolean {
   const hash = service.Meta?.[OWNER_META.hash];
   const existing = Object.hasOwn(listing, service.ID) ? listing[service.ID] : undefined;
-  return existing !== undefined && hash !== undefined && existing.Meta[OWNER_META.hash] === hash;
+  if (existing === undefined || hash === undefined || existing.Meta[OWNER_META.hash] !== hash) return false;
+  return service.EnableTagOverride === true || sameTags(existing.Tags, service.Tags ?? []);
 }

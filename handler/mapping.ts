@@ -1,16 +1,17 @@
 // Pure: a container event + handler settings → the Consul service registrations it should have. No I/O.
 // The rules are registrator's (registrator.md §2–3) with DESIGN.md §4's corrections; each concern
-// has its file: service-keys (SERVICE_* grammar), ports (which ports, which address), naming,
-// checks, meta.
+// has its file: service-keys (SERVICE_* grammar), ports (which ports), addresses, naming, checks,
+// meta, connect, service-fields, swarm; port-services puts one port's services together.
 import type { Container, ContainerEvent } from "../schemas/index.ts";
-import { checksFor } from "./checks.ts";
-import { withHealthCheck } from "./health-check.ts";
 import type { ServiceRegistration } from "./consul.ts";
-import { OWNER_META, metaFor, ownedByContainer } from "./meta.ts";
-import { defaultServiceId, serviceId, serviceName } from "./naming.ts";
-import { addressOf, candidatePorts, portLabel, type Candidate, type Skipped } from "./ports.ts";
-import { isOn, keysForPort, splitList, type Warn } from "./service-keys.ts";
+import { withHealthCheck } from "./health-check.ts";
+import { OWNER_META, ownedByContainer } from "./meta.ts";
+import { defaultServiceId } from "./naming.ts";
+import { addressMode, portServices } from "./port-services.ts";
+import { candidatePorts, portLabel, type Candidate, type Port, type Skipped } from "./ports.ts";
+import { isOn, keysForPort, type PortKeys, type Warn } from "./service-keys.ts";
 import type { MappingSettings } from "./settings.ts";
+import { swarmServiceOf } from "./swarm.ts";
 
 export { OWNER_META, ownedByContainer };
 export type { Skipped };
@@ -44,38 +45,15 @@ function stoppedMapping(container: Container, settings: MappingSettings): Mappin
   return { services: [], keep, skipped: [{ reason }], warnings: [] };
 }
 
-type Context = { event: ContainerEvent; settings: MappingSettings; group: boolean; warn: Warn };
+const SWARM_NO_PORTS =
+  "no ports: a Swarm task's ingress-published ports are known only to the managers; name the port the task listens on with SERVICE_PORT";
 
-function serviceFor(candidate: Candidate, { event, settings, group, warn }: Context): ServiceRegistration | { reason: string } {
-  const { node, container } = event.data;
-  const keys = keysForPort(container, candidate.containerPort);
-  if (isOn(keys, "ignore", warn)) return { reason: "SERVICE_IGNORE is set" };
-  if (settings.explicit && !keys.has("name")) return { reason: "BERTH_EXPLICIT is set and SERVICE_NAME is not" };
-  const name = serviceName(container, candidate, keys, group, settings.nameFrom);
-  if (name === "") return { reason: "no name: set SERVICE_NAME (the image is unknown)" };
-  const network = keys.get("network");
-  const choice = network
-    ? { name: network.value, required: true }
-    : settings.network
-      ? { name: settings.network, required: false }
-      : undefined;
-  const where = addressOf(candidate.reach, node.hostIp, choice);
-  if ("reason" in where) return where;
-  const target = { host: where.address, port: candidate.port, containerId: container.id, containerPort: candidate.containerPort };
-  return {
-    ID: serviceId(node.name, container, candidate, keys, group),
-    Name: name,
-    Tags: [...splitList(keys.get("tags")?.value ?? ""), ...settings.tags, ...(candidate.protocol === "tcp" ? [] : [candidate.protocol])],
-    ...(where.address ? { Address: where.address } : {}),
-    Port: candidate.port,
-    Meta: metaFor(keys, node.name, container.id, warn),
-    ...checksFor(keys, target, warn),
-  };
-}
+type Qualifying = { candidate: Candidate; keys: PortKeys; warn: Warn };
 
 /**
- * The services of the container in `event`: one per qualifying port (see ports.ts), named,
- * identified, tagged, checked and annotated from its SERVICE_* keys and `settings`. No two
+ * The services of the container in `event`: per qualifying port (see ports.ts) one service per name,
+ * named, identified, addressed, tagged, checked and annotated from its SERVICE_* keys and `settings`.
+ * Ports skipped by SERVICE_IGNORE or BERTH_EXPLICIT do not count toward the `-<port>` suffix. No two
  * services share an ID: a given ID that is already taken falls back to the default one.
  */
 export function servicesFor(event: ContainerEvent, settings: MappingSettings): Mapping {
@@ -83,28 +61,46 @@ export function servicesFor(event: ContainerEvent, settings: MappingSettings): M
   if (event.type === "io.berth.container.stopped" || container.exitCode !== undefined || container.removed) {
     return stoppedMapping(container, settings);
   }
-  const { candidates, skipped } = candidatePorts(container, settings.internal);
   const warnings: string[] = [];
+  const warnFor = (p: Port) => (message: string) => void warnings.push(`${portLabel(p)}: ${message}`);
+  const keysOf = (p: Port) => keysForPort(container, p.containerPort, p.protocol);
+  const { candidates, skipped } = candidatePorts(
+    container,
+    (p, declared) => addressMode(keysOf(p), declared, container, settings.internal, warnFor(p)),
+    settings.addressFamily,
+  );
+  if (swarmServiceOf(container) !== undefined && candidates.length === 0 && skipped.every((s) => s.port === undefined)) {
+    skipped.splice(0, skipped.length, { reason: SWARM_NO_PORTS });
+  }
+  const qualifying: Qualifying[] = [];
+  for (const candidate of candidates) {
+    const keys = keysOf(candidate);
+    const warn = warnFor(candidate);
+    if (isOn(keys, "ignore", warn)) skipped.push({ port: portLabel(candidate), reason: "SERVICE_IGNORE is set" });
+    else if (settings.explicit && !keys.has("name"))
+      skipped.push({ port: portLabel(candidate), reason: "BERTH_EXPLICIT is set and SERVICE_NAME is not" });
+    else qualifying.push({ candidate, keys, warn });
+  }
   const services: ServiceRegistration[] = [];
   const ids = new Set<string>();
-  for (const candidate of candidates) {
-    const label = portLabel(candidate);
-    const warn = (message: string) => void warnings.push(`${label}: ${message}`);
-    const service = serviceFor(candidate, { event, settings, group: candidates.length > 1, warn });
-    if ("reason" in service) {
-      skipped.push({ port: label, reason: service.reason });
+  for (const { candidate, keys, warn } of qualifying) {
+    const found = portServices(candidate, keys, { event, settings, group: qualifying.length > 1, warn });
+    if ("reason" in found) {
+      skipped.push({ port: portLabel(candidate), reason: found.reason });
       continue;
     }
-    if (ids.has(service.ID)) {
-      warn(`service ID "${service.ID}" is already used by another port: the default ID is used`);
-      service.ID = defaultServiceId(node.name, container, candidate);
+    for (const service of found) {
+      if (ids.has(service.ID)) {
+        warn(`service ID "${service.ID}" is already used by another service: the default ID is used`);
+        service.ID = defaultServiceId(node.name, container, candidate, found.length > 1 ? service.Name : undefined);
+      }
+      if (ids.has(service.ID)) {
+        skipped.push({ port: portLabel(candidate), reason: `its default service ID "${service.ID}" is taken by another SERVICE_ID` });
+        continue;
+      }
+      ids.add(service.ID);
+      services.push(withHealthCheck(service, container, settings));
     }
-    if (ids.has(service.ID)) {
-      skipped.push({ port: label, reason: `its default service ID "${service.ID}" is taken by another port's SERVICE_<port>_ID` });
-      continue;
-    }
-    ids.add(service.ID);
-    services.push(withHealthCheck(service, container, settings));
   }
   return { services, keep: false, skipped, warnings };
 }

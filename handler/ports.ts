@@ -1,26 +1,33 @@
-// Pure: which ports of a container qualify for a service, and on which address each is reachable.
+// Pure: which ports of a container qualify for a service, and where each is reached (addresses.ts
+// turns a reach into an address).
 import type { Container } from "../schemas/index.ts";
+import { ANY_ADDRESS, type Family, type Reach } from "./addresses.ts";
+import { splitList, type Protocol } from "./service-keys.ts";
 
-type Networks = NonNullable<Container["networks"]>;
-type Port = { containerPort: number; protocol: "tcp" | "udp" | "sctp" };
+export type { NetworkChoice, Reach } from "./addresses.ts";
 
-/** Where a port is reached: on a host address, or on the container's address on one of `networks`. */
-export type Reach =
-  { kind: "host"; ip: string | undefined } | { kind: "container"; networks: Networks | undefined; primary: string | undefined };
+export type Port = { containerPort: number; protocol: Protocol };
 
 /** A port that qualifies: `port` is what Consul advertises (host port when published, else container port). */
 export type Candidate = Port & { port: number; reach: Reach };
 
 export type Skipped = { port?: string; reason: string };
 
-/** Which network's container address to use: SERVICE_NETWORK (`required`) or BERTH_NETWORK (a preference). */
-export type NetworkChoice = { name: string; required: boolean } | undefined;
+/**
+ * Per port, outside host and `container:<x>` network modes: `host` advertises a published port on a
+ * host address; `container` advertises the container port on the container's own address.
+ */
+export type AddressMode = "host" | "container";
+
+/** Decides a port's mode; `declared`: the port is named by SERVICE_PORT and not published. */
+export type ModeOf = (port: Port, declared: boolean) => AddressMode;
 
 export const portLabel = (p: Port): string => `${p.containerPort}/${p.protocol}`;
 
-const ANY_ADDRESS = new Set(["", "0.0.0.0", "::"]);
 const HOST: Reach = { kind: "host", ip: undefined };
-const NOT_PUBLISHED = "exposed but not published (BERTH_INTERNAL registers exposed ports on the container's address)";
+const NOT_PUBLISHED =
+  "exposed but not published (SERVICE_ADDRESS_MODE=container or BERTH_INTERNAL registers it on the container's address)";
+const PORT_SPEC = /^(\d{1,5})(?:\/(tcp|udp|sctp))?$/i;
 
 const byPort = (a: Port, b: Port) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol);
 
@@ -30,97 +37,90 @@ function unique(ports: Iterable<Port>): Port[] {
   return [...seen.values()].sort(byPort);
 }
 
+/**
+ * SERVICE_PORT (a label beats an env variable): ports the container listens on without exposing
+ * them (gliderlabs/registrator#38, #576), `9000` or `9000/udp`, comma-separated. A bad entry is skipped.
+ */
+export function declaredPorts(container: Container, skipped: Skipped[]): Port[] {
+  const text = container.labels?.["SERVICE_PORT"] || container.env?.["SERVICE_PORT"] || "";
+  const ports: Port[] = [];
+  for (const item of splitList(text)) {
+    const m = PORT_SPEC.exec(item);
+    const containerPort = Number(m?.[1]);
+    if (m && containerPort >= 1 && containerPort <= 65535) {
+      ports.push({ containerPort, protocol: (m[2]?.toLowerCase() ?? "tcp") as Protocol });
+    } else skipped.push({ reason: `SERVICE_PORT: "${item}" is not a port such as 9000 or 53/udp` });
+  }
+  return ports;
+}
+
 const onContainerPort = (ports: Port[], reach: Reach): Candidate[] => ports.map((p) => ({ ...p, port: p.containerPort, reach }));
 
 /**
- * One candidate per container port and protocol:
- * - `host` network mode: exposed ports, on the node's address;
- * - `container:<x>`: exposed ports, on <x>'s container address (the emitter resolved its networks);
- * - `BERTH_INTERNAL`: exposed (and published) ports, on the container's own address;
- * - otherwise published ports, on the binding's specific host IP, else the node's address. A port
- *   published on several host ports gives one service, on the lowest host port.
+ * One candidate per container port and protocol (exposed, published or declared by SERVICE_PORT):
+ * - `host` network mode: on the node's address;
+ * - `container:<x>`: on <x>'s container address (the emitter resolved its networks);
+ * - otherwise as `modeOf` says: `container` on the container's own address; `host` only when
+ *   published, on the binding's specific host IP, else the node's address. A port published on
+ *   several host ports gives one service, on the lowest host port.
  */
-export function candidatePorts(container: Container, internal: boolean): { candidates: Candidate[]; skipped: Skipped[] } {
+export function candidatePorts(container: Container, modeOf: ModeOf, family: Family): { candidates: Candidate[]; skipped: Skipped[] } {
   const mode = container.networkMode ?? "";
-  const exposed = unique([...(container.exposedPorts ?? []), ...(container.ports ?? [])]);
-  let result: { candidates: Candidate[]; skipped: Skipped[] };
+  const skipped: Skipped[] = [];
+  const declared = declaredPorts(container, skipped);
+  const isDeclared = (p: Port) => declared.some((d) => d.containerPort === p.containerPort && d.protocol === p.protocol);
+  const all = unique([...(container.exposedPorts ?? []), ...(container.ports ?? []), ...declared]);
+  const candidates: Candidate[] = [];
   if (mode === "none") {
-    result = { candidates: [], skipped: exposed.map((p) => ({ port: portLabel(p), reason: "network mode none" })) };
+    skipped.push(...all.map((p) => ({ port: portLabel(p), reason: "network mode none" })));
   } else if (mode === "host") {
-    result = { candidates: onContainerPort(exposed, HOST), skipped: [] };
+    candidates.push(...onContainerPort(all, HOST));
   } else if (mode.startsWith("container:")) {
     const peer = container.peerNetworks;
     const reach: Reach = peer && Object.hasOwn(peer, "host") ? HOST : { kind: "container", networks: peer, primary: undefined };
-    result = { candidates: onContainerPort(exposed, reach), skipped: [] };
-  } else if (internal) {
-    const primary = mode === "" || mode === "default" ? "bridge" : mode;
-    result = { candidates: onContainerPort(exposed, { kind: "container", networks: container.networks ?? {}, primary }), skipped: [] };
+    candidates.push(...onContainerPort(all, reach));
   } else {
-    result = published(container, exposed);
-  }
-  if (result.candidates.length === 0 && result.skipped.length === 0) {
-    result.skipped.push({
-      reason: internal || mode === "host" || mode.startsWith("container:") ? "no exposed ports" : "no published ports",
-    });
-  }
-  return result;
-}
-
-function published(container: Container, exposed: Port[]): { candidates: Candidate[]; skipped: Skipped[] } {
-  const candidates: Candidate[] = [];
-  const skipped: Skipped[] = [];
-  for (const p of exposed) {
-    const bindings = (container.ports ?? []).filter((b) => b.containerPort === p.containerPort && b.protocol === p.protocol && b.hostPort);
-    const hostPorts = [...new Set(bindings.map((b) => b.hostPort!))].sort((a, b) => a - b);
-    const [port, ...others] = hostPorts;
-    if (port === undefined) {
-      skipped.push({ port: portLabel(p), reason: NOT_PUBLISHED });
-      continue;
+    const primary = mode === "" || mode === "default" ? "bridge" : mode;
+    for (const p of all) {
+      const isPublished = (container.ports ?? []).some(
+        (b) => b.containerPort === p.containerPort && b.protocol === p.protocol && b.hostPort,
+      );
+      if (modeOf(p, isDeclared(p) && !isPublished) === "container") {
+        candidates.push(...onContainerPort([p], { kind: "container", networks: container.networks ?? {}, primary }));
+      } else {
+        const found = published(container, p, family);
+        if ("reason" in found) skipped.push({ port: portLabel(p), reason: found.reason });
+        else candidates.push(found.candidate);
+        skipped.push(...(found.others ?? []));
+      }
     }
-    const specific = bindings
-      .filter((b) => b.hostPort === port && b.hostIp !== undefined && !ANY_ADDRESS.has(b.hostIp))
-      .map((b) => b.hostIp!)
-      .sort((a, b) => Number(a.includes(":")) - Number(b.includes(":")) || a.localeCompare(b));
-    candidates.push({ ...p, port, reach: { kind: "host", ip: specific[0] } });
-    for (const other of others) {
-      skipped.push({
-        port: portLabel(p),
-        reason: `also published on host port ${other}: one service per container port, on the lowest host port`,
-      });
-    }
+  }
+  if (candidates.length === 0 && skipped.length === 0) {
+    skipped.push({ reason: mode === "host" || mode.startsWith("container:") ? "no exposed ports" : "no published ports" });
   }
   return { candidates, skipped };
 }
 
-const ipOf = (net: Networks[string] | undefined): string | undefined => net?.ipv4 || net?.ipv6 || undefined;
-
-/**
- * The address to advertise, or why there is none. A host reach uses the binding's IP, else the
- * node's (`BERTH_HOST_IP`; undefined lets the agent use its node address). A container reach uses
- * the chosen network, else the primary one, else the first by name with an address; IPv4 first.
- */
-export function addressOf(
-  reach: Reach,
-  hostIp: string | undefined,
-  choice: NetworkChoice,
-): { address: string | undefined } | { reason: string } {
-  if (reach.kind === "host") {
-    const ip = reach.ip ?? hostIp;
-    return { address: ip !== undefined && !ANY_ADDRESS.has(ip) ? ip : undefined };
-  }
-  const { networks } = reach;
-  if (networks === undefined) return { reason: "the container whose network it shares (container:<x>) could not be inspected" };
-  if (choice && Object.hasOwn(networks, choice.name)) {
-    const ip = ipOf(networks[choice.name]);
-    return ip ? { address: ip } : { reason: `no address on network "${choice.name}"` };
-  }
-  if (choice?.required) return { reason: `not attached to network "${choice.name}" (SERVICE_NETWORK)` };
-  const primary =
-    reach.primary !== undefined && Object.hasOwn(networks, reach.primary) && ipOf(networks[reach.primary]) ? reach.primary : undefined;
-  const name =
-    primary ??
-    Object.keys(networks)
-      .sort()
-      .find((n) => ipOf(networks[n]));
-  return name === undefined ? { reason: "the container has no address on any network" } : { address: ipOf(networks[name]) };
+function published(
+  container: Container,
+  p: Port,
+  family: Family,
+): { candidate: Candidate; others: Skipped[] } | { reason: string; others?: undefined } {
+  const bindings = (container.ports ?? []).filter((b) => b.containerPort === p.containerPort && b.protocol === p.protocol && b.hostPort);
+  const [port, ...others] = [...new Set(bindings.map((b) => b.hostPort!))].sort((a, b) => a - b);
+  if (port === undefined) return { reason: NOT_PUBLISHED };
+  const specific = bindings
+    .filter((b) => b.hostPort === port && b.hostIp !== undefined && !ANY_ADDRESS.has(b.hostIp))
+    .map((b) => b.hostIp!)
+    .sort();
+  const v4 = specific.find((ip) => !ip.includes(":"));
+  const v6 = specific.find((ip) => ip.includes(":"));
+  const [ip, other] = family === "ipv6" ? [v6 ?? v4, v6 ? v4 : undefined] : [v4 ?? v6, v4 ? v6 : undefined];
+  return {
+    candidate: { ...p, port, reach: { kind: "host", ip, other } },
+    others: others.map((o) => ({
+      port: portLabel(p),
+      reason: `also published on host port ${o}: one service per container port, on the lowest host port`,
+    })),
+  };
 }

@@ -39,6 +39,18 @@ export const MAPPING_ENV = {
     default: "image",
     description: "default service name: the image's base name, or the Compose service name when there is one",
   },
+  BERTH_NAME_SUFFIX: {
+    enum: ["auto", "always", "never"],
+    default: "auto",
+    description:
+      "the -<port> name suffix: auto (registrator's: when several ports qualify, never after SERVICE_<port>_NAME), always, never; SERVICE_NAME_SUFFIX overrides it per container",
+  },
+  BERTH_ADDRESS_FAMILY: {
+    enum: ["ipv4", "ipv6"],
+    default: "ipv4",
+    description:
+      "the IP family advertised as a dual-stack service's Address; the other family's address goes to TaggedAddresses (lan_ipv4/lan_ipv6)",
+  },
   BERTH_HEALTH_INITIAL_STATUS: {
     enum: ["passing", "warning", "critical"],
     default: "critical",
@@ -48,6 +60,9 @@ export const MAPPING_ENV = {
 
 type MappingEnv = FromSchema<{ type: "object"; properties: typeof MAPPING_ENV; additionalProperties: false }>;
 
+/** When a service name gets `-<port>` (handler/naming.ts). */
+export type NameSuffix = "auto" | "always" | "never";
+
 export type MappingSettings = {
   internal: boolean;
   explicit: boolean;
@@ -55,6 +70,8 @@ export type MappingSettings = {
   deregister: "always" | "on-success";
   network: string | undefined;
   nameFrom: "image" | "compose";
+  nameSuffix: NameSuffix;
+  addressFamily: "ipv4" | "ipv6";
   /** Consul status of a Docker health check that is still `starting` (handler/health-check.ts). */
   healthInitialStatus: "passing" | "warning" | "critical";
 };
@@ -67,6 +84,8 @@ export const DEFAULT_MAPPING_SETTINGS: MappingSettings = Object.freeze({
   deregister: "always",
   network: undefined,
   nameFrom: "image",
+  nameSuffix: "auto",
+  addressFamily: "ipv4",
   healthInitialStatus: "critical",
 });
 
@@ -79,6 +98,8 @@ export function mappingSettings(config: MappingEnv): MappingSettings {
     deregister: config.BERTH_DEREGISTER,
     network: config.BERTH_NETWORK,
     nameFrom: config.BERTH_NAME_FROM,
+    nameSuffix: config.BERTH_NAME_SUFFIX,
+    addressFamily: config.BERTH_ADDRESS_FAMILY,
     healthInitialStatus: config.BERTH_HEALTH_INITIAL_STATUS,
   });
 }

@@ -122,6 +122,15 @@ describe("mapping differences", () => {
     );
   });
 
+  test("mapping - a port skipped by SERVICE_IGNORE does not count toward the -<port> suffix (registrator: it did, gliderlabs/registrator#252)", () => {
+    const { services, skipped } = map({ ports: publish("8080:80", "8443:443"), env: { SERVICE_443_IGNORE: "true" } });
+    assert.deepEqual(
+      services.map((s) => s.Name),
+      ["web"],
+    );
+    assert.deepEqual(skipped, [{ port: "443/tcp", reason: "SERVICE_IGNORE is set" }]);
+  });
+
   test("mapping - on-success: a removed container's services go (registrator: 'could not fetch exit code' also removes, but forgets kept ones for good)", () => {
     const m = map({ exitCode: 1, removed: true }, { deregister: "on-success" });
     assert.deepEqual([m.services, m.keep], [[], false]);

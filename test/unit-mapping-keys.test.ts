@@ -47,7 +47,7 @@ describe("mapping keys", () => {
   test("mapping keys - booleans: true/yes/on/1 and false/no/off/0, anything else taken as true with a warning", () => {
     const flag = (value: string) => {
       const warnings: string[] = [];
-      const map: PortKeys = new Map([["ignore", { value, perPort: false }]]);
+      const map: PortKeys = new Map([["ignore", { value, perPort: false, scope: "generic" }]]);
       return [isOn(map, "ignore", (w) => void warnings.push(w)), warnings.length];
     };
     for (const v of ["true", "TRUE", "yes", "on", "1", " y "]) assert.deepEqual(flag(v), [true, 0], v);

@@ -34,6 +34,8 @@ describe("mapping settings", () => {
       BERTH_DEREGISTER: "on-success",
       BERTH_NETWORK: "app_net.1",
       BERTH_NAME_FROM: "compose",
+      BERTH_NAME_SUFFIX: "never",
+      BERTH_ADDRESS_FAMILY: "ipv6",
       BERTH_HEALTH_INITIAL_STATUS: "warning",
     };
     assert.deepEqual(loadMappingSettings(env), {
@@ -43,6 +45,8 @@ describe("mapping settings", () => {
       deregister: "on-success",
       network: "app_net.1",
       nameFrom: "compose",
+      nameSuffix: "never",
+      addressFamily: "ipv6",
       healthInitialStatus: "warning",
     });
     assert.deepEqual(mappingSettings(loadHandlerConfig(env)), loadMappingSettings(env));
@@ -55,15 +59,17 @@ describe("mapping settings", () => {
       BERTH_DEREGISTER: "never",
       BERTH_NETWORK: "-bad net",
       BERTH_NAME_FROM: "label",
+      BERTH_NAME_SUFFIX: "sometimes",
+      BERTH_ADDRESS_FAMILY: "ipv5",
     };
     const found = problems(() => loadMappingSettings(env));
-    assert.equal(found.length, 5, found.join("\n"));
+    assert.equal(found.length, 7, found.join("\n"));
     for (const key of Object.keys(env))
       assert.ok(
         found.some((p) => p.includes(key)),
         key,
       );
-    assert.equal(problems(() => loadHandlerConfig(env)).length, 5);
+    assert.equal(problems(() => loadHandlerConfig(env)).length, 7);
   });
 
   test("mapping wire - container:<x> network mode: the emitter adds <x>'s networks", () => {

@@ -68,15 +68,6 @@ describe("mapping", () => {
     );
   });
 
-  test("mapping - an ignored port still counts toward the -<port> suffix (§2.2)", () => {
-    const { services, skipped } = map({ ports: publish("8080:80", "8443:443"), env: { SERVICE_443_IGNORE: "true" } });
-    assert.deepEqual(
-      services.map((s) => s.Name),
-      ["web-80"],
-    );
-    assert.deepEqual(skipped, [{ port: "443/tcp", reason: "SERVICE_IGNORE is set" }]);
-  });
-
   test("mapping - SERVICE_IGNORE skips every port; SERVICE_<port>_IGNORE one", () => {
     assert.deepEqual(map({ env: { SERVICE_IGNORE: "1" } }).services, []);
     assert.equal(map({ ports: publish("1:1", "2:2"), labels: { SERVICE_2_IGNORE: "yes" } }).services.length, 1);

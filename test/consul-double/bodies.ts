@@ -62,7 +62,7 @@ const serviceAddress: Schema = {
   ],
 };
 
-export const serviceDefinitionSchema: Schema = {
+export const serviceDefinitionSchema: Schema & { t: "struct" } = {
   t: "struct",
   name: "ServiceDefinition",
   fields: [
@@ -96,9 +96,19 @@ export const serviceDefinitionSchema: Schema = {
     { name: "EnableTagOverride", schema: bool, aliases: ["enable_tag_override"] },
     { name: "Locality", schema: any },
     { name: "Proxy", schema: any },
-    { name: "Connect", schema: any },
   ],
 };
+
+/** structs.ServiceConnect: its SidecarService is a whole nested ServiceDefinition (decoded as strictly). */
+const serviceConnectSchema: Schema = {
+  t: "struct",
+  name: "ServiceConnect",
+  fields: [
+    { name: "Native", schema: bool },
+    { name: "SidecarService", schema: serviceDefinitionSchema, aliases: ["sidecar_service"] },
+  ],
+};
+serviceDefinitionSchema.fields.push({ name: "Connect", schema: serviceConnectSchema });
 
 export const checkDefinitionSchema: Schema = {
   t: "struct",

@@ -14,7 +14,7 @@ export function checkNameAndAddress(body: ServiceBody): void {
   if (body.Address === "0.0.0.0" || body.Address === "::" || body.Address === "[::]") throw new HttpError(400, "Invalid service address");
 }
 
-function validateMeta(meta: Record<string, string>): void {
+export function validateMeta(meta: Record<string, string>): void {
   const entries = Object.entries(meta);
   if (entries.length > 64) throw new Error("Node metadata cannot contain more than 64 key/value pairs");
   for (const [k, v] of entries) {
@@ -112,6 +112,12 @@ function nodeServiceProblems(body: ServiceBody): string[] {
   } else if (native && noPort) {
     problems.push("Port or SocketPath must be set for a Connect native service.");
   }
+  // Nested sidecar validation.
+  const sidecar = (body.Connect as { SidecarService?: ServiceBody } | undefined)?.SidecarService;
+  if (sidecar?.ID) problems.push("A SidecarService cannot specify an ID as this is managed by the agent");
+  if ((sidecar?.Connect as { SidecarService?: unknown } | undefined)?.SidecarService) {
+    problems.push("A SidecarService cannot have a nested SidecarService");
+  }
   return problems;
 }
 
@@ -132,6 +138,12 @@ export function taggedAddressesFor(body: ServiceBody): Record<string, ServiceAdd
   return out;
 }
 
+function withoutSidecarService(connect: unknown): unknown {
+  if (typeof connect !== "object" || connect === null || !("SidecarService" in connect)) return connect;
+  const { SidecarService: _sugar, ...rest } = connect as Record<string, unknown>;
+  return rest;
+}
+
 export function toStoredService(body: ServiceBody, tagged: Record<string, ServiceAddress>): StoredService {
   const name = body.Name ?? "";
   const w = body.Weights;
@@ -148,7 +160,8 @@ export function toStoredService(body: ServiceBody, tagged: Record<string, Servic
     weights: w ? { Passing: w.Passing ?? 0, Warning: w.Warning ?? 0 } : { Passing: 1, Warning: 1 },
     enableTagOverride: body.EnableTagOverride ?? false,
     proxy: body.Proxy,
-    connect: body.Connect,
+    // Connect.SidecarService is registration sugar: the agent keeps only the rest (sidecar.ts).
+    connect: withoutSidecarService(body.Connect),
     createIndex: 0,
     modifyIndex: 0,
   };

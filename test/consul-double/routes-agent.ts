@@ -6,6 +6,7 @@ import { agentServiceCfg, compileFilter } from "./filter-eval.ts";
 import { FilterError } from "./filter.ts";
 import { blockingWaitMs, goQuote, HttpError, parseGoBool, parseWait, rejectEnterpriseInputs } from "./http.ts";
 import { checkNameAndAddress, serviceChecks, taggedAddressesFor, toStoredService, validateService } from "./register.ts";
+import { planSidecar, validateSidecarChecks } from "./sidecar.ts";
 import type { StoredService } from "./types.ts";
 import { agentServiceView, CONSUL_VERSION, nodeMeta } from "./views.ts";
 
@@ -123,6 +124,7 @@ function register(ctx: Ctx) {
   checkNameAndAddress(body);
   const authz = ctx.authz();
   const checkBodies = validateService(body);
+  validateSidecarChecks(body);
   const name = body.Name ?? "";
   const existing = ctx.store.services.get(body.ID || name);
   const destName = (body.Proxy as { DestinationServiceName?: unknown } | undefined)?.DestinationServiceName ?? "";
@@ -131,6 +133,7 @@ function register(ctx: Ctx) {
   for (const n of [name, existing?.name, dest]) {
     if (n !== undefined && !authz.serviceWrite(n)) throw authz.denied("service", "write", n);
   }
+  const sidecar = planSidecar(ctx, body);
   const tagged = taggedAddressesFor(body);
   const svc = toStoredService(body, tagged);
   const fresh = serviceChecks(checkBodies, svc);
@@ -151,6 +154,7 @@ function register(ctx: Ctx) {
   const raw = ctx.query.get("replace-existing-checks");
   const replace = ctx.query.has("replace-existing-checks") && (raw === "" || raw === "true");
   ctx.store.registerService(svc, fresh, replace);
+  sidecar?.register(replace);
   return undefined;
 }
 

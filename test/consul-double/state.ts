@@ -2,6 +2,7 @@
 // name, and waiters for blocking queries. Anti-entropy is synchronous, as when a leader is
 // reachable: every write lands in the catalog before the HTTP handler returns, except
 // output-only check changes, which wait for the next status change or re-registration.
+import { sidecarToRemoveWith } from "./sidecar.ts";
 import type { Identity, StoredCheck, StoredService } from "./types.ts";
 
 export type Store = ReturnType<typeof createStore>;
@@ -132,12 +133,15 @@ export function createStore(identity: Identity) {
       fresh.forEach((c, i) => started(i) && hooks.checkAdded(c));
     },
 
+    /** RemoveService: the service, its checks, and the sidecar the agent registered for it. */
     removeService(id: string): StoredService | undefined {
       const svc = services.get(id);
       if (!svc) return undefined;
+      const sidecar = sidecarToRemoveWith(services, id);
       services.delete(id);
       for (const c of checksOf(id)) dropCheck(c.id);
       bump([svc.name], true);
+      if (sidecar !== undefined) this.removeService(sidecar);
       return svc;
     },
 
