@@ -123,6 +123,18 @@ async function registerInstead(agent: AgentClient, service: ServiceRegistration,
 }
 
 /**
+ * The services of a listing whose ownership Meta names this container: the agent filtered them
+ * already, unless it is older than Consul 1.5, which ignores `?filter=` and lists every service.
+ */
+function ownedOnly(listing: Readonly<Record<string, AgentService>>, node: string, containerId: string): Record<string, AgentService> {
+  const owned = Object.create(null) as Record<string, AgentService>;
+  for (const [id, service] of Object.entries(listing)) {
+    if (service.Meta[OWNER_META.node] === node && service.Meta[OWNER_META.container] === containerId) owned[id] = service;
+  }
+  return owned;
+}
+
+/**
  * Makes the agent hold exactly the services this container incarnation should have: registers
  * the desired ones the agent does not already hold as they are, and removes berth's others for
  * the same container.
@@ -145,7 +157,9 @@ export async function applyToAgent(
   const { keep: leaveAsIs, warnings } = mapping;
   if (leaveAsIs) return { ...NOTHING_APPLIED, kept: true, warnings };
   const desired = mapping.services.map(stamped);
-  const existing = listed ?? (await agent.services(ownedByContainer(event.data.node.name, event.data.container.id)));
+  const { name: node } = event.data.node;
+  const existing =
+    listed ?? ownedOnly(await agent.services(ownedByContainer(node, event.data.container.id)), node, event.data.container.id);
   const registered: string[] = [];
   const unchanged: string[] = [];
   const refusals: Refusal[] = [];

@@ -1,29 +1,47 @@
 // compose.yaml: `docker-compose config` (Debian's docker-compose) accepts it and resolves the
-// stack the README describes; every variable it sets for the emitter and the handler is one the
+// stack the README describes; every variable it sets for the emitter and the handlers is one the
 // programs read (measured: their own config loaders run on the resolved environment), and the
 // variables whose defaults cannot work inside the stack are set and wired to the right services.
+// The first run's lessons: the image is built once, the healthchecks ask /readyz (ready, not just
+// alive), and the README's example HTTP check passes — its address is one node1's agent reaches from
+// its own network namespace: shown on a real container, its check run from that namespace.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, test, type TestContext } from "node:test";
+import { after, describe, test, type TestContext } from "node:test";
+import { containerServices } from "../cli/container-services.ts";
 import { loadEmitterConfig } from "../emitter/config.ts";
+import { dockerSource } from "../emitter/docker.ts";
 import { agentEntryFor } from "../handler/agents.ts";
+import { agentClient } from "../handler/consul.ts";
 import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
+import { stamped } from "../handler/fingerprint.ts";
+import { loadMappingSettings } from "../handler/settings.ts";
+import { startConsulDouble } from "./consul-double/index.ts";
 import { findBinary } from "./harness/bin.ts";
+import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
+import { docker } from "./harness/docker-cli.ts";
+import { canStartDockerd, missingForDockerd, startDockerd } from "./harness/dockerd.ts";
+import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
+import { freePort } from "./harness/ports.ts";
 import { requireOrSkip } from "./harness/prereq.ts";
+import { waitFor } from "./harness/wait.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
 type Service = {
   image?: string;
+  build?: unknown;
   command?: string[];
   environment?: Record<string, string>;
   volumes?: string[];
+  network_mode?: string;
   /** docker-compose 1.x prints `ip:host:container/proto`, or the long form when no host IP is given. */
   ports?: (string | { published?: number; target: number; host_ip?: string })[];
   group_add?: string[];
   depends_on?: Record<string, { condition: string }>;
-  deploy?: { replicas?: number };
   healthcheck?: { test?: string[] };
   read_only?: boolean;
 };
@@ -70,14 +88,39 @@ const portText = (p: string | { published?: number; target: number; host_ip?: st
   typeof p === "string" ? p : `${p.host_ip ?? ""}:${p.published ?? ""}:${p.target}`;
 
 const LOOPBACK = /\b(127\.\d+\.\d+\.\d+|localhost|\[::1\])\b/;
+const hostNetwork = (svc: Service) => svc.network_mode === "host";
+/** A Consul agent's HTTP port: -http-port, else Consul's default 8500. */
+const consulHttpPort = (svc: Service) => svc.command?.find((a) => a.startsWith("-http-port="))?.split("=")[1] ?? "8500";
 
 /** Each program's own config loader: what it reads is what it asks its environment for. */
-const PROGRAMS: Record<"emitter" | "handler", (env: NodeJS.ProcessEnv) => object> = {
-  emitter: loadEmitterConfig,
-  handler: loadHandlerConfig,
-};
+const PROGRAMS = { emitter: loadEmitterConfig, handler: loadHandlerConfig } as const;
+/** The berth services of the stack, by program: the command each runs. */
+const programOf = (svc: Service) => (svc.image === "berth:dev" ? (svc.command?.[0] as keyof typeof PROGRAMS | undefined) : undefined);
+const berthServices = (services: Record<string, Service>) =>
+  Object.entries(services).flatMap(([name, svc]) => {
+    const program = programOf(svc);
+    return program ? [{ name, svc, program, env: svc.environment ?? {} }] : [];
+  });
+
+/** This host's address, as `hostname -I` names it first: a non-loopback IPv4 of one of its interfaces. */
+const thisHostAddress = () =>
+  Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i?.family === "IPv4" && !i.internal)?.address;
+
+/** The README's quick-start example: `docker run -d … -e SERVICE_…=… -p <host>:<container> <image>`. */
+function readmeExample(): { env: string[]; containerPort: number } {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const line = readme.split("\n").find((l) => l.startsWith("docker run -d "));
+  assert.ok(line, "README's quick start runs a container");
+  const env = [...line.matchAll(/-e (SERVICE_\S+)/g)].map((m) => m[1]!);
+  const port = /-p (\d+):(\d+)/.exec(line);
+  assert.ok(port, "the example publishes a port");
+  return { env, containerPort: Number(port[2]) };
+}
 
 describe("compose", () => {
+  after(cleanupAll);
   const available = (t: TestContext) =>
     requireOrSkip(
       t,
@@ -85,104 +128,188 @@ describe("compose", () => {
       composeBin() !== undefined && spawnSync("python3", ["-c", "import yaml"]).status === 0,
     );
   const DOCKER_GID = "4242";
+  const BERTH_HOST_IP = "192.0.2.10";
+  const ENV = { DOCKER_GID, BERTH_HOST_IP };
 
-  test("compose - docker-compose config accepts compose.yaml and refuses it without DOCKER_GID", (t) => {
+  test("compose - docker-compose config accepts compose.yaml and refuses it without DOCKER_GID or BERTH_HOST_IP", (t) => {
     if (!available(t)) return;
     const version = spawnSync(composeBin()!, ["version", "--short"], { encoding: "utf8" }).stdout.trim();
     t.diagnostic(`docker-compose ${version}`);
-    const ok = composeConfig({ DOCKER_GID });
+    const ok = composeConfig(ENV);
     assert.equal(ok.status, 0, ok.err);
-    const missing = composeConfig({});
-    assert.notEqual(missing.status, 0, "DOCKER_GID is required");
-    assert.match(missing.err, /DOCKER_GID/);
+    for (const missing of ["DOCKER_GID", "BERTH_HOST_IP"] as const) {
+      const r = composeConfig(Object.fromEntries(Object.entries(ENV).filter(([k]) => k !== missing)));
+      assert.notEqual(r.status, 0, `${missing} is required`);
+      assert.match(r.err, new RegExp(missing));
+    }
   });
 
-  test("compose - the stack: NATS with JetStream on a volume, a Consul server and a client agent, the emitter, two handlers", (t) => {
+  test("compose - the stack: NATS with JetStream on a volume, node1's Consul agent in the host's network, the emitter, two handlers", (t) => {
     if (!available(t)) return;
-    const { services, volumes } = resolved({ DOCKER_GID });
-    assert.deepEqual(Object.keys(services).sort(), ["consul-agent", "consul-server", "emitter", "handler", "nats"]);
+    const { services, volumes } = resolved(ENV);
+    assert.deepEqual(Object.keys(services).sort(), ["consul", "emitter", "handler", "handler-2", "nats"]);
 
     const nats = services.nats!;
     assert.deepEqual(nats.command?.slice(0, 3), ["-js", "-sd", "/data"]);
     const natsVolume = nats.volumes?.find((v) => v.split(":")[1] === "/data")?.split(":")[0];
     assert.ok(natsVolume && Object.hasOwn(volumes ?? {}, natsVolume), "the JetStream store is a named volume");
 
-    const server = services["consul-server"]!;
-    const agent = services["consul-agent"]!;
-    assert.ok(server.command?.includes("-server"));
-    assert.ok(!agent.command?.includes("-server"), "the agent is a client");
-    assert.ok(agent.command?.includes("-retry-join=consul-server"), "the agent joins the server");
+    const consul = services.consul!;
+    assert.ok(hostNetwork(consul), "the agent runs in the host's network namespace, as a node agent does in production");
+    assert.ok(consul.command?.includes("-node=node1"));
+    for (const flag of ["-bind=127.0.0.1", "-client=127.0.0.1"]) assert.ok(consul.command?.includes(flag), `${flag}: loopback only`);
 
     const emitter = services.emitter!;
     assert.ok(emitter.volumes?.includes("/var/run/docker.sock:/var/run/docker.sock:ro"), "Docker socket mounted read-only");
     assert.deepEqual(emitter.group_add, [DOCKER_GID]);
-    assert.equal(services.handler!.deploy?.replicas, 2);
-    assert.equal(emitter.image, services.handler!.image, "one image for both");
+    const berth = berthServices(services);
+    assert.deepEqual(berth.map((b) => `${b.name}=${b.program}`).sort(), ["emitter=emitter", "handler-2=handler", "handler=handler"]);
+    assert.deepEqual(
+      Object.entries(services)
+        .filter(([, svc]) => svc.build !== undefined)
+        .map(([name]) => name),
+      ["emitter"],
+      "the image is built once; the handlers use it by name",
+    );
 
     for (const [name, svc] of Object.entries(services)) {
       for (const port of (svc.ports ?? []).map(portText))
         assert.ok(port.startsWith("127.0.0.1:"), `${name} publishes ${port} on loopback only`);
+      if (hostNetwork(svc)) assert.deepEqual(svc.ports ?? [], [], `${name} is in the host's network: nothing to publish`);
       assert.ok(svc.healthcheck?.test?.length, `${name} has a healthcheck`);
       for (const [dependency, { condition }] of Object.entries(svc.depends_on ?? {})) {
-        assert.equal(condition, "service_healthy", `${name} waits for ${dependency} to be healthy`);
+        // A handler waits for the emitter only to have its image built: started is enough.
+        const wanted = dependency === "emitter" ? "service_started" : "service_healthy";
+        assert.equal(condition, wanted, `${name} waits for ${dependency}`);
       }
     }
     assert.deepEqual(Object.keys(emitter.depends_on ?? {}), ["nats"]);
-    assert.deepEqual(Object.keys(services.handler!.depends_on ?? {}).sort(), ["consul-agent", "nats"]);
-    assert.deepEqual(Object.keys(agent.depends_on ?? {}), ["consul-server"]);
+    for (const { name, svc, program } of berth) {
+      if (program === "handler") assert.deepEqual(Object.keys(svc.depends_on ?? {}).sort(), ["consul", "emitter", "nats"], name);
+    }
   });
 
-  test("compose - every variable set for the emitter and the handler is one the program reads, with a value it accepts", (t) => {
+  test("compose - every variable set for the emitter and the handlers is one the program reads, with a value it accepts", (t) => {
     if (!available(t)) return;
-    const { services } = resolved({ DOCKER_GID });
-    for (const [name, load] of Object.entries(PROGRAMS)) {
-      const env = services[name]!.environment ?? {};
-      const { read } = readBy(load, env); // throws a ConfigError listing every bad value
+    for (const { name, program, env } of berthServices(resolved(ENV).services)) {
+      const { read } = readBy(PROGRAMS[program], env); // throws a ConfigError listing every bad value
       const unread = Object.keys(env).filter((key) => !read.has(key));
-      assert.deepEqual(unread, [], `${name}: compose sets variables ${name} never reads`);
+      assert.deepEqual(unread, [], `${name}: compose sets variables ${program} never reads`);
     }
   });
 
   test("compose - what has no working default inside the stack is set, and wired to the right service", (t) => {
     if (!available(t)) return;
-    const { services } = resolved({ DOCKER_GID });
-    const env = (name: keyof typeof PROGRAMS) => services[name]!.environment ?? {};
-    for (const [name, load] of Object.entries(PROGRAMS) as [keyof typeof PROGRAMS, (env: NodeJS.ProcessEnv) => object][]) {
-      // A default naming loopback points at the program's own container: it must be overridden.
-      const defaults = readBy(load, {}).config as Record<string, unknown>;
+    const { services } = resolved(ENV);
+    /** The service an URL reaches from `from`: by name on compose's network, or on 127.0.0.1 from the host's. */
+    const reached = (from: Service, url: string): [string, Service] | undefined => {
+      const { hostname, port } = new URL(url);
+      if (!hostNetwork(from)) return Object.hasOwn(services, hostname) ? [hostname, services[hostname]!] : undefined;
+      if (!LOOPBACK.test(hostname)) return undefined;
+      return Object.entries(services).find(
+        ([, svc]) =>
+          (hostNetwork(svc) && svc.command?.includes("-client=127.0.0.1") && consulHttpPort(svc) === port) ||
+          svc.ports?.map(portText).some((p) => p.startsWith(`127.0.0.1:${port}:`)),
+      );
+    };
+    const berth = berthServices(services);
+    for (const { name, svc, program, env } of berth) {
+      // A default naming loopback points at the program's own container: set it (in the host's network, explicitly).
+      const defaults = readBy(PROGRAMS[program], {}).config as Record<string, unknown>;
       for (const [key, value] of Object.entries(defaults)) {
         if (typeof value === "string" && LOOPBACK.test(value))
-          assert.ok(key in env(name), `${name}: ${key} defaults to ${value}, compose must set it`);
+          assert.ok(key in env, `${name}: ${key} defaults to ${value}, compose must set it`);
       }
-      const natsHost = new URL(env(name)["NATS_URL"]!).hostname;
-      assert.ok(natsHost in services && services[natsHost]!.command?.includes("-js"), `${name}: NATS_URL names the JetStream service`);
-      // The healthcheck asks /healthz on the metrics port, which exists only when BERTH_METRICS_PORT is set.
-      const port = env(name)["BERTH_METRICS_PORT"];
+      const nats = reached(svc, env["NATS_URL"]!);
+      assert.ok(nats?.[1].command?.includes("-js"), `${name}: NATS_URL ${env["NATS_URL"]} reaches the JetStream service`);
+      // The healthcheck asks /readyz (503 until NATS, and for the emitter Docker, are there) on the metrics port.
+      const port = env["BERTH_METRICS_PORT"];
       assert.ok(port, `${name}: BERTH_METRICS_PORT is set (healthcheck and /metrics)`);
+      assert.ok(svc.healthcheck!.test!.join(" ").includes(`127.0.0.1:${port}/readyz`), `${name}: the healthcheck asks /readyz on ${port}`);
+      if (hostNetwork(svc)) assert.equal(env["BERTH_METRICS_ADDRESS"], "127.0.0.1", `${name}: its metrics on loopback only`);
+      else
+        assert.ok(
+          svc.ports?.map(portText).some((p) => p.endsWith(`:${port}/tcp`) || p.endsWith(`:${port}`)),
+          `${name}: ${port} is published (on loopback)`,
+        );
+    }
+    assert.equal(new Set(berth.map((b) => b.env["BERTH_METRICS_PORT"])).size, berth.length, "one metrics port each");
+    // The emitter speaks for a node; every handler must reach that node's agent, a Consul agent of that name.
+    const emitter = loadEmitterConfig(services.emitter!.environment ?? {});
+    assert.ok(emitter.BERTH_NODE, "BERTH_NODE is set: Docker's engine name in a container is not the Consul node's name");
+    for (const { name, svc, program, env } of berth) {
+      if (program !== "handler") continue;
+      const url: string | undefined = agentEntryFor(agentDirectory(loadHandlerConfig(env)), emitter.BERTH_NODE)?.url;
+      assert.ok(url, `${name} has an agent for ${emitter.BERTH_NODE}`);
+      const agent = reached(svc, url);
       assert.ok(
-        services[name]!.healthcheck!.test!.join(" ").includes(`127.0.0.1:${port}/healthz`),
-        `${name}: the healthcheck asks /healthz on ${port}`,
-      );
-      assert.ok(
-        services[name]!.ports?.map(portText).some((p) => p.endsWith(`:${port}/tcp`) || p.endsWith(`:${port}`)),
-        `${name}: ${port} is published (on loopback)`,
+        agent?.[1].command?.includes(`-node=${emitter.BERTH_NODE}`),
+        `${name}: ${url} is the Consul agent of ${emitter.BERTH_NODE}`,
       );
     }
-    // The emitter speaks for a node; the handler must reach that node's agent, a Consul client agent of that name.
-    const emitter = loadEmitterConfig(env("emitter"));
-    assert.ok(emitter.BERTH_NODE, "BERTH_NODE is set: Docker's engine name in a container is not the Consul node's name");
-    const url = agentEntryFor(agentDirectory(loadHandlerConfig(env("handler"))), emitter.BERTH_NODE)?.url;
-    assert.ok(url, `the handler has an agent for ${emitter.BERTH_NODE}`);
-    const agent = services[new URL(url).hostname];
-    assert.ok(agent, `${url} names a compose service`);
-    assert.ok(
-      agent.command?.includes(`-node=${emitter.BERTH_NODE}`) && !agent.command.includes("-server"),
-      `${url} is the client agent of ${emitter.BERTH_NODE}`,
-    );
     const socket = new URL(emitter.DOCKER_HOST).pathname;
     assert.ok(
       services.emitter!.volumes?.some((v) => v.split(":")[1] === socket),
       `DOCKER_HOST ${socket} is the mounted socket`,
     );
+  });
+
+  test("compose - the README's example check passes: its address is one node1's agent reaches from its network namespace", async (t) => {
+    if (!available(t)) return;
+    const address = thisHostAddress();
+    if (!requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ") || "none"})`, canStartDockerd())) return;
+    if (!requireOrSkip(t, "a non-loopback IPv4 address on this host", address !== undefined)) return;
+    const { services } = resolved({ DOCKER_GID, BERTH_HOST_IP: address! });
+    const emitterEnv = services.emitter!.environment ?? {};
+    const handlerEnv = services.handler!.environment ?? {};
+    const emitter = loadEmitterConfig(emitterEnv);
+    // The agent the handlers register in, and the network namespace its checks run from.
+    const agentUrl = agentEntryFor(agentDirectory(loadHandlerConfig(handlerEnv)), emitter.BERTH_NODE)!.url;
+    const agentService = Object.values(services).find((svc) => svc.command?.includes(`-node=${emitter.BERTH_NODE}`));
+    assert.ok(agentService, `${agentUrl}: node ${emitter.BERTH_NODE}'s agent`);
+    const network = hostNetwork(agentService) ? "host" : "own";
+
+    // The README's container, on a real engine publishing on all addresses as a default dockerd does.
+    const engine = await startDockerd({ name: "compose", ip: "0.0.0.0" });
+    await ensureTestImage(engine);
+    const example = readmeExample();
+    const hostPort = await freePort();
+    const args = example.env.flatMap((e) => ["-e", e]);
+    const id = await docker(
+      engine,
+      "run",
+      "-d",
+      "--pull=never",
+      "-e",
+      `PORT=${example.containerPort}`,
+      ...args,
+      "-p",
+      `${hostPort}:${example.containerPort}`,
+      TEST_IMAGE,
+    );
+    const found = await containerServices(dockerSource(engine.host), id, {
+      node: emitter.BERTH_NODE,
+      hostIp: emitter.BERTH_HOST_IP,
+      settings: loadMappingSettings(handlerEnv),
+    });
+    const [service] = found?.mapping.services ?? [];
+    assert.ok(service?.Check?.HTTP, "the example has an HTTP check");
+    assert.equal(new URL(service.Check.HTTP).hostname, address, "checked at BERTH_HOST_IP, this host's address");
+    assert.deepEqual(found!.mapping.warnings, [], "no warning: not a loopback address");
+
+    // Registered in an agent whose checks run from the compose agent's network namespace.
+    const agent = await startConsulDouble({ node: emitter.BERTH_NODE, network });
+    registerCleanup("compose agent double", () => agent.close());
+    const client = agentClient(agent.url);
+    registerCleanup("compose agent client", () => client.close());
+    await client.register(stamped(service));
+    const check = await waitFor(
+      () => {
+        const c = Object.values(agent.checks()).find((c) => c.ServiceID === service.ID);
+        return c?.Status === "passing" ? c : c?.Output ? c : undefined;
+      },
+      { what: "the example's check run", timeoutMs: 20_000 },
+    );
+    assert.equal(check.Status, "passing", check.Output);
   });
 });

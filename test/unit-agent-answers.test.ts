@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { createLogger } from "../common/log.ts";
-import { fallbackFor, refusedCheckId } from "../handler/apply.ts";
+import { applyToAgent, fallbackFor, refusedCheckId } from "../handler/apply.ts";
 import { agentClient, ConsulError, isRetryable, type AgentClient } from "../handler/consul.ts";
 import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
 import type { DeadLetterReason } from "../handler/dead-letter.ts";
@@ -190,6 +190,20 @@ describe("agent answers", () => {
     await send(second);
     assert.deepEqual(checksOf(double, "web"), ["service:web"], "no stale check: not the HTTP, not the TCP, not berth-health:web");
     assert.equal(double.services()["web"]?.Meta[OWNER_META.container], ID_B);
+  });
+
+  test("owned only - an agent that ignores ?filter= (before Consul 1.5) lists every service: berth still touches only its own", async () => {
+    const { double, agent } = await setup();
+    const ignoring: AgentClient = { ...agent, services: () => agent.services("") };
+    const foreign = { ID: "db", Name: "db", Meta: { [OWNER_META.node]: "node3", [OWNER_META.container]: ID_B } };
+    assert.equal((await fetch(`${double.url}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify(foreign) })).status, 200);
+    assert.equal(
+      (await fetch(`${double.url}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify({ Name: "handmade" }) })).status,
+      200,
+    );
+    await applyToAgent(ignoring, event(), settings());
+    await applyToAgent(ignoring, event({ type: "io.berth.container.stopped", timeNano: 1_700_000_000_000_000_001n }), settings());
+    assert.deepEqual(Object.keys(double.services()).sort(), ["db", "handmade"]);
   });
 
   test("durations - one beyond Go's time.Duration is dropped with a warning, and the service registers", async () => {
