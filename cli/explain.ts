@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../common/config.ts";
 import { loadEmitterHost } from "../emitter/config.ts";
 import { dockerSource } from "../emitter/docker.ts";
+import { sidecarIdOf } from "../handler/connect.ts";
 import { loadMappingSettings } from "../handler/settings.ts";
 import { SchemaError } from "../schemas/index.ts";
 import { containerServices } from "./container-services.ts";
@@ -12,13 +13,15 @@ import { CliError, runCli } from "./run.ts";
 
 const USAGE = `usage: berth explain <container> [--internal] [--explicit] [--host-ip IP] [--node NAME]
          [--network NET] [--tags a,b] [--deregister always|on-success] [--name-from image|compose]
+         [--name-suffix auto|always|never] [--address-family ipv4|ipv6]
 
 Prints the JSON array of bodies berth would PUT to /v1/agent/service/register for <container>
 (name or ID) of the Docker engine at DOCKER_HOST, and on stderr why each skipped port is skipped.
 Each flag overrides the environment variable the emitter or handler reads for it:
   --internal BERTH_INTERNAL  --explicit BERTH_EXPLICIT  --host-ip BERTH_HOST_IP  --node BERTH_NODE
   --network BERTH_NETWORK    --tags BERTH_TAGS          --deregister BERTH_DEREGISTER
-  --name-from BERTH_NAME_FROM
+  --name-from BERTH_NAME_FROM   --name-suffix BERTH_NAME_SUFFIX   --address-family BERTH_ADDRESS_FAMILY
+A Connect sidecar the agent will create for a service is named on stderr.
 `;
 
 const FLAGS = {
@@ -30,6 +33,8 @@ const FLAGS = {
   tags: { type: "string", env: "BERTH_TAGS" },
   deregister: { type: "string", env: "BERTH_DEREGISTER" },
   "name-from": { type: "string", env: "BERTH_NAME_FROM" },
+  "name-suffix": { type: "string", env: "BERTH_NAME_SUFFIX" },
+  "address-family": { type: "string", env: "BERTH_ADDRESS_FAMILY" },
   help: { type: "boolean", short: "h", env: "" },
 } as const;
 
@@ -87,6 +92,9 @@ async function explain(argv: string[], env: NodeJS.ProcessEnv, warn: (line: stri
   for (const d of found.dropped) warn(`warning: ${d.key} is not shared by the emitter: ${d.reason}`);
   for (const s of found.mapping.skipped) warn(`skipped ${s.port ?? "container"}: ${s.reason}`);
   for (const w of found.mapping.warnings) warn(`warning: ${w}`);
+  for (const s of found.mapping.services.filter((s) => s.Connect?.SidecarService)) {
+    warn(`sidecar: the agent creates ${sidecarIdOf(s.ID)} (connect-proxy) for ${s.ID}, and removes it with it`);
+  }
   return found.mapping.services;
 }
 

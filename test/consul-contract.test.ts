@@ -316,6 +316,57 @@ describe("consul agent contract", () => {
     assert.equal(second.headers.get("content-type"), TEXT);
   });
 
+  test("sidecar - Connect.SidecarService: the agent registers <id>-sidecar-proxy with its defaults, and removes it with the service", async (t) => {
+    const id = name(t, "mesh");
+    const sidecarId = `${id}-sidecar-proxy`;
+    const upstream = { DestinationName: "db", LocalBindPort: 9191 };
+    const body = { ID: id, Name: id, Port: 8080, Address: "10.0.0.5", Tags: ["a"], Meta: { team: "x" } };
+    await register({ ...body, Connect: { SidecarService: { Proxy: { Upstreams: [upstream] } } } });
+    const all = await services();
+    const sidecar = all[sidecarId] as (AgentService & { Proxy: Record<string, unknown> }) | undefined;
+    assert.deepEqual(
+      all[id] && [all[id].Kind, (all[id] as { Connect?: unknown }).Connect],
+      [undefined, undefined],
+      "the sugar is not kept",
+    );
+    assert.ok(sidecar, "the sidecar is registered");
+    assert.deepEqual(
+      [sidecar.Kind, sidecar.Service, sidecar.Tags, sidecar.Meta, sidecar.Address],
+      ["connect-proxy", sidecarId, ["a"], { team: "x" }, "10.0.0.5"],
+      "kind, name, tags and Meta copied, address inherited",
+    );
+    assert.ok(sidecar.Port >= 21000 && sidecar.Port <= 21255, `a port of the sidecar range: ${sidecar.Port}`);
+    const { DestinationServiceName, DestinationServiceID, LocalServiceAddress, LocalServicePort } = sidecar.Proxy;
+    assert.deepEqual([DestinationServiceName, DestinationServiceID, LocalServiceAddress, LocalServicePort], [id, id, "127.0.0.1", 8080]);
+    assert.deepEqual(
+      (sidecar.Proxy["Upstreams"] as Record<string, unknown>[]).map((u) => [u["DestinationName"], u["LocalBindPort"]]),
+      [["db", 9191]],
+    );
+    const sidecarChecks = Object.values(await checks()).filter((c) => c.ServiceID === sidecarId);
+    assert.deepEqual(sidecarChecks.map((c) => [c.Name, c.Type]).sort(), [
+      [`Connect Sidecar Aliasing ${id}`, "alias"],
+      ["Connect Sidecar Listening", "tcp"],
+    ]);
+    await register({ ...body, Connect: { SidecarService: { Meta: { own: "1" } } } });
+    const again = (await services())[sidecarId];
+    assert.deepEqual([again?.Meta, again?.Port], [{ own: "1" }, sidecar.Port], "its own Meta instead of the copy; the same port");
+    for (const [nested, status, text] of [
+      [{ ID: "x" }, 400, /^Validation failed: .*A SidecarService cannot specify an ID as this is managed by the agent/s],
+      [{ Meta: { "consul-x": "1" } }, 400, /^Invalid SidecarService: .*Key prefix 'consul-' is reserved for internal use$/],
+      [{ Port: "x" }, 400, /^Request decode failed: json: cannot unmarshal string into Go struct field .*Port of type int$/],
+    ] as const) {
+      const res = await t0.put("/v1/agent/service/register", { ...body, Connect: { SidecarService: nested } });
+      assert.equal(res.status, status, res.text);
+      assert.match(res.text, text);
+    }
+    await t0.put(`/v1/agent/service/deregister/${enc(id)}`);
+    assert.deepEqual(
+      Object.keys(await services()).filter((k) => k.startsWith(id)),
+      [],
+      "the sidecar goes with its service",
+    );
+  });
+
   test("service - one service carries ContentHash in body and header; unknown ID is 404", async (t) => {
     const id = name(t, "single");
     await register({ Name: id, Port: 9 });

@@ -87,6 +87,40 @@ describe("explain", () => {
     assert.match(svc?.Address ?? "", /^10\.213\./);
   });
 
+  test("explain - prints what berth adds beyond registrator: Connect, tag override, weights, check fields, tagged addresses; names the sidecar", async (t) => {
+    if (!prereq(t)) return;
+    const id = await run(
+      ...["--name", "mesh1", "-p", "127.0.0.1:18183:8080", "-p", "[::1]:18183:8080", "-e", "SERVICE_NAME=pay,billing"],
+      ...["-e", "SERVICE_CONNECT=sidecar", "-e", "SERVICE_CONNECT_UPSTREAMS=db:9191", "-l", "SERVICE_ENABLE_TAG_OVERRIDE=1"],
+      ...["-l", "SERVICE_WEIGHTS=passing=3", "-e", "SERVICE_CHECK_TCP=1", "-e", "SERVICE_CHECK_SUCCESS_BEFORE_PASSING=2"],
+      TEST_IMAGE,
+    );
+    const out = await explain(engine.host, ["mesh1", "--node", "node7", "--name-suffix", "never", "--address-family", "ipv6"]);
+    assert.equal(out.code, 0, out.stderr);
+    const base = `node7:mesh1:${id.slice(0, 12)}:8080`;
+    const body = (name: string) => ({
+      ID: `${base}:${name}`,
+      Name: name,
+      Tags: [],
+      Address: "::1",
+      TaggedAddresses: { lan_ipv4: { Address: "127.0.0.1", Port: 18183 } },
+      Port: 18183,
+      Meta: { berth_sidecar: "true", berth_node: "node7", berth_container: id },
+      EnableTagOverride: true,
+      Weights: { Passing: 3, Warning: 1 },
+      Connect: {
+        SidecarService: {
+          Meta: { berth_node: "node7", berth_sidecar_of: id },
+          Proxy: { Upstreams: [{ DestinationName: "db", LocalBindPort: 9191 }] },
+        },
+      },
+      Check: { TCP: "[::1]:18183", Interval: "10s", SuccessBeforePassing: 2 },
+    });
+    assert.deepEqual(JSON.parse(out.stdout), [body("pay"), body("billing")]);
+    assert.match(out.stderr, new RegExp(`^sidecar: the agent creates ${base}:pay-sidecar-proxy \\(connect-proxy\\) for ${base}:pay`, "m"));
+    assert.match(out.stderr, /^warning: 8080\/tcp: the check targets \[::1\]:18183, a loopback address/m);
+  });
+
   test("explain - a stopped container under on-success: nothing to register, the reason on stderr", async (t) => {
     if (!prereq(t)) return;
     const id = await run("--name", "failed", "-p", "18182:8080", TEST_IMAGE, "sh", "-c", "exit 3");
@@ -98,9 +132,12 @@ describe("explain", () => {
 
   test("explain - bad settings are listed together (exit 2); an unknown container exits 1", async (t) => {
     if (!prereq(t)) return;
-    const bad = await explain(engine.host, ["web1", "--host-ip", "nowhere", "--deregister", "never"], { BERTH_INTERNAL: "maybe" });
+    const bad = await explain(engine.host, ["web1", "--host-ip", "nowhere", "--deregister", "never", "--address-family", "ipx"], {
+      BERTH_INTERNAL: "maybe",
+    });
     assert.equal(bad.code, 2);
-    for (const key of ["BERTH_HOST_IP", "BERTH_DEREGISTER", "BERTH_INTERNAL"]) assert.match(bad.stderr, new RegExp(key));
+    for (const key of ["BERTH_HOST_IP", "BERTH_DEREGISTER", "BERTH_INTERNAL", "BERTH_ADDRESS_FAMILY"])
+      assert.match(bad.stderr, new RegExp(key));
     const missing = await explain(engine.host, ["nosuch", "--node", "node7"]);
     assert.deepEqual([missing.code, missing.stdout], [1, ""]);
     assert.match(missing.stderr, /no such container: nosuch/);
