@@ -40,6 +40,8 @@ function networkChoice(keys: PortKeys, settings: MappingSettings) {
 export function portServices(candidate: Candidate, keys: PortKeys, ctx: PortContext): ServiceRegistration[] | { reason: string } {
   const { event, settings, group, warn } = ctx;
   const { node, container } = event.data;
+  const portKey = keys.get("port");
+  if (portKey && portKey.scope !== "generic") warn("SERVICE_<port>_PORT is not read: SERVICE_PORT names the ports to register");
   const names = serviceNames(container, candidate, keys, group, settings, warn);
   if (names.length === 0) return { reason: "no name: set SERVICE_NAME (the image is unknown)" };
   const where = addressOf(candidate.reach, node.hostIp, networkChoice(keys, settings), settings.addressFamily);

@@ -313,5 +313,6 @@ describe("mapping beyond registrator", () => {
       },
     });
     assert.deepEqual(svc.Meta, { region: "eu", ...OWN });
+    warned({ env: { SERVICE_8080_PORT: "9000" } }, /SERVICE_<port>_PORT is not read/);
   });
 });
