@@ -93,7 +93,10 @@ const hostNetwork = (svc: Service) => svc.network_mode === "host";
 const consulHttpPort = (svc: Service) => svc.command?.find((a) => a.startsWith("-http-port="))?.split("=")[1] ?? "8500";
 
 /** Each program's own config loader: what it reads is what it asks its environment for. */
-const PROGRAMS = { emitter: loadEmitterConfig, handler: loadHandlerConfig } as const;
+const PROGRAMS: Record<"emitter" | "handler", (env: NodeJS.ProcessEnv) => object> = {
+  emitter: loadEmitterConfig,
+  handler: loadHandlerConfig,
+};
 /** The berth services of the stack, by program: the command each runs. */
 const programOf = (svc: Service) => (svc.image === "berth:dev" ? (svc.command?.[0] as keyof typeof PROGRAMS | undefined) : undefined);
 const berthServices = (services: Record<string, Service>) =>
@@ -263,10 +266,12 @@ describe("compose", () => {
     const emitterEnv = services.emitter!.environment ?? {};
     const handlerEnv = services.handler!.environment ?? {};
     const emitter = loadEmitterConfig(emitterEnv);
+    const node = emitter.BERTH_NODE;
+    assert.ok(node, "BERTH_NODE is set");
     // The agent the handlers register in, and the network namespace its checks run from.
-    const agentUrl = agentEntryFor(agentDirectory(loadHandlerConfig(handlerEnv)), emitter.BERTH_NODE)!.url;
-    const agentService = Object.values(services).find((svc) => svc.command?.includes(`-node=${emitter.BERTH_NODE}`));
-    assert.ok(agentService, `${agentUrl}: node ${emitter.BERTH_NODE}'s agent`);
+    const agentUrl = agentEntryFor(agentDirectory(loadHandlerConfig(handlerEnv)), node)!.url;
+    const agentService = Object.values(services).find((svc) => svc.command?.includes(`-node=${node}`));
+    assert.ok(agentService, `${agentUrl}: node ${node}'s agent`);
     const network = hostNetwork(agentService) ? "host" : "own";
 
     // The README's container, on a real engine publishing on all addresses as a default dockerd does.
@@ -288,7 +293,7 @@ describe("compose", () => {
       TEST_IMAGE,
     );
     const found = await containerServices(dockerSource(engine.host), id, {
-      node: emitter.BERTH_NODE,
+      node,
       hostIp: emitter.BERTH_HOST_IP,
       settings: loadMappingSettings(handlerEnv),
     });
@@ -296,9 +301,19 @@ describe("compose", () => {
     assert.ok(service?.Check?.HTTP, "the example has an HTTP check");
     assert.equal(new URL(service.Check.HTTP).hostname, address, "checked at BERTH_HOST_IP, this host's address");
     assert.deepEqual(found!.mapping.warnings, [], "no warning: not a loopback address");
+    // What `berth explain` (the same path) says of the old default, 127.0.0.1, which only an agent in the host's network reaches.
+    const onLoopback = await containerServices(dockerSource(engine.host), id, {
+      node,
+      hostIp: "127.0.0.1",
+      settings: loadMappingSettings(handlerEnv),
+    });
+    assert.match(
+      onLoopback?.mapping.warnings.join("\n") ?? "",
+      /the check targets 127\.0\.0\.1:\d+, a loopback address: the node's Consul agent runs the check from its own network namespace/,
+    );
 
     // Registered in an agent whose checks run from the compose agent's network namespace.
-    const agent = await startConsulDouble({ node: emitter.BERTH_NODE, network });
+    const agent = await startConsulDouble({ node, network });
     registerCleanup("compose agent double", () => agent.close());
     const client = agentClient(agent.url);
     registerCleanup("compose agent client", () => client.close());
