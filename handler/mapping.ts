@@ -45,8 +45,14 @@ function stoppedMapping(container: Container, settings: MappingSettings): Mappin
   return { services: [], keep, skipped: [{ reason }], warnings: [] };
 }
 
-const SWARM_NO_PORTS =
-  "no ports: a Swarm task's ingress-published ports are known only to the managers; name the port the task listens on with SERVICE_PORT";
+/** Why a container without any port has no service. */
+function noPortsReason(container: Container, internal: boolean): string {
+  if (swarmServiceOf(container) !== undefined) {
+    return "no ports: a Swarm task's ingress-published ports are known only to the managers; name the port the task listens on with SERVICE_PORT";
+  }
+  const mode = container.networkMode ?? "";
+  return internal || mode === "host" || mode.startsWith("container:") ? "no exposed ports" : "no published ports";
+}
 
 type Qualifying = { candidate: Candidate; keys: PortKeys; warn: Warn };
 
@@ -69,9 +75,7 @@ export function servicesFor(event: ContainerEvent, settings: MappingSettings): M
     (p, declared) => addressMode(keysOf(p), declared, container, settings.internal, warnFor(p)),
     settings.addressFamily,
   );
-  if (swarmServiceOf(container) !== undefined && candidates.length === 0 && skipped.every((s) => s.port === undefined)) {
-    skipped.splice(0, skipped.length, { reason: SWARM_NO_PORTS });
-  }
+  if (candidates.length === 0 && skipped.length === 0) skipped.push({ reason: noPortsReason(container, settings.internal) });
   const qualifying: Qualifying[] = [];
   for (const candidate of candidates) {
     const keys = keysOf(candidate);

@@ -50,7 +50,7 @@ export function serviceNames(
   warn: Warn,
 ): { name: string; base: string }[] {
   const named = keys.get("name");
-  const names = named ? splitList(named.value) : [defaultName(container, settings.nameFrom)].filter((n) => n !== "");
+  const names = [...new Set(named ? splitList(named.value) : [defaultName(container, settings.nameFrom)])].filter((n) => n !== "");
   const rule = suffixRule(keys, settings.nameSuffix, warn);
   const suffixed = rule === "always" || (rule === "auto" && group && !named?.perPort);
   return names.map((base) => ({ name: suffixed ? `${base}-${port.containerPort}` : base, base }));

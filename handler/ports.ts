@@ -63,6 +63,7 @@ const onContainerPort = (ports: Port[], reach: Reach): Candidate[] => ports.map(
  * - otherwise as `modeOf` says: `container` on the container's own address; `host` only when
  *   published, on the binding's specific host IP, else the node's address. A port published on
  *   several host ports gives one service, on the lowest host port.
+ * A container without any port gives neither candidates nor skipped ports.
  */
 export function candidatePorts(container: Container, modeOf: ModeOf, family: Family): { candidates: Candidate[]; skipped: Skipped[] } {
   const mode = container.networkMode ?? "";
@@ -94,9 +95,6 @@ export function candidatePorts(container: Container, modeOf: ModeOf, family: Fam
         skipped.push(...(found.others ?? []));
       }
     }
-  }
-  if (candidates.length === 0 && skipped.length === 0) {
-    skipped.push({ reason: mode === "host" || mode.startsWith("container:") ? "no exposed ports" : "no published ports" });
   }
   return { candidates, skipped };
 }
