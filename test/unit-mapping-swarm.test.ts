@@ -76,6 +76,11 @@ describe("mapping swarm task", () => {
           "no ports: a Swarm task's ingress-published ports are known only to the managers; name the port the task listens on with SERVICE_PORT",
       },
     ]);
+    assert.deepEqual(
+      map((c) => (c.env = { SERVICE_PORT: "http" })).skipped,
+      [{ reason: 'SERVICE_PORT: "http" is not a port such as 9000 or 53/udp' }],
+      "a bad SERVICE_PORT says so itself",
+    );
     assert.deepEqual(map((c) => (c.networks = { ingress: { ipv4: INGRESS } })).skipped, [
       {
         port: "8080/tcp",
