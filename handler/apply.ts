@@ -40,9 +40,13 @@ export type Fallback = "without its script checks" | "bare" | "nothing";
 /** A service the agent refused for good: its answer, and what berth registered instead. */
 export type Refusal = { serviceId: string; status: number; text: string; fallback: Fallback };
 
-/** The agent's answer first, then which service and what berth did about it. */
-const describe = (r: Refusal) =>
-  `${r.text} (service ${r.serviceId}: ${r.fallback === "nothing" ? "not registered" : `registered ${r.fallback}, with the critical check ${refusedCheckId(r.serviceId)}`})`;
+/** The agent's answer first, then which service and what berth did about it (a lone refusal with nothing instead: the answer alone). */
+const describe = (r: Refusal, alone: boolean) =>
+  r.fallback === "nothing"
+    ? alone
+      ? r.text
+      : `${r.text} (service ${r.serviceId}: not registered)`
+    : `${r.text} (service ${r.serviceId}: registered ${r.fallback}, with the critical check ${refusedCheckId(r.serviceId)})`;
 
 /**
  * The agent refused some of a container's services for good (a refusal waiting cannot change: a
@@ -55,7 +59,7 @@ export class RefusedServices extends ConsulError {
   /** What was applied besides: the other services registered, stale ones removed, health set. */
   readonly applied: Applied;
   constructor(refusals: readonly Refusal[], applied: Applied) {
-    super("agent.service.register", refusals[0]?.status ?? 0, refusals.map(describe).join("; "));
+    super("agent.service.register", refusals[0]?.status ?? 0, refusals.map((r) => describe(r, refusals.length === 1)).join("; "));
     this.refusals = refusals;
     this.applied = applied;
   }
