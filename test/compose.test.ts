@@ -111,15 +111,19 @@ const thisHostAddress = () =>
     .flat()
     .find((i) => i?.family === "IPv4" && !i.internal)?.address;
 
-/** The README's quick-start example: `docker run -d … -e SERVICE_…=… -p <host>:<container> <image>`. */
-function readmeExample(): { env: string[]; containerPort: number } {
+/**
+ * The README's quick start: whether it sets BERTH_HOST_IP for compose, and its example container
+ * (`docker run -d … -e SERVICE_…=… -p <host>:<container> <image>`).
+ */
+function readmeQuickStart(): { setsHostIp: boolean; env: string[]; containerPort: number } {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const line = readme.split("\n").find((l) => l.startsWith("docker run -d "));
+  const quickStart = readme.slice(readme.indexOf("## Quick start"), readme.indexOf("\n## ", readme.indexOf("## Quick start") + 1));
+  const line = quickStart.split("\n").find((l) => l.startsWith("docker run -d "));
   assert.ok(line, "README's quick start runs a container");
   const env = [...line.matchAll(/-e (SERVICE_\S+)/g)].map((m) => m[1]!);
   const port = /-p (\d+):(\d+)/.exec(line);
   assert.ok(port, "the example publishes a port");
-  return { env, containerPort: Number(port[2]) };
+  return { setsHostIp: /\bBERTH_HOST_IP=/.test(quickStart), env, containerPort: Number(port[2]) };
 }
 
 describe("compose", () => {
@@ -262,7 +266,9 @@ describe("compose", () => {
     const address = thisHostAddress();
     if (!requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ") || "none"})`, canStartDockerd())) return;
     if (!requireOrSkip(t, "a non-loopback IPv4 address on this host", address !== undefined)) return;
-    const { services } = resolved({ DOCKER_GID, BERTH_HOST_IP: address! });
+    // As the README's quick start says: BERTH_HOST_IP this host's address if it sets it, else compose's default.
+    const example = readmeQuickStart();
+    const { services } = resolved(example.setsHostIp ? { DOCKER_GID, BERTH_HOST_IP: address! } : { DOCKER_GID });
     const emitterEnv = services.emitter!.environment ?? {};
     const handlerEnv = services.handler!.environment ?? {};
     const emitter = loadEmitterConfig(emitterEnv);
@@ -277,7 +283,6 @@ describe("compose", () => {
     // The README's container, on a real engine publishing on all addresses as a default dockerd does.
     const engine = await startDockerd({ name: "compose", ip: "0.0.0.0" });
     await ensureTestImage(engine);
-    const example = readmeExample();
     const hostPort = await freePort();
     const args = example.env.flatMap((e) => ["-e", e]);
     const id = await docker(
@@ -299,19 +304,6 @@ describe("compose", () => {
     });
     const [service] = found?.mapping.services ?? [];
     assert.ok(service?.Check?.HTTP, "the example has an HTTP check");
-    assert.equal(new URL(service.Check.HTTP).hostname, address, "checked at BERTH_HOST_IP, this host's address");
-    assert.deepEqual(found!.mapping.warnings, [], "no warning: not a loopback address");
-    // What `berth explain` (the same path) says of the old default, 127.0.0.1, which only an agent in the host's network reaches.
-    const onLoopback = await containerServices(dockerSource(engine.host), id, {
-      node,
-      hostIp: "127.0.0.1",
-      settings: loadMappingSettings(handlerEnv),
-    });
-    assert.match(
-      onLoopback?.mapping.warnings.join("\n") ?? "",
-      /the check targets 127\.0\.0\.1:\d+, a loopback address: the node's Consul agent runs the check from its own network namespace/,
-    );
-
     // Registered in an agent whose checks run from the compose agent's network namespace.
     const agent = await startConsulDouble({ node, network });
     registerCleanup("compose agent double", () => agent.close());
@@ -326,5 +318,18 @@ describe("compose", () => {
       { what: "the example's check run", timeoutMs: 20_000 },
     );
     assert.equal(check.Status, "passing", check.Output);
+    assert.equal(new URL(service.Check.HTTP).hostname, emitter.BERTH_HOST_IP, "checked at BERTH_HOST_IP");
+    assert.equal(emitter.BERTH_HOST_IP, address, "this host's address");
+    assert.deepEqual(found!.mapping.warnings, [], "no warning: not a loopback address");
+    // What `berth explain` (the same path) says of the old default, 127.0.0.1, which only an agent in the host's network reaches.
+    const onLoopback = await containerServices(dockerSource(engine.host), id, {
+      node,
+      hostIp: "127.0.0.1",
+      settings: loadMappingSettings(handlerEnv),
+    });
+    assert.match(
+      onLoopback?.mapping.warnings.join("\n") ?? "",
+      /the check targets 127\.0\.0\.1:\d+, a loopback address: the node's Consul agent runs the check from its own network namespace/,
+    );
   });
 });
