@@ -1,7 +1,7 @@
 // Beyond registrator (issue 14) with real containers on a private dockerd: each row of the issue's
 // table Docker can produce → the emitter's inspect and normalisation → the mapping (the path `berth
 // explain` takes). Where a service says "reachable here", that address and port answer. Swarm tasks:
-// test/mapping-swarm.test.ts; the table tests: test/unit-mapping-beyond.test.ts.
+// test/mapping-swarm.test.ts; the table tests: test/unit-mapping-beyond*.test.ts.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { containerServices } from "../cli/container-services.ts";

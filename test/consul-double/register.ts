@@ -3,6 +3,7 @@
 // ServiceDefinition into local-state records.
 import { isIPv4, isIPv6 } from "node:net";
 import type { CheckBody, ServiceBody } from "./bodies.ts";
+import { nestedSidecarProblems, withoutSidecarService } from "./connect-rules.ts";
 import { formatGoDuration } from "./duration.ts";
 import { HttpError } from "./http.ts";
 import type { ServiceAddress, StoredCheck, StoredService } from "./types.ts";
@@ -112,12 +113,7 @@ function nodeServiceProblems(body: ServiceBody): string[] {
   } else if (native && noPort) {
     problems.push("Port or SocketPath must be set for a Connect native service.");
   }
-  // Nested sidecar validation.
-  const sidecar = (body.Connect as { SidecarService?: ServiceBody } | undefined)?.SidecarService;
-  if (sidecar?.ID) problems.push("A SidecarService cannot specify an ID as this is managed by the agent");
-  if ((sidecar?.Connect as { SidecarService?: unknown } | undefined)?.SidecarService) {
-    problems.push("A SidecarService cannot have a nested SidecarService");
-  }
+  problems.push(...nestedSidecarProblems(body));
   return problems;
 }
 
@@ -138,12 +134,6 @@ export function taggedAddressesFor(body: ServiceBody): Record<string, ServiceAdd
   return out;
 }
 
-function withoutSidecarService(connect: unknown): unknown {
-  if (typeof connect !== "object" || connect === null || !("SidecarService" in connect)) return connect;
-  const { SidecarService: _sugar, ...rest } = connect as Record<string, unknown>;
-  return rest;
-}
-
 export function toStoredService(body: ServiceBody, tagged: Record<string, ServiceAddress>): StoredService {
   const name = body.Name ?? "";
   const w = body.Weights;
@@ -160,7 +150,6 @@ export function toStoredService(body: ServiceBody, tagged: Record<string, Servic
     weights: w ? { Passing: w.Passing ?? 0, Warning: w.Warning ?? 0 } : { Passing: 1, Warning: 1 },
     enableTagOverride: body.EnableTagOverride ?? false,
     proxy: body.Proxy,
-    // Connect.SidecarService is registration sugar: the agent keeps only the rest (sidecar.ts).
     connect: withoutSidecarService(body.Connect),
     createIndex: 0,
     modifyIndex: 0,
