@@ -72,8 +72,10 @@ const runsScript = (check: ServiceCheck) => (check.Args?.length ?? 0) > 0;
  * What berth registers in place of a service the agent refused for good, so that it is seen, and seen
  * failing, instead of silently missing:
  * - script checks refused (`enable_script_checks` off): the same service without its script checks;
- * - any other refusal of the body: the bare service — ID, name, tags, address, port, berth's
- *   ownership Meta and its Docker health check, nothing else of what was refused;
+ * - any other refusal of the body: the bare service — ID, name, tags, address, port, tag override,
+ *   its Connect sidecar, berth's ownership Meta and its Docker health check: none of the fields the
+ *   agent validates (its other checks, Meta, Weights, tagged addresses) but Connect, kept so that
+ *   reconciliation, which expects the sidecar, does not take the fallback for a changed service;
  * either with a critical TTL check `berth-refused:<id>` whose notes hold the agent's answer, so that
  * the service stays out of DNS and `?passing` as a failing check would keep it. It keeps the hash of
  * the body berth wanted (`berth_hash`): reconciliation takes it as current and does not ask the agent
@@ -104,6 +106,8 @@ export function fallbackFor(
         ...(service.Tags ? { Tags: service.Tags } : {}),
         ...(service.Address ? { Address: service.Address } : {}),
         ...(service.Port === undefined ? {} : { Port: service.Port }),
+        ...(service.EnableTagOverride === undefined ? {} : { EnableTagOverride: service.EnableTagOverride }),
+        ...(service.Connect === undefined ? {} : { Connect: service.Connect }),
         Meta: ownership,
       };
   const kept = checks.filter((c) => (scripts ? !runsScript(c) : c.CheckID === healthCheckId(service.ID)));
