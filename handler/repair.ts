@@ -15,6 +15,9 @@ import type { MappingSettings } from "./settings.ts";
 /** A node's container states: the latest event of each, and the entry it came from. */
 export type NodeState = { latest: Map<string, ContainerEvent>; entries: Map<string, StateEntry> };
 
+/** Containers one repair applies at once. */
+export const REPAIR_CALLS = 8;
+
 export type Repaired = { missing: number; stale: number; fixed: number; refused: number };
 
 export type RepairDeps = {
@@ -44,7 +47,8 @@ export async function readNode(bucket: StateBucket, node: string): Promise<NodeS
  * through the same latest-state path as single events (so a concurrent start or stop is never
  * undone), starting from the state and listing read here: one agent call per difference. An agent
  * that cannot be reached or fails in a way waiting can fix ends the repair with that error (it is
- * asked again later); a container it refuses for good is reported and the rest go on.
+ * asked again later); a container it refuses for good is reported and the rest go on. Up to
+ * REPAIR_CALLS containers are applied at once: an agent answering in seconds still catches up.
  * The differences are counted as found when listed, and as fixed once all are applied.
  */
 export async function repairNode(deps: RepairDeps, node: NodeInfo, state: NodeState, at: bigint): Promise<Repaired> {
@@ -54,7 +58,7 @@ export async function repairNode(deps: RepairDeps, node: NodeInfo, state: NodeSt
   const drift = nodeDrift(state.latest, actual, deps.settings);
   const result: Repaired = { missing: drift.missing, stale: drift.stale, fixed: 0, refused: 0 };
   if (drift.missing + drift.stale > 0) metrics.reconcileFound(node.name, drift.missing + drift.stale);
-  for (const id of drift.containers) {
+  const fixOne = async (id: string) => {
     const known = state.latest.get(id);
     const fallback = () => known ?? stoppedAt(ownerless(id, node, at), at);
     let listed: Record<string, AgentService> | undefined = actualByContainer.get(id) ?? {};
@@ -74,7 +78,12 @@ export async function repairNode(deps: RepairDeps, node: NodeInfo, state: NodeSt
       await deps.refused(known ?? fallback(), err);
       result.refused++;
     }
-  }
+  };
+  const queue = [...drift.containers];
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) await fixOne(id);
+  };
+  await Promise.all(Array.from({ length: Math.min(REPAIR_CALLS, queue.length) }, worker));
   if (drift.missing + drift.stale > 0) metrics.reconcileFixed(node.name, drift.missing + drift.stale);
   return result;
 }

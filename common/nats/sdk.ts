@@ -11,7 +11,16 @@ export {
   nkeyAuthenticator,
 } from "@nats-io/transport-node";
 export type { ConnectionOptions, NatsConnection } from "@nats-io/transport-node";
-export { AckPolicy, DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, jetstream, jetstreamManager } from "@nats-io/jetstream";
+export {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
 export type { ConsumerConfig, JetStreamClient, JetStreamManager, JsMsg, StreamConfig } from "@nats-io/jetstream";
 export { Kvm } from "@nats-io/kv";
 export type { KV, KvStatus } from "@nats-io/kv";
