@@ -1,5 +1,6 @@
 // `berth status [--json]`: the pipeline at a glance, read-only — nodes (last event, last snapshot,
-// running containers, berth-owned services, drift), the stream and the consumer's lag, dead letters.
+// running containers, berth-owned services, drift, whether their changes wait for their agent and
+// why), the stream and the consumer's lag, dead letters.
 // Configured like a handler (the same environment), so it sees the agents the handlers see.
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -16,8 +17,9 @@ import { CliError, runCli } from "./run.ts";
 const USAGE = `usage: berth status [--json] [--last N]
 
 Prints berth's state without changing anything: per node the newest event and snapshot, running
-containers, berth-owned services in its agent and the drift between them; the event stream and
-the handlers' consumer lag; dead letters by reason and the last N (default 5).
+containers, berth-owned services in its agent and the drift between them, and whether its changes
+wait for its agent (since when, and why); the event stream and the handlers' consumer lag; dead
+letters by reason and the last N (default 5).
 Reads the handler's environment: NATS_URL (and NATS credentials), BERTH_PREFIX,
 BERTH_CONSUL_AGENTS or BERTH_CONSUL_AGENT_TEMPLATE, CONSUL_HTTP_TOKEN, the mapping settings.
 Exit codes: 0 printed, 1 NATS or berth's streams could not be read, 2 bad arguments or settings.

@@ -114,6 +114,50 @@ describe("berth status", () => {
     assert.match(n3.agent, /unreachable|ECONNREFUSED/);
   });
 
+  test("berth status - a node whose agent is down waits, with the agent's reason; no longer once the agent is back and the node repaired", async (t) => {
+    if (!prerequisites(t)) return;
+    const before = await report();
+    assert.deepEqual(before.waiting, { count: 0, nodes: [] }, "nothing waits before node3 has a change");
+    await publish(event({ node: "node3", container: { id: idOf("9"), name: "late" }, timeNano: 90n }));
+    // The handler records the change, asks for node3's repair and acks: node3 waits for its agent.
+    const waiting = await waitFor(async () => node(await report(), "node3")?.waiting ?? undefined, { what: "node3 waiting" });
+    assert.equal(waiting.for, "unreachable");
+    assert.match(waiting.reason, new RegExp(`^agent unreachable: .*ECONNREFUSED 127\\.0\\.0\\.1:${downAgentPort}`));
+    assert.ok(Date.parse(waiting.since) <= Date.parse(waiting.requested), "since the trouble began, at or before the request");
+    const r = await report();
+    assert.deepEqual(r.waiting, { count: 1, nodes: ["node3"] });
+    assert.equal(node(r, "node1")?.waiting, null);
+    const table = await runStatus();
+    assert.equal(table.code, 0, table.stderr);
+    t.diagnostic(`\n${table.stdout}`);
+    assert.match(table.stdout, /^nodes waiting for their agent: 1 of 3 \(unreachable 1\)$/m);
+    assert.match(
+      table.stdout,
+      new RegExp(
+        `^  node3  waiting since \\d\\d:\\d\\d:\\d\\d UTC \\(\\d+ s\\): agent unreachable: .*ECONNREFUSED 127\\.0\\.0\\.1:${downAgentPort}\\b`,
+        "m",
+      ),
+    );
+    assert.match(table.stdout, /^node3(\s+\S+){6}\s+\d+ s\s+\S/m, "node3's row says how long it has waited");
+    // node3's agent answers again: a handler repairs the node from the state bucket, and it no longer waits.
+    const agent3 = await startConsulDouble({ node: "node3", port: downAgentPort });
+    try {
+      await waitFor(() => owned(agent3, idOf("9")).length === 1, { what: "node3 repaired" });
+      const after = await waitFor(
+        async () => {
+          const r2 = await report();
+          return node(r2, "node3")?.waiting === null ? r2 : undefined;
+        },
+        { what: "node3 no longer waiting" },
+      );
+      assert.deepEqual(after.waiting, { count: 0, nodes: [] });
+      assert.equal(node(after, "node3")?.agent, "ok");
+      assert.match((await runStatus()).stdout, /^nodes waiting for their agent: 0 of 3$/m);
+    } finally {
+      await agent3.close(); // node3's agent down again, as the other tests expect it
+    }
+  });
+
   test("berth status - dead letters: count, count per reason, and the last ones with their problems", async (t) => {
     if (!prerequisites(t)) return;
     const { deadLetters } = await report();
@@ -174,11 +218,11 @@ describe("berth status", () => {
     t.diagnostic(`\n${run.stdout}`);
     const lines = run.stdout.split("\n");
     assert.ok(
-      lines.some((l) => /^NODE\s+LAST EVENT\s+LAST SNAPSHOT\s+CONTAINERS\s+SERVICES\s+MISSING\s+STALE\s+AGENT$/.test(l)),
+      lines.some((l) => /^NODE\s+LAST EVENT\s+LAST SNAPSHOT\s+CONTAINERS\s+SERVICES\s+MISSING\s+STALE\s+WAITING\s+AGENT$/.test(l)),
       run.stdout,
     );
     assert.ok(
-      lines.some((l) => /^node1\s+\S+\s+-\s+2\s+1\s+1\s+0\s+ok$/.test(l)),
+      lines.some((l) => /^node1\s+\S+\s+-\s+2\s+1\s+1\s+0\s+-\s+ok$/.test(l)),
       run.stdout,
     );
     assert.match(run.stdout, /^dead letters: 1 \(unknown-node 1\)$/m);
