@@ -2,7 +2,7 @@
 import { streamNames } from "../../schemas/index.ts";
 import type { Bus } from "./connect.ts";
 import { API_ERROR, isApiError } from "./errors.ts";
-import { DeliverPolicy, Kvm, jetstreamManager, type KV, type KvStatus } from "./sdk.ts";
+import { Kvm, jetstreamManager, type KV, type KvStatus } from "./sdk.ts";
 
 /** The latest desired state of each container, `<node>.<container-id>` → event JSON (history 1). */
 export type StateEntry = { value: Uint8Array; revision: number; created: Date };
@@ -30,41 +30,15 @@ function directGetsAreCurrent(status: KvStatus): boolean {
   return status.streamInfo.config.allow_direct && status.replicas === 1;
 }
 
-/**
- * The latest entry of every key matching `filter`, read in one pass: the keys are listed first
- * (the stream's subjects), then an ordered consumer delivers the last message of each until every
- * listed key was seen. KV's own history() ends only on a message that leaves nothing pending, or
- * on an idle heartbeat: while a node's keys are being written it could wait for seconds.
- */
-async function latestMatching(bus: Bus, stream: string, subjectPrefix: string, filter: string): Promise<Map<string, StateEntry>> {
-  const out = new Map<string, StateEntry>();
-  const subject = `${subjectPrefix}${filter}`;
-  const jsm = await jetstreamManager(bus.nc);
-  const waiting = new Set(Object.keys((await jsm.streams.info(stream, { subjects_filter: subject })).state.subjects ?? {}));
-  if (waiting.size === 0) return out;
-  const consumer = await bus.js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.LastPerSubject });
-  const messages = await consumer.consume({ max_messages: Math.min(waiting.size, 1_000) });
-  try {
-    for await (const m of messages) {
-      const key = m.subject.slice(subjectPrefix.length);
-      const operation = m.headers?.get("KV-Operation") ?? "";
-      if (operation === "") out.set(key, { value: m.data, revision: m.seq, created: m.time });
-      else out.delete(key);
-      waiting.delete(m.subject);
-      if (waiting.size === 0 || m.info.pending === 0) break;
-    }
-  } finally {
-    await messages.close();
-  }
-  return out;
-}
+/** Keys entriesMatching reads at once. */
+const ENTRIES_AT_ONCE = 64;
 
 export async function openStateBucket(bus: Bus): Promise<StateBucket> {
   const kvm = new Kvm(bus.js);
   const name = streamNames(bus.prefix).state;
   const status = await (await kvm.open(name)).status();
   const kv: KV = await kvm.open(name, { allow_direct: directGetsAreCurrent(status) });
-  return {
+  const bucket: StateBucket = {
     ttlSeconds: status.ttl / 1000,
     async get(key) {
       const entry = await kv.get(key);
@@ -79,7 +53,24 @@ export async function openStateBucket(bus: Bus): Promise<StateBucket> {
         throw err;
       }
     },
-    entriesMatching: (filter) => latestMatching(bus, `KV_${name}`, `$KV.${name}.`, filter),
+    async entriesMatching(filter) {
+      // The keys from the stream's subject index (one request), then each key's entry, many at
+      // once: no consumer to create and delete per call, which on a replicated bucket goes through
+      // the cluster's meta leader. A key deleted meanwhile is simply left out.
+      const prefix = `$KV.${name}.`;
+      const info = await (await jetstreamManager(bus.nc)).streams.info(`KV_${name}`, { subjects_filter: `${prefix}${filter}` });
+      const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
+      const out = new Map<string, StateEntry>();
+      let next = 0;
+      const lane = async () => {
+        for (let key = keys[next++]; key !== undefined; key = keys[next++]) {
+          const entry = await bucket.get(key);
+          if (entry) out.set(key, entry);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(ENTRIES_AT_ONCE, keys.length) }, lane));
+      return out;
+    },
     async compareAndSet(key, value, revision) {
       try {
         return revision === 0 ? await kv.create(key, value) : await kv.update(key, value, revision);
@@ -89,4 +80,5 @@ export async function openStateBucket(bus: Bus): Promise<StateBucket> {
       }
     },
   };
+  return bucket;
 }
