@@ -1,34 +1,31 @@
-// Random lifecycle operations on a 3-node cluster of real parts, with faults injected, then a
-// comparison of every agent with Docker's truth. Used by test/chaos.test.ts (short) and
+// Random lifecycle operations on a 3-node cluster of real parts (test/pipeline), with faults
+// injected, then every agent compared with the mapping of its node's running containers. Used by test/chaos.test.ts (short) and
 // `npm run chaos -- --ops 5000` (long).
-import { connectBus, publishDurable } from "../common/nats/index.ts";
+import { publishDurable } from "../common/nats/index.ts";
 import type { ContainerInspect } from "../emitter/docker.ts";
 import { normaliseContainer, rfc3339ToNanos } from "../emitter/normalise.ts";
 import { subjectFor, type ContainerEvent, toContainerEvent } from "../schemas/index.ts";
 import { bytesOf } from "./builders.ts";
-import { startCluster, type Drift } from "./cluster.ts";
-import { registerCleanup } from "./harness/cleanup.ts";
 import { docker } from "./harness/docker-cli.ts";
+import { startPipeline, type Drift } from "./pipeline/index.ts";
 import { seeded } from "./scheduler.ts";
 
 export type ChaosReport = { ops: number; byKind: Record<string, number>; faults: string[]; drift: Drift[]; seconds: number };
 
 const NODES = [
-  { name: "c1", ip: "127.0.0.31" },
-  { name: "c2", ip: "127.0.0.32" },
-  { name: "c3", ip: "127.0.0.33" },
-];
+  { name: "c1", ip: "127.0.0.31", engine: "docker" },
+  { name: "c2", ip: "127.0.0.32", engine: "docker" },
+  { name: "c3", ip: "127.0.0.33", engine: "docker" },
+] as const;
 const MAX_LIVE_PER_NODE = 12;
 const IN_FLIGHT = 6;
 
 export async function runChaos(opts: { ops: number; seed: number; log: (line: string) => void }): Promise<ChaosReport> {
   const started = performance.now();
-  const c = await startCluster({ prefix: "chaos", nodes: NODES, handlers: 2, resyncSeconds: 2 });
-  const bus = await connectBus({ NATS_URL: c.natsUrl, BERTH_PREFIX: "chaos" }, "chaos-injector");
-  registerCleanup("chaos bus", () => bus.drain());
+  const c = await startPipeline({ prefix: "chaos", nodes: [...NODES], handlers: 2, resyncSeconds: 2, bus: true });
   const random = seeded(opts.seed);
   const pick = <T>(items: readonly T[]) => items[random(items.length)]!;
-  const live = new Map(NODES.map((n) => [n.name, new Set<string>()]));
+  const live = new Map<string, Set<string>>(NODES.map((n) => [n.name, new Set<string>()]));
   const saved: ContainerEvent[] = [];
   const byKind: Record<string, number> = {};
   const faults: string[] = [];
@@ -48,9 +45,8 @@ export async function runChaos(opts: { ops: number; seed: number; log: (line: st
   };
   const publishDuplicates = async () => {
     for (const event of saved.splice(0, 3)) {
-      const bytes = bytesOf(event);
-      await publishDurable(bus, subjectFor("chaos", event), bytes, event.id); // an exact duplicate: dropped
-      await publishDurable(bus, subjectFor("chaos", event), bytes, `${event.id}.late`); // a late copy: must not resurrect
+      await c.publish(event); // an exact duplicate: dropped
+      await publishDurable(c.bus, subjectFor("chaos", event), bytesOf(event), `${event.id}.late`); // a late copy: must not resurrect
     }
   };
 
@@ -92,10 +88,9 @@ export async function runChaos(opts: { ops: number; seed: number; log: (line: st
     };
     if (at(0.15) || at(0.65)) await fault("handler SIGKILL", async () => (await c.killHandler(c.handlers[0]!), c.startHandler()));
     if (at(0.3)) await fault("nats restart", () => c.nats!.restart());
-    if (at(0.45)) await fault("agent c2 down", () => c.agents.get("c2")!.close());
+    if (at(0.45)) await fault("agent c2 down", () => c.stopAgent("c2"));
     if (at(0.55)) await fault("agent c2 back (empty)", () => c.startAgent("c2"));
-    if (at(0.75))
-      await fault("emitter c3 SIGKILL + restart", async () => (await c.emitters.get("c3")!.stop("SIGKILL"), c.startEmitter("c3")));
+    if (at(0.75)) await fault("emitter c3 SIGKILL + restart", async () => (await c.emitter("c3").stop("SIGKILL"), c.startEmitter("c3")));
     if (Array.from({ length: IN_FLIGHT }, (_, k) => i + k).some((k) => k % 25 === 24))
       await fault("duplicate publishes", publishDuplicates);
   };
@@ -115,7 +110,9 @@ export async function runChaos(opts: { ops: number; seed: number; log: (line: st
 }
 
 export function describeReport(r: ChaosReport): string {
-  const rows = r.drift.map((d) => `${d.node}: ${d.running} running, ${d.missing} missing, ${d.stale} stale`);
+  const rows = r.drift.map(
+    (d) => `${d.node}: ${d.running} running, ${d.missing} missing, ${d.stale} stale, ${d.differences.length} differences in all`,
+  );
   return [
     `chaos: ${r.ops} operations (${JSON.stringify(r.byKind)}) in ${r.seconds.toFixed(1)} s`,
     `chaos: faults: ${r.faults.length} (${[...new Set(r.faults)].join(", ")})`,

@@ -1,114 +1,133 @@
-// P1–P6 under faults, with real parts (test/cluster.ts): two nodes f1, f2, each a private dockerd
+// P1–P6 under faults, with real parts (test/pipeline): two nodes f1, f2, each a private dockerd
 // with its emitter and agent double; two handlers; one nats-server. After each fault every agent
-// must equal Docker's truth: the berth-owned services name exactly the running containers.
+// must equal the mapping of the running containers: every service, field by field, and nothing else.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { startCluster, type Cluster } from "./cluster.ts";
 import { cleanupAll } from "./harness/cleanup.ts";
-import { docker } from "./harness/docker-cli.ts";
-import { canStartDockerd } from "./harness/dockerd.ts";
-import { canStartNatsServer } from "./harness/nats.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 import { startSocketProxy, type SocketProxy } from "./socket-proxy.ts";
 
 describe("faults", () => {
-  let c: Cluster;
+  let p: Pipeline;
   let proxy: SocketProxy | undefined;
-  let ready = false;
 
   before(async () => {
-    if (!canStartDockerd() || !canStartNatsServer()) return;
-    c = await startCluster({
+    p = await startPipeline({
       prefix: "faults",
       nodes: [
-        { name: "f1", ip: "127.0.0.21" },
-        { name: "f2", ip: "127.0.0.22" },
+        // f1's emitter reaches Docker through a proxy the stream-cut test can cut.
+        {
+          name: "f1",
+          ip: "127.0.0.21",
+          engine: "docker",
+          emitter: { dockerHost: async (engine) => (proxy = await startSocketProxy(engine.socketPath)).host },
+        },
+        { name: "f2", ip: "127.0.0.22", engine: "docker" },
       ],
       handlers: 2,
       resyncSeconds: 2,
-      // f1's emitter reaches Docker through a proxy the stream-cut test can cut.
-      dockerHostFor: async (engine) => (engine.name === "f1" ? (proxy = await startSocketProxy(engine.socketPath)).host : engine.host),
     });
-    ready = true;
   });
   after(cleanupAll);
-  const prereq = (t: import("node:test").TestContext) => requireOrSkip(t, "root, dockerd and nats-server", ready);
+
+  /** The services f-node's agent holds for the container, as the mapping gives them (the oracle compared every field). */
+  const servicesOf = (node: string, id: string) => Object.values(p.agent(node).services()).filter((s) => s.Meta["berth_container"] === id);
 
   test("faults - the emitter restarted while containers start and die: converges", async (t) => {
-    if (!prereq(t)) return;
-    const doomed = await c.run("f1");
-    await c.run("f1");
-    await c.converged(["f1"]);
-    await c.emitters.get("f1")!.stop("SIGKILL");
-    await docker(c.engine("f1"), "kill", doomed);
-    await c.run("f1");
-    await c.startEmitter("f1");
-    const [d] = await c.converged(["f1"]);
+    if (!p.ready(t)) return;
+    const doomed = await p.run("f1");
+    await p.run("f1");
+    await p.converged(["f1"]);
+    await p.emitter("f1").stop("SIGKILL");
+    await p.docker("f1", "kill", doomed);
+    const born = await p.run("f1");
+    await p.startEmitter("f1");
+    const [d] = await p.converged(["f1"]);
     assert.equal(d?.running, 2);
+    assert.deepEqual(servicesOf("f1", doomed), [], "the container that died while no emitter ran is gone");
+    assert.equal(servicesOf("f1", born).length, 1, "the one born meanwhile is registered");
   });
 
   test("faults - a handler killed with SIGKILL mid-batch: redelivered and applied once in effect", async (t) => {
-    if (!prereq(t)) return;
-    const victim = c.handlers[0]!;
+    if (!p.ready(t)) return;
+    const victim = p.handlers[0]!;
     const seen = victim.logs.length;
-    const starting = Promise.all(Array.from({ length: 12 }, () => c.run("f2")));
+    const starting = Promise.all(Array.from({ length: 12 }, () => p.run("f2")));
     await victim.waitForLog((l) => victim.logs.indexOf(l) >= seen && l.msg === "applied", "the victim applying the batch");
-    await c.killHandler(victim);
-    await starting;
-    await c.converged(["f2"], 60_000);
-    const ids = Object.values(c.agents.get("f2")!.services()).map((s) => s.ID);
-    assert.equal(new Set(ids).size, ids.length);
-    await c.startHandler();
+    await p.killHandler(victim);
+    const ids = await starting;
+    await p.converged(["f2"], 60_000);
+    const services = Object.values(p.agent("f2").services()).map((s) => s.ID);
+    assert.equal(new Set(services).size, services.length);
+    assert.deepEqual(
+      ids.map((id) => servicesOf("f2", id).length),
+      ids.map(() => 1),
+      "each of the 12 has its one service",
+    );
+    await p.startHandler();
   });
 
   test("faults - the NATS server restarted: both sides reconnect and nothing is lost", async (t) => {
-    if (!prereq(t)) return;
-    const [id] = await Promise.all([c.run("f1"), c.nats!.restart()]);
-    await c.converged();
-    await docker(c.engine("f1"), "kill", id);
-    await c.converged();
+    if (!p.ready(t)) return;
+    const [id] = await Promise.all([p.run("f1"), p.nats!.restart()]);
+    await p.converged();
+    const [service] = servicesOf("f1", id);
+    assert.equal(
+      service?.Port,
+      Number((await p.docker("f1", "port", id, "8080/tcp")).split(":").at(-1)),
+      "registered on its published port",
+    );
+    await p.docker("f1", "kill", id);
+    await p.converged();
+    assert.deepEqual(servicesOf("f1", id), [], "and removed once killed");
   });
 
   test("faults - one agent down: its work waits and applies when it returns, other nodes keep flowing", async (t) => {
-    if (!prereq(t)) return;
-    await c.agents.get("f2")!.close();
-    const waiting = await c.run("f2");
-    await c.run("f1");
-    await c.converged(["f1"]);
-    const deferred = c.handlers.map((h) =>
+    if (!p.ready(t)) return;
+    await p.stopAgent("f2");
+    const waiting = await p.run("f2");
+    const flowing = await p.run("f1");
+    await p.converged(["f1"]);
+    assert.equal(servicesOf("f1", flowing).length, 1, "f1's container registered while f2's agent is down");
+    const deferred = p.handlers.map((h) =>
       h.waitForLog((l) => l.msg === "deferred" && l["container"] === waiting, "the event left to f2's repair", 20_000),
     );
     await Promise.any(deferred);
-    await c.startAgent("f2"); // a new, empty agent: reconciliation also restores what it lost
-    await c.converged(["f2"], 60_000);
+    await p.startAgent("f2"); // a new, empty agent: reconciliation also restores what it lost
+    const [d] = await p.converged(["f2"], 60_000);
+    assert.equal(servicesOf("f2", waiting).length, 1, "the container that waited is registered");
+    assert.equal(Object.values(p.agent("f2").services()).length, d!.running, "and every other running one restored");
   });
 
   test("faults - the Docker event stream cut: resumed with since, no event lost", async (t) => {
-    if (!prereq(t)) return;
-    const emitter = c.emitters.get("f1")!;
-    const victim = await c.run("f1");
-    await c.converged(["f1"]);
+    if (!p.ready(t)) return;
+    const emitter = p.emitter("f1");
+    const victim = await p.run("f1");
+    await p.converged(["f1"]);
     const seen = emitter.logs.length;
     proxy!.cut({ refusing: true });
-    await docker(c.engine("f1"), "kill", victim); // its die happens while the emitter cannot see Docker
-    const late = await c.run("f1");
+    await p.docker("f1", "kill", victim); // its die happens while the emitter cannot see Docker
+    const late = await p.run("f1");
     proxy!.accept();
     const published = (id: string, type: string) => (l: { msg: string; [k: string]: unknown }) =>
       emitter.logs.indexOf(l as never) >= seen && l.msg === "published" && l["container"] === id && l["type"] === type;
     await emitter.waitForLog(published(victim, "io.berth.container.stopped"), "the die replayed with since", 20_000);
     await emitter.waitForLog(published(late, "io.berth.container.started"), "the start replayed with since", 20_000);
-    await c.converged(["f1"]);
+    await p.converged(["f1"]);
+    assert.deepEqual([servicesOf("f1", victim).length, servicesOf("f1", late).length], [0, 1]);
   });
 
   test("faults - 100 containers started at once, then killed at once: 100 registered, then 100 removed", async (t) => {
-    if (!prereq(t)) return;
-    const before = (await c.drift("f1")).running;
-    const ids = await Promise.all(Array.from({ length: 100 }, () => c.run("f1")));
-    const [up] = await c.converged(["f1"], 60_000);
+    if (!p.ready(t)) return;
+    const before = (await p.drift("f1")).running;
+    const ids = await Promise.all(Array.from({ length: 100 }, () => p.run("f1")));
+    const [up] = await p.converged(["f1"], 60_000);
     assert.equal(up?.running, before + 100);
-    await docker(c.engine("f1"), "kill", ...ids);
-    const [down] = await c.converged(["f1"], 60_000);
+    assert.equal(ids.filter((id) => servicesOf("f1", id).length === 1).length, 100);
+    await p.docker("f1", "kill", ...ids);
+    const [down] = await p.converged(["f1"], 60_000);
     assert.equal(down?.running, before);
+    assert.equal(ids.filter((id) => servicesOf("f1", id).length > 0).length, 0);
     t.diagnostic(`100 registered, then 100 removed (${before} others kept)`);
   });
 });

@@ -4,45 +4,33 @@
 // survivors, every agent ends equal to Docker, and the killed server comes back and catches up.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { connectBus, type Bus } from "../common/nats/index.ts";
 import { jetstreamManager } from "../common/nats/sdk.ts";
-import { startCluster, type Cluster } from "./cluster.ts";
-import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { docker } from "./harness/docker-cli.ts";
-import { canStartDockerd } from "./harness/dockerd.ts";
-import { canStartNatsServer } from "./harness/nats.ts";
-import { startNatsCluster, type NatsCluster } from "./harness/nats-cluster.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { cleanupAll } from "./harness/cleanup.ts";
+import type { NatsCluster } from "./harness/nats-cluster.ts";
 import { waitFor } from "./harness/wait.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const STREAMS = ["CL_EVENTS", "CL_DLQ", "CL_REPAIRS", "KV_CL_containers"];
 
 describe("nats cluster", () => {
+  let c: Pipeline;
   let nats: NatsCluster;
-  let c: Cluster;
-  let bus: Bus;
-  let ready = false;
 
   before(async () => {
-    if (!canStartDockerd() || !canStartNatsServer()) return;
-    nats = await startNatsCluster(3);
-    c = await startCluster({
+    c = await startPipeline({
       prefix: "cl",
-      natsUrl: nats.url,
+      nats: { cluster: 3 },
       env: { BERTH_REPLICAS: "3" },
       nodes: [
-        { name: "k1", ip: "127.0.0.41" },
-        { name: "k2", ip: "127.0.0.42" },
+        { name: "k1", ip: "127.0.0.41", engine: "docker" },
+        { name: "k2", ip: "127.0.0.42", engine: "docker" },
       ],
       handlers: 2,
       resyncSeconds: 5,
     });
-    bus = await connectBus({ NATS_URL: nats.url, BERTH_PREFIX: "cl" }, "cluster-test");
-    registerCleanup("cluster test bus", () => bus.drain());
-    ready = true;
+    if (c.started) nats = c.natsCluster!;
   });
   after(cleanupAll);
-  const prereq = (t: import("node:test").TestContext) => requireOrSkip(t, "root, dockerd and nats-server", ready);
 
   /** Every berth process is still the one started (none exited). */
   const allAlive = async () => {
@@ -59,7 +47,7 @@ describe("nats cluster", () => {
       live.push({ node, id: await c.run(node) });
       if (i % 3 === 2) {
         const victim = live.shift()!;
-        await docker(c.engine(victim.node), "kill", victim.id);
+        await c.docker(victim.node, "kill", victim.id);
       }
       progress.done++;
     }
@@ -85,8 +73,8 @@ describe("nats cluster", () => {
   };
 
   test("cluster - with BERTH_REPLICAS=3 the streams and the state bucket are replicated on all three servers", async (t) => {
-    if (!prereq(t)) return;
-    const jsm = await jetstreamManager(bus.nc);
+    if (!c.ready(t)) return;
+    const jsm = await jetstreamManager((await c.connect("cluster-test")).nc);
     for (const name of STREAMS) {
       const info = await jsm.streams.info(name);
       assert.equal(info.config.num_replicas, 3, name);
@@ -95,7 +83,7 @@ describe("nats cluster", () => {
   });
 
   test("cluster - the events stream's leader SIGKILLed while containers start and die: 0 missing, 0 stale; it comes back and catches up", async (t) => {
-    if (!prereq(t)) return;
+    if (!c.ready(t)) return;
     const { leader, drift } = await killLeaderDuringChurn("CL_EVENTS");
     t.diagnostic(
       `killed n${leader}; then ${drift.map((d) => `${d.node}: ${d.running} running, ${d.missing} missing, ${d.stale} stale`).join("; ")}`,
@@ -103,7 +91,7 @@ describe("nats cluster", () => {
   });
 
   test("cluster - the state bucket's leader SIGKILLed while containers start and die: 0 missing, 0 stale; it comes back and catches up", async (t) => {
-    if (!prereq(t)) return;
+    if (!c.ready(t)) return;
     const { leader, drift } = await killLeaderDuringChurn("KV_CL_containers");
     t.diagnostic(
       `killed n${leader}; then ${drift.map((d) => `${d.node}: ${d.running} running, ${d.missing} missing, ${d.stale} stale`).join("; ")}`,

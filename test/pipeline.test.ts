@@ -1,119 +1,83 @@
-// The handler's outcomes against a real nats-server and agent doubles, without Docker:
-// events are published the way the emitter publishes them.
+// The handler's outcomes against a real nats-server and an agent double, without Docker
+// (test/pipeline with no engine): events are published the way the emitter publishes them.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { connectBus, ensureJetStream, publishDurable, type Bus } from "../common/nats/index.ts";
-import { readDeadLetters } from "./dead-letters.ts";
-import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { startBerth, type BerthProcess } from "./berth-process.ts";
+import { publishDurable } from "../common/nats/index.ts";
 import { bytesOf, event } from "./builders.ts";
-import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
-import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
-import { freePort } from "./harness/ports.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { cleanupAll } from "./harness/cleanup.ts";
 import { waitFor } from "./harness/wait.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const PREFIX = "pipe";
 
 describe("pipeline", () => {
-  let nats: NatsServer;
-  let bus: Bus;
-  let agentPort: number;
-  let agent: ConsulDouble;
-  let handler: BerthProcess;
-  let ready = false;
-
-  const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), bytesOf(e), e.id);
-  const letters = async () =>
-    (await readDeadLetters(bus, 100)).map((m) => ({
-      ...(JSON.parse(new TextDecoder().decode(m.data)) as { reason: string; problems: string[]; subject: string }),
-      dlqSubject: m.subject,
-    }));
+  let p: Pipeline;
 
   before(async () => {
-    if (!canStartNatsServer()) return;
-    nats = await startNatsServer();
-    bus = await connectBus({ NATS_URL: nats.url, BERTH_PREFIX: PREFIX }, "pipeline-test");
-    registerCleanup("pipeline bus", () => bus.drain());
-    await ensureJetStream(bus);
-    agentPort = await freePort();
-    agent = await startConsulDouble({ node: "node1", port: agentPort });
-    const first = agent; // each double's cleanup closes that double, not whatever `agent` holds later
-    registerCleanup("pipeline agent double", () => first.close());
-    handler = await startBerth("handler", { NATS_URL: nats.url, BERTH_PREFIX: PREFIX, BERTH_CONSUL_AGENTS: `node1=${agent.url}` });
-    await handler.waitForLog((l) => l.msg === "started", "handler started");
-    ready = true;
+    p = await startPipeline({ prefix: PREFIX, nodes: [{ name: "node1" }], bus: true });
   });
   after(cleanupAll);
 
-  const prerequisites = (t: import("node:test").TestContext) => requireOrSkip(t, "nats-server", ready);
+  const handler = () => p.handlers[0]!;
 
   test("pipeline - an invalid message is dead-lettered with its reasons and does not stop the worker", async (t) => {
-    if (!prerequisites(t)) return;
-    await publishDurable(bus, `${PREFIX}.v1.node1.container.started`, bytesOf("{oops"), "bad-1");
+    if (!p.ready(t)) return;
+    await publishDurable(p.bus, `${PREFIX}.v1.node1.container.started`, bytesOf("{oops"), "bad-1");
     const bad = event({ node: "node1" }) as unknown as { data: { container: { env: Record<string, string> } } };
     bad.data.container.env = { DB_PASSWORD: "x" };
-    await publishDurable(bus, `${PREFIX}.v1.node1.container.started`, bytesOf(bad), "bad-2");
-    const found = await waitFor(
-      async () => {
-        const l = await letters();
-        return l.length >= 2 && l;
-      },
-      { what: "two dead letters" },
-    );
+    await publishDurable(p.bus, `${PREFIX}.v1.node1.container.started`, bytesOf(bad), "bad-2");
+    const found = await waitForLetters(2);
     assert.deepEqual(
       found.map((l) => [l.dlqSubject, l.reason, l.subject]),
       [0, 1].map(() => [`${PREFIX}.v1.dlq.schema`, "schema", `${PREFIX}.v1.node1.container.started`]),
     );
     assert.match(found[1]!.problems.join(), /\/data\/container\/env/);
     const good = event({ node: "node1", container: { name: "after-bad" } });
-    await publish(good);
-    await waitFor(() => Object.values(agent.services()).some((s) => s.Meta["berth_container"] === good.subject), {
-      what: "a valid event after the bad ones is applied",
-    });
+    await p.publish(good);
+    const [service] = await p.applied(good); // registered as the mapping says, field by field
+    assert.equal(service?.ID, `node1:after-bad:${good.subject.slice(0, 12)}:8080`);
   });
 
   test("pipeline - events of a node without an agent, or whose subject names another node, are dead-lettered", async (t) => {
-    if (!prerequisites(t)) return;
-    const before = (await letters()).length;
-    await publish(event({ node: "node9" }));
+    if (!p.ready(t)) return;
+    const before = (await p.deadLetters()).length;
+    await p.publish(event({ node: "node9" }));
     const forged = event({ node: "node1", container: { id: "f".repeat(64) } });
-    await publishDurable(bus, `${PREFIX}.v1.node9.container.started`, bytesOf(forged), "forged-1");
-    const found = await waitFor(
-      async () => {
-        const l = await letters();
-        return l.length >= before + 2 && l.slice(before);
-      },
-      { what: "two more dead letters" },
-    );
+    await publishDurable(p.bus, `${PREFIX}.v1.node9.container.started`, bytesOf(forged), "forged-1");
+    const found = (await waitForLetters(before + 2)).slice(before);
     assert.deepEqual(found.map((l) => l.reason).sort(), ["subject-mismatch", "unknown-node"]);
-    assert.equal(Object.values(agent.services()).filter((s) => s.Meta["berth_container"] === "f".repeat(64)).length, 0);
+    assert.equal(Object.values(p.agent("node1").services()).filter((s) => s.Meta["berth_container"] === "f".repeat(64)).length, 0);
   });
 
   test("pipeline - while the agent is down events wait; when it returns they are applied", async (t) => {
-    if (!prerequisites(t)) return;
-    await agent.close();
+    if (!p.ready(t)) return;
+    await p.stopAgent("node1");
     const started = event({ node: "node1", container: { id: "c".repeat(64), name: "waits" }, timeNano: 10n });
-    await publish(started);
-    const deferred = await handler.waitForLog(
+    await p.publish(started);
+    const deferred = await handler().waitForLog(
       (l) => l.msg === "deferred" && l["container"] === started.subject,
       "the event left to its node's repair",
     );
     assert.match(String(deferred["waiting_for"]), /^agent unreachable: /);
-    agent = await startConsulDouble({ node: "node1", port: agentPort });
-    const restarted = agent;
-    registerCleanup("pipeline agent double (restarted)", () => restarted.close());
-    await waitFor(() => Object.values(agent.services()).some((s) => s.Meta["berth_container"] === started.subject), {
-      what: "the event applied after the agent returned",
-      timeoutMs: 20_000,
-    });
+    await p.startAgent("node1");
+    const [service] = await p.applied(started, 20_000); // applied after the agent returned, as the mapping says
+    assert.equal(service?.ID, `node1:waits:${"c".repeat(12)}:8080`);
   });
 
   test("pipeline - a duplicate publish is dropped by JetStream", async (t) => {
-    if (!prerequisites(t)) return;
+    if (!p.ready(t)) return;
     const e = event({ node: "node1", container: { id: "d".repeat(64) } });
-    assert.equal((await publish(e)).duplicate, false);
-    assert.equal((await publish(e)).duplicate, true);
+    assert.equal((await p.publish(e)).duplicate, false);
+    assert.equal((await p.publish(e)).duplicate, true);
   });
+
+  /** At least `count` dead letters, oldest first. */
+  const waitForLetters = (count: number) =>
+    waitFor(
+      async () => {
+        const l = await p.deadLetters(100);
+        return l.length >= count && l;
+      },
+      { what: `${count} dead letters` },
+    );
 });
