@@ -22,7 +22,7 @@ const NODE = "burst";
  * Docker's own /events (start, die), read over the engine's socket: the time Docker gives each (its
  * clock is this machine's), not when this busy process got to read it.
  */
-function dockerEvents(engine: PrivateDockerEngine) {
+export function dockerEvents(engine: PrivateDockerEngine) {
   const seen = { start: new Map<string, number>(), die: new Map<string, number>() };
   const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: ["start", "die"] }));
   let closeStream = () => {};

@@ -17,12 +17,14 @@ import { round } from "./measure.ts";
 import { measureReconcile } from "./reconcile.ts";
 import { formatTable, type Memory, type Results, type Skipped } from "./report.ts";
 import { runtimeFloor } from "./runtime-floor.ts";
+import { measureFleet } from "./fleet-item.ts";
+import { measureQuiet } from "./quiet.ts";
 import { measureThroughput } from "./throughput.ts";
 
 const RESULTS = new URL("./results.json", import.meta.url).pathname;
 const say = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
-const ITEMS = ["latency", "throughput", "burst", "reconcile"] as const;
+const ITEMS = ["latency", "throughput", "burst", "reconcile", "quiet", "fleet"] as const;
 type Item = (typeof ITEMS)[number];
 
 /**
@@ -77,6 +79,8 @@ async function partial(items: readonly Item[]): Promise<void> {
     if (item === "throughput") out[item] = await measureThroughput(nats, agent);
     if (item === "burst") out[item] = dockerdMissing() ?? (await measureDockerBurst(nats.url, agent));
     if (item === "reconcile") out[item] = await measureReconcile(nats.url);
+    if (item === "quiet") out[item] = dockerdMissing() ?? (await measureQuiet(nats.url, agent));
+    if (item === "fleet") out[item] = await measureFleet();
   }
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }

@@ -56,6 +56,8 @@ export async function emitEvent(deps: WatchDeps, event: DockerEvent): Promise<vo
  */
 const INSPECTS_AHEAD = 32;
 
+const ms = (v: number) => Math.round(v * 100) / 100;
+
 /**
  * Publishes Docker events in the order Docker sent them, while the inspects of up to
  * INSPECTS_AHEAD later events already run. Returns when every event read has been published or
@@ -70,13 +72,28 @@ function orderedEmitter(deps: WatchDeps) {
   };
   return {
     async add(event: DockerEvent) {
-      const prepared = toBerthEvent(deps, event);
+      const read = performance.now();
+      let inspected = read;
+      const prepared = toBerthEvent(deps, event).finally(() => (inspected = performance.now()));
       prepared.catch(() => undefined); // reported in order below
       waiting++;
       published = published.then(async () => {
         try {
           const berthEvent = await prepared;
-          if (berthEvent) await deps.publish(berthEvent);
+          if (!berthEvent) return;
+          const turn = performance.now();
+          await deps.publish(berthEvent);
+          // Where the time goes, per event (LOG_LEVEL=debug): Docker → read, inspect, in line, published.
+          deps.log.debug(
+            {
+              container: event.Actor.ID,
+              since_docker_ms: ms(read - (event.timeNano / 1e6 - performance.timeOrigin)),
+              inspect_ms: ms(inspected - read),
+              waited_turn_ms: ms(Math.max(0, turn - inspected)),
+              publish_ms: ms(performance.now() - turn),
+            },
+            "emit timing",
+          );
         } catch (err) {
           report(event, err);
         } finally {

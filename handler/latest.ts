@@ -136,20 +136,22 @@ export async function recordIfNewer(bucket: StateBucket, event: ContainerEvent):
  * re-reads it: if another worker stored a newer event meanwhile, applies again. Whatever the
  * interleaving, the last apply to finish is of the newest state, so a stop is never overtaken by
  * its own earlier start. `known`: what recordIfNewer left (or an entry just read), the first
- * state to apply; whatever changed since, the re-read sees. `apply` is told when the state it gets
- * is the container's first (the key was just created): the agent holds nothing of it yet.
+ * state to apply (or, with `applied`, the state the caller has applied already); whatever changed
+ * since, the re-read sees. `apply` is told when the state it gets is the container's first (the key
+ * was just created): the agent holds nothing of it yet.
  */
 export async function applyLatest(
   bucket: StateBucket,
   key: string,
   whenAbsent: () => ContainerEvent,
   apply: (latest: ContainerEvent, first: boolean) => Promise<void>,
-  known?: Recorded,
+  known?: Recorded & { applied?: boolean },
 ): Promise<number> {
   let stored = known ? known.entry : await bucket.get(key);
   let first = known?.created === true;
   for (let rounds = 1; ; rounds++) {
-    await apply(stored ? decodeState(stored) : whenAbsent(), first);
+    // `known.applied`: the caller applied that state already; only the re-read is left.
+    if (rounds > 1 || known?.applied !== true) await apply(stored ? decodeState(stored) : whenAbsent(), first);
     const after = await bucket.get(key);
     if ((after?.revision ?? 0) === (stored?.revision ?? 0)) return rounds;
     stored = after;

@@ -6,7 +6,9 @@
 import type { Bus, InboundMessage } from "../common/nats/index.ts";
 import { publishStored } from "../common/nats/index.ts";
 import { nodeOfRepairSubject, repairSubject, type ContainerEvent, type RepairRequest } from "../schemas/index.ts";
-import { refusedBy, throughGate, type HandlerDeps } from "./consume.ts";
+import { refusedBy } from "./apply-snapshot.ts";
+import type { HandlerDeps } from "./deps.ts";
+import { throughGate } from "./gate-call.ts";
 import { NO_HANDLER_METRICS } from "./metrics.ts";
 import { RETRY_AFTER_MS } from "./node-gate.ts";
 import { readNode, repairNode } from "./repair.ts";

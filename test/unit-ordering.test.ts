@@ -98,6 +98,43 @@ describe("ordering", () => {
     }
   });
 
+  test("ordering - starts that have just happened (registered while their state is recorded): every interleaving with the stop ends gone, and 3,000 schedules of start/stop/start/stop too", async (t) => {
+    // Docker's clock now: the handler registers such a start beside recording it.
+    const now = BigInt(Date.now()) * 1_000_000n;
+    for (const split of [
+      [[start(now + 1n)], [stop(now + 2n)]],
+      [[stop(now + 2n)], [start(now + 1n)]],
+    ]) {
+      const schedules = await forEverySchedule(async (choose) => {
+        const { agent, trace } = await schedule(split, choose);
+        assert.equal(registered(agent), 0, trace.join(" "));
+      });
+      t.diagnostic(`${schedules} schedules explored`);
+    }
+    const events = [start(now + 1n), stop(now + 2n), start(now + 3n), stop(now + 4n)];
+    for (let seed = 0; seed < 3000; seed++) {
+      const order =
+        seed % 2 === 0
+          ? [
+              [0, 2],
+              [1, 3],
+            ]
+          : [
+              [3, 0],
+              [2, 1],
+            ];
+      const { agent, trace } = await schedule(
+        order.map((w) => w.map((k) => events[k]!)),
+        seeded(seed),
+      );
+      assert.equal(registered(agent), 0, `seed ${seed}: ${trace.join(" ")}`);
+    }
+    for (let seed = 0; seed < 1000; seed++) {
+      const { agent, trace } = await schedule([[events[0]!, events[2]!], [events[1]!]], seeded(seed));
+      assert.equal(registered(agent), 1, `the last a start, seed ${seed}: ${trace.join(" ")}`);
+    }
+  });
+
   test("ordering - two incarnations of one container name never remove each other's services (2,000 seeded schedules)", async () => {
     for (let seed = 0; seed < 2000; seed++) {
       const { agent, trace } = await schedule([[start(1n, A), stop(3n, A)], [start(2n, B)]], seeded(seed));

@@ -1,0 +1,56 @@
+// Item: a fleet of 1,000 simulated nodes × 50 containers (bench/fleet.ts) against two compiled
+// handlers, with its own nats-server and agent stand-in (the figures are the fleet's alone).
+import { startNatsServer } from "../test/harness/nats.ts";
+import { startHandlers, stopAll } from "./children.ts";
+import { startFastAgent } from "./fast-agent.ts";
+import { fleetAgents, runFleet, type FleetOptions } from "./fleet.ts";
+
+/** BENCH_FLEET_NODES shrinks it (e.g. to try a change quickly). */
+const FLEET: FleetOptions = {
+  prefix: "bfleet",
+  nodes: Number(process.env.BENCH_FLEET_NODES ?? 1_000),
+  containersPerNode: 50,
+  churnPerSecond: 200,
+  churnSeconds: 60,
+  snapshotEverySeconds: 60,
+  driftPerNode: 1,
+};
+
+export const FLEET_TARGETS = { p99_ms: 50, reconcile_round_s: 10, handler_rss_mb: 150, min_share: 1 / 3 } as const;
+
+export async function measureFleet() {
+  const nats = await startNatsServer();
+  const agent = await startFastAgent();
+  const handlers = await startHandlers(2, {
+    NATS_URL: nats.url,
+    BERTH_PREFIX: FLEET.prefix,
+    BERTH_CONSUL_AGENTS: fleetAgents(FLEET.nodes, agent.url),
+  });
+  try {
+    const appliedBy = () => handlers.map((h) => h.logs.filter((l) => l.msg === "applied" || l.msg === "reconciled").length);
+    const report = await runFleet(
+      nats.url,
+      agent,
+      { handlerPids: handlers.map((h) => h.pid), natsPid: nats.pid, appliedBy },
+      FLEET,
+      (text) => {
+        process.stderr.write(`bench: ${text}\n`);
+      },
+    );
+    const t = FLEET_TARGETS;
+    return {
+      ...report,
+      targets: t,
+      met: {
+        p99: report.start_to_registered_ms.p99 <= t.p99_ms,
+        reconcile_round: report.reconcile_round_s <= t.reconcile_round_s,
+        handler_rss: report.handler_peak_rss_mb.every((mb) => mb <= t.handler_rss_mb),
+        shared: report.work_share.every((s) => s >= t.min_share),
+      },
+    };
+  } finally {
+    await stopAll(handlers);
+    await agent.close();
+    await nats.stop();
+  }
+}

@@ -1,0 +1,90 @@
+// A container event: its state recorded (P3), then applied to its node's agent through the gate.
+import { NOTHING_APPLIED, NOTHING_LISTED, applyToAgent, type Applied } from "./apply.ts";
+import type { AgentClient } from "./consul.ts";
+import type { HandlerDeps } from "./deps.ts";
+import { gateClosed, throughGate } from "./gate-call.ts";
+import { applyLatest, recordIfNewer, stateKey, stoppedAt } from "./latest.ts";
+import { NO_HANDLER_METRICS } from "./metrics.ts";
+import { DEFAULT_MAPPING_SETTINGS } from "./settings.ts";
+import type { ContainerEvent } from "../schemas/index.ts";
+
+type Outcome = { applied: Applied; at: number } | { error: unknown };
+
+/** A start this recent (Docker's clock against this handler's, either way) has just happened. */
+const JUST_HAPPENED_MS = 2_000;
+
+const ms = (v: number) => Math.round(v * 100) / 100;
+
+/**
+ * Records the event as its container's state unless a newer one is stored, then applies the latest
+ * stored state and re-reads it (applyLatest). A start that has just happened is most often its
+ * container's first event, so its services are registered while its state is recorded — one round
+ * trip before the registration instead of two. Whatever the record finds (a newer stop, or a key
+ * that was there), the apply and its re-read that follow make the agent hold the latest state, as
+ * without it. An older start (a redelivery, the emitter's list of what runs at its start) takes the
+ * plain path, which lists the agent first: a start repeated costs no write, and no Consul watch fires.
+ * `received`: when the message arrived, for the step timings logged at debug level.
+ */
+export async function applyContainerEvent(deps: HandlerDeps, agent: AgentClient, event: ContainerEvent, received: number): Promise<void> {
+  const settings = deps.mapping ?? DEFAULT_MAPPING_SETTINGS;
+  const node = event.data.node.name;
+  const decoded = performance.now();
+  const age = Date.now() - Number(BigInt(event.data.timeNano) / 1_000_000n);
+  const early: Promise<Outcome> | undefined =
+    event.type === "io.berth.container.started" && Math.abs(age) < JUST_HAPPENED_MS && gateClosed(deps, node) === undefined
+      ? throughGate(deps, node, () => applyToAgent(agent, event, settings, NOTHING_LISTED)).then(
+          (applied) => ({ applied, at: performance.now() }),
+          (error: unknown) => ({ error }),
+        )
+      : undefined;
+  const recorded = await recordIfNewer(deps.bucket, event);
+  const stored = performance.now();
+  const outcome = early && (await early);
+  let applied: Applied = NOTHING_APPLIED;
+  let firstApplied = 0;
+  let known: Parameters<typeof applyLatest>[4] = recorded;
+  if (outcome && recorded?.created) {
+    // The early registration was of the state now stored: only its re-read is left.
+    if ("error" in outcome) throw outcome.error;
+    ({ applied, at: firstApplied } = outcome);
+    known = { ...recorded, applied: true };
+  }
+  const whenAbsent = () => stoppedAt(event, BigInt(event.data.timeNano));
+  const rounds = await throughGate(deps, node, () =>
+    applyLatest(
+      deps.bucket,
+      stateKey(node, event.subject),
+      whenAbsent,
+      async (latest, first) => {
+        // A container's first state: the agent holds nothing of it yet, so there is nothing to list.
+        applied = await applyToAgent(agent, latest, settings, first ? NOTHING_LISTED : undefined);
+        firstApplied ||= performance.now();
+      },
+      known,
+    ),
+  );
+  const where = { node, container: event.subject };
+  // Where the time goes, per event (LOG_LEVEL=debug): decode, the state's record, the agent's apply, the re-read.
+  const timing = {
+    decode_ms: ms(decoded - received),
+    record_ms: ms(stored - decoded),
+    apply_ms: ms(firstApplied - decoded),
+    reread_ms: ms(performance.now() - firstApplied),
+  };
+  deps.log.debug({ ...where, ...timing }, "apply timing");
+  if (applied.warnings.length > 0) deps.log.warn({ ...where, warnings: applied.warnings }, "mapping warnings");
+  deps.log.info(
+    {
+      ...where,
+      type: event.type,
+      services: applied.registered,
+      unchanged: applied.unchanged,
+      removed: applied.deregistered,
+      kept: applied.kept,
+      rounds,
+    },
+    "applied",
+  );
+  const latencySeconds = (Date.now() - Number(BigInt(event.data.timeNano) / 1_000_000n)) / 1000;
+  (deps.metrics ?? NO_HANDLER_METRICS).applied(event.type, node, latencySeconds);
+}
