@@ -7,18 +7,14 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, test, type TestContext } from "node:test";
 import type { StatusReport } from "../cli/status-report.ts";
-import { connectBus, ensureJetStream, publishDurable, type Bus } from "../common/nats/index.ts";
 import { refusedCheckId } from "../handler/apply.ts";
-import { subjectFor, toNodeSnapshot, type BerthEvent } from "../schemas/index.ts";
-import { startBerth, type BerthProcess } from "./berth-process.ts";
-import { bytesOf, event, ID_A, publish } from "./builders.ts";
-import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
-import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
+import { toNodeSnapshot } from "../schemas/index.ts";
+import { event, ID_A, publish } from "./builders.ts";
+import { cleanupAll } from "./harness/cleanup.ts";
 import { freePort } from "./harness/ports.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
 import { waitFor } from "./harness/wait.ts";
 import { get, parseExposition, valueOf } from "./metrics-scrape.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const PREFIX = "answers";
 const BIN = new URL("../bin/berth.js", import.meta.url).pathname;
@@ -27,15 +23,10 @@ const SCRIPTED = `node1:svc4:${ID_A.slice(0, 12)}:8080`;
 const PLAIN = `node1:svc4:${ID_A.slice(0, 12)}:9090`;
 
 describe("agent answers", () => {
-  let nats: NatsServer;
-  let bus: Bus;
-  let agent: ConsulDouble;
-  let handler: BerthProcess;
+  let p: Pipeline;
   let metricsPort: number;
-  let ready = false;
 
-  const send = (e: BerthEvent) => publishDurable(bus, subjectFor(PREFIX, e), bytesOf(e), e.id);
-  const env = () => ({ PATH: process.env.PATH ?? "", NATS_URL: nats.url, BERTH_PREFIX: PREFIX, BERTH_CONSUL_AGENTS: `node1=${agent.url}` });
+  const env = () => ({ PATH: process.env.PATH ?? "", ...p.env(), BERTH_CONSUL_AGENTS: p.agentsEnv() });
   const status = () =>
     new Promise<StatusReport>((resolve, reject) =>
       execFile(process.execPath, [BIN, "status", "--json"], { env: env(), timeout: 30_000 }, (err, stdout, stderr) =>
@@ -43,24 +34,23 @@ describe("agent answers", () => {
       ),
     );
   const metrics = async () => parseExposition((await get(`http://127.0.0.1:${metricsPort}/metrics`)).body);
-  const registers = () => agent.requests.filter((r) => r.path === "/v1/agent/service/register").length;
+  const registers = () => p.agent("node1").requests.filter((r) => r.path === "/v1/agent/service/register").length;
 
   before(async () => {
-    if (!canStartNatsServer()) return;
-    nats = await startNatsServer();
-    bus = await connectBus({ NATS_URL: nats.url, BERTH_PREFIX: PREFIX }, "answers-test");
-    registerCleanup("answers bus", () => bus.drain());
-    await ensureJetStream(bus);
-    agent = await startConsulDouble({ node: "node1" });
-    registerCleanup("answers agent double", () => agent.close());
     metricsPort = await freePort();
-    handler = await startBerth("handler", { ...env(), BERTH_METRICS_PORT: String(metricsPort), BERTH_METRICS_ADDRESS: "127.0.0.1" });
-    await handler.waitForLog((l) => l.msg === "started", "handler started");
-    ready = true;
+    // node1's agent answers as a Consul agent with its defaults: script checks refused.
+    p = await startPipeline({
+      prefix: PREFIX,
+      nodes: [{ name: "node1" }],
+      handlerEnv: { BERTH_METRICS_PORT: String(metricsPort), BERTH_METRICS_ADDRESS: "127.0.0.1" },
+      bus: true,
+    });
   });
   after(cleanupAll);
 
-  const prerequisites = (t: TestContext) => requireOrSkip(t, "nats-server", ready);
+  const prerequisites = (t: TestContext) => p.ready(t);
+  const agent = () => p.agent("node1");
+  const handler = () => p.handlers[0]!;
 
   test("agent answers - a script check refused: the other service registers, the refused one falls back, one dead letter, and snapshots leave it be", async (t) => {
     if (!prerequisites(t)) return;
@@ -72,16 +62,16 @@ describe("agent answers", () => {
       },
       timeNano: BigInt(Date.now()) * 1_000_000n,
     });
-    await send(started);
-    const letter = await handler.waitForLog(
+    await p.publish(started);
+    const letter = await handler().waitForLog(
       (l) => l.msg === "dead-lettered" && l["reason"] === "agent-rejected",
       "the refusal dead-lettered",
     );
     assert.match(String((letter["problems"] as string[])[0]), new RegExp(`^agent\\.service\\.register 500: ${SCRIPTS_DISABLED}`));
-    assert.deepEqual(Object.keys(agent.services()).sort(), [SCRIPTED, PLAIN]);
-    assert.equal(agent.checks()[refusedCheckId(SCRIPTED)]?.Status, "critical");
+    assert.deepEqual(Object.keys(agent().services()).sort(), [SCRIPTED, PLAIN]);
+    assert.equal(agent().checks()[refusedCheckId(SCRIPTED)]?.Status, "critical");
     assert.equal(
-      handler.logs.some((l) => l.msg === "deferred" || l.msg === "retrying"),
+      handler().logs.some((l) => l.msg === "deferred" || l.msg === "retrying"),
       false,
       "not trouble that passes: nothing waits, nothing is retried",
     );
@@ -97,13 +87,13 @@ describe("agent answers", () => {
     const before = registers();
     for (let i = 1; i <= 3; i++) {
       const snapshot = toNodeSnapshot({ name: "node1", hostIp: "10.0.0.1" }, BigInt(Date.now()) * 1_000_000n, [started.subject]);
-      await send(snapshot);
-      await waitFor(() => handler.logs.filter((l) => l.msg === "reconciled" && l["node"] === "node1").length >= i, {
+      await p.publish(snapshot);
+      await waitFor(() => handler().logs.filter((l) => l.msg === "reconciled" && l["node"] === "node1").length >= i, {
         what: `snapshot ${i}`,
       });
     }
     assert.equal(registers(), before, "reconciliation does not register the refused service again");
-    assert.equal(handler.logs.filter((l) => l.msg === "dead-lettered").length, 1, "nor dead-letter it again");
+    assert.equal(handler().logs.filter((l) => l.msg === "dead-lettered").length, 1, "nor dead-letter it again");
     assert.equal(valueOf(await metrics(), "berth_events_dead_lettered_total", { reason: "agent-rejected", node: "node1" }), 1);
   });
 });

@@ -8,15 +8,10 @@
 // exists: so the starting state lasts as long as the test wants, with no race against the clock.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { startBerth, type BerthProcess } from "./berth-process.ts";
-import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
-import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { docker } from "./harness/docker-cli.ts";
-import { canStartDockerd, missingForDockerd, startDockerd, type PrivateDockerEngine } from "./harness/dockerd.ts";
-import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
-import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { cleanupAll } from "./harness/cleanup.ts";
+import { TEST_IMAGE } from "./harness/image.ts";
 import { waitFor } from "./harness/wait.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const PREFIX = "hc";
 const NODE = "hc1";
@@ -24,50 +19,34 @@ const IP = "127.0.0.42";
 const SERVICE = "flippy";
 
 describe("health end to end", () => {
-  let nats: NatsServer;
-  let engine: PrivateDockerEngine;
-  let agent: ConsulDouble;
-  let emitter: BerthProcess;
-  let handler: BerthProcess;
-  let ready = false;
+  let p: Pipeline;
 
   before(async () => {
-    if (!canStartDockerd() || !canStartNatsServer()) return;
-    nats = await startNatsServer();
-    agent = await startConsulDouble({ node: NODE, address: IP });
-    registerCleanup("hc agent double", () => agent.close());
-    engine = await startDockerd({ name: NODE, ip: IP });
-    await ensureTestImage(engine);
-    const env = { NATS_URL: nats.url, BERTH_PREFIX: PREFIX };
-    emitter = await startBerth("emitter", { ...env, DOCKER_HOST: engine.host, BERTH_NODE: NODE, BERTH_HOST_IP: IP });
-    // warning while starting: distinct from both the healthy (passing) and unhealthy (critical) statuses.
-    handler = await startBerth("handler", { ...env, BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}`, BERTH_HEALTH_INITIAL_STATUS: "warning" });
-    await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching");
-    await handler.waitForLog((l) => l.msg === "started", "handler started");
-    ready = true;
+    p = await startPipeline({
+      prefix: PREFIX,
+      nodes: [{ name: NODE, ip: IP, engine: "docker" }],
+      // warning while starting: distinct from both the healthy (passing) and unhealthy (critical) statuses.
+      handlerEnv: { BERTH_HEALTH_INITIAL_STATUS: "warning" },
+    });
   });
   after(cleanupAll);
 
-  const prerequisites = (t: import("node:test").TestContext) =>
-    requireOrSkip(
-      t,
-      `root, nats-server and dockerd (missing: ${[...missingForDockerd(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`,
-      ready,
-    );
+  const prerequisites = (t: import("node:test").TestContext) => p.ready(t);
+  const agent = () => p.agent(NODE);
+  const docker = (...args: string[]) => p.docker(NODE, ...args);
 
   /** The instances the health endpoint returns with ?passing, as service IDs. */
   const passingInstances = async () => {
-    const res = await fetch(`${agent.url}/v1/health/service/${SERVICE}?passing`);
+    const res = await fetch(`${p.agentUrl(NODE)}/v1/health/service/${SERVICE}?passing`);
     assert.equal(res.status, 200);
     return ((await res.json()) as { Service: { ID: string } }[]).map((e) => e.Service.ID);
   };
-  const dockerHealth = async (id: string) => (await docker(engine, "inspect", "--format", "{{.State.Health.Status}}", id)).trim();
+  const dockerHealth = async (id: string) => (await docker("inspect", "--format", "{{.State.Health.Status}}", id)).trim();
 
   test("health end to end - starting → warning, healthy → passing, unhealthy → critical, healthy again → passing; ?passing follows", async (t) => {
     if (!prerequisites(t)) return;
     let since = Date.now();
     const id = await docker(
-      engine,
       "run",
       "-d",
       "--pull=never",
@@ -85,11 +64,11 @@ describe("health end to end", () => {
       "10m",
       TEST_IMAGE,
     );
-    const service = await waitFor(() => Object.values(agent.services()).find((s) => s.Meta["berth_container"] === id), {
+    const service = await waitFor(() => Object.values(agent().services()).find((s) => s.Meta["berth_container"] === id), {
       what: "the service registered",
     });
     const checkId = `berth-health:${service.ID}`;
-    const check = () => agent.checks()[checkId];
+    const check = () => agent().checks()[checkId];
     const trail: string[] = [];
     const reach = async (status: string, docker: string, listed: boolean) => {
       // The registration already carries the initial status; berth's update then adds Docker's word to it.
@@ -104,12 +83,13 @@ describe("health end to end", () => {
       assert.equal(seen.ServiceID, service.ID);
       assert.equal(seen.Type, "ttl");
       assert.deepEqual(await passingInstances(), listed ? [service.ID] : [], `?passing while ${status}`);
+      await p.converged([NODE]); // the service and its checks as the mapping gives them, the health check's status Docker's
     };
 
     await reach("warning", "starting", false);
     const flip = async (...command: string[]) => {
       since = Date.now();
-      await docker(engine, "exec", id, ...command);
+      await docker("exec", id, ...command);
     };
     await flip("touch", "/tmp/ok");
     await reach("passing", "healthy", true);
@@ -119,15 +99,17 @@ describe("health end to end", () => {
     await reach("passing", "healthy", true);
     assert.deepEqual(trail, ["warning", "passing", "critical", "passing"]);
 
-    const registrations = agent.requests.filter(
+    const registrations = agent().requests.filter(
       (r) => r.method === "PUT" && r.path === "/v1/agent/service/register" && r.body?.includes(id),
     );
     assert.equal(registrations.length, 1, "a health change updates the check; it does not register the service again");
-    const updates = agent.requests.filter((r) => r.method === "PUT" && r.path === `/v1/agent/check/update/${encodeURIComponent(checkId)}`);
+    const updates = agent().requests.filter(
+      (r) => r.method === "PUT" && r.path === `/v1/agent/check/update/${encodeURIComponent(checkId)}`,
+    );
     assert.ok(updates.length >= 4, `one status update per change at least (${updates.length})`);
 
-    await docker(engine, "stop", id);
-    await waitFor(() => check() === undefined && agent.services()[service.ID] === undefined, {
+    await docker("stop", id);
+    await waitFor(() => check() === undefined && agent().services()[service.ID] === undefined, {
       what: "the service and its check gone with the container",
     });
     assert.deepEqual(await passingInstances(), []);

@@ -6,20 +6,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { connectBus, publishDurable, type Bus } from "../common/nats/index.ts";
-import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { startBerth, type BerthProcess } from "./berth-process.ts";
+import { publishDurable } from "../common/nats/index.ts";
+import type { BerthProcess } from "./berth-process.ts";
 import { bytesOf, event } from "./builders.ts";
-import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
-import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { docker } from "./harness/docker-cli.ts";
-import { canStartDockerd, missingForDockerd, startDockerd, type PrivateDockerEngine } from "./harness/dockerd.ts";
-import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
-import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
-import { freePort } from "./harness/ports.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { cleanupAll } from "./harness/cleanup.ts";
 import { waitFor } from "./harness/wait.ts";
 import { get, histogramOf, metricsPortOf, parseExposition, valueOf, type Exposition } from "./metrics-scrape.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 import { startSocketProxy, type SocketProxy } from "./socket-proxy.ts";
 
 const PREFIX = "ops";
@@ -55,16 +48,9 @@ const EXPECTED = {
 } as const;
 
 describe("metrics", () => {
-  let nats: NatsServer;
-  let engine: PrivateDockerEngine;
+  let p: Pipeline;
   let proxy: SocketProxy;
-  let agent: ConsulDouble;
-  let agentPort: number;
-  let bus: Bus;
-  let emitter: BerthProcess;
-  let handler: BerthProcess;
   const urls = { emitter: "", handler: "" };
-  let ready = false;
 
   const scrape = async (who: keyof typeof urls): Promise<Exposition> => {
     const res = await get(`${urls[who]}/metrics`);
@@ -84,67 +70,45 @@ describe("metrics", () => {
     const r = await get(`${urls[who]}/readyz`);
     return { status: r.status, checks: (JSON.parse(r.body) as { checks: Record<string, boolean> }).checks };
   };
-  const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), bytesOf(e), e.id);
-  const ownedBy = (id: string) => Object.values(agent.services()).filter((s) => s.Meta["berth_container"] === id);
-  const run = (...args: string[]) => docker(engine, "run", "-d", "--pull=never", "-p", "8080", ...args, TEST_IMAGE);
-  const start = async (kind: keyof typeof urls, env: Record<string, string>) => {
-    const proc = await startBerth(kind, {
-      BERTH_METRICS_PORT: "0",
-      BERTH_METRICS_ADDRESS: "127.0.0.1",
-      NATS_URL: nats.url,
-      BERTH_PREFIX: PREFIX,
-      ...env,
-    });
-    urls[kind] = `http://127.0.0.1:${metricsPortOf(await proc.waitForLog((l) => l.msg === "metrics listening", `${kind} metrics port`))}`;
-    return proc;
-  };
-  const startAgent = async () => {
-    agent = await startConsulDouble({ node: NODE, address: IP, port: agentPort });
-    const double = agent;
-    registerCleanup("ops agent double", () => double.close());
-  };
-  /** The agent holds exactly one service per running container, and the handler has nothing left to do. */
-  const settled = () =>
-    waitFor(
+  const ownedBy = (id: string) => Object.values(p.agent(NODE).services()).filter((s) => s.Meta["berth_container"] === id);
+  const run = (...args: string[]) => p.run(NODE, ...args);
+  /** The metrics endpoint a process (BERTH_METRICS_PORT=0) says it listens on. */
+  const metricsUrl = async (proc: BerthProcess, kind: string) =>
+    `http://127.0.0.1:${metricsPortOf(await proc.waitForLog((l) => l.msg === "metrics listening", `${kind} metrics port`))}`;
+  /** The agent holds the mapping of every running container (the oracle), and the handler has nothing left to do. */
+  const settled = async () => {
+    await p.converged([NODE]);
+    return waitFor(
       async () => {
-        const running = (await docker(engine, "ps", "-q", "--no-trunc")).split("\n").filter(Boolean);
-        const owners = Object.values(agent.services()).map((s) => s.Meta["berth_container"]);
         const m = await scrape("handler");
-        return (
-          owners.length === running.length &&
-          running.every((id) => owners.includes(id)) &&
-          valueOf(m, "berth_consumer_pending") === 0 &&
-          valueOf(m, "berth_consumer_ack_pending") === 0 &&
-          m
-        );
+        return valueOf(m, "berth_consumer_pending") === 0 && valueOf(m, "berth_consumer_ack_pending") === 0 && m;
       },
-      { what: "the agent equal to Docker's running containers and no consumer lag", timeoutMs: 20_000 },
+      { what: "no consumer lag", timeoutMs: 20_000 },
     );
+  };
 
   before(async () => {
-    if (!canStartDockerd() || !canStartNatsServer()) return;
-    nats = await startNatsServer();
-    agentPort = await freePort();
-    await startAgent();
-    engine = await startDockerd({ name: NODE, ip: IP });
-    await ensureTestImage(engine);
-    proxy = await startSocketProxy(engine.socketPath);
-    emitter = await start("emitter", { DOCKER_HOST: proxy.host, BERTH_NODE: NODE, BERTH_HOST_IP: IP, BERTH_RESYNC_SECONDS: "2" });
-    handler = await start("handler", { BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}` });
-    await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching");
-    await handler.waitForLog((l) => l.msg === "started", "handler started");
-    bus = await connectBus({ NATS_URL: nats.url, BERTH_PREFIX: PREFIX }, "ops-test");
-    registerCleanup("ops bus", async () => bus.nc.close());
-    ready = true;
+    p = await startPipeline({
+      prefix: PREFIX,
+      env: { BERTH_METRICS_PORT: "0", BERTH_METRICS_ADDRESS: "127.0.0.1" },
+      nodes: [
+        {
+          name: NODE,
+          ip: IP,
+          engine: "docker",
+          emitter: { dockerHost: async (engine) => (proxy = await startSocketProxy(engine.socketPath)).host },
+        },
+      ],
+      resyncSeconds: 2,
+      bus: true,
+    });
+    if (!p.started) return;
+    urls.emitter = await metricsUrl(p.emitter(NODE), "emitter");
+    urls.handler = await metricsUrl(p.handlers[0]!, "handler");
   });
   after(cleanupAll);
 
-  const prerequisites = (t: import("node:test").TestContext) =>
-    requireOrSkip(
-      t,
-      `root, nats-server and dockerd (missing: ${[...missingForDockerd(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`,
-      ready,
-    );
+  const prerequisites = (t: import("node:test").TestContext) => p.ready(t);
 
   test("metrics - both processes export every metric the issue lists, in the text format, with HELP and TYPE; /healthz and /readyz answer 200", async (t) => {
     if (!prerequisites(t)) return;
@@ -172,7 +136,7 @@ describe("metrics", () => {
     const began = Date.now();
     const id = await run("-e", "SERVICE_NAME=scraped");
     await waitFor(() => ownedBy(id).length === 1, { what: "the container registered" });
-    await docker(engine, "stop", id);
+    await p.docker(NODE, "stop", id);
     await waitFor(() => ownedBy(id).length === 0, { what: "the container deregistered" });
     const elapsed = (Date.now() - began) / 1000;
     const h1 = await scrapeUntil(
@@ -212,8 +176,8 @@ describe("metrics", () => {
     if (!prerequisites(t)) return;
     const h0 = await scrape("handler");
     const dead = (m: Exposition, reason: string, node: string) => valueOf(m, "berth_events_dead_lettered_total", { reason, node });
-    await publishDurable(bus, `${PREFIX}.v1.${NODE}.container.started`, bytesOf("{not json"), "ops-garbage-1");
-    await publish(event({ node: "ghost", container: { id: "9".repeat(64), name: "ghost" } }));
+    await publishDurable(p.bus, `${PREFIX}.v1.${NODE}.container.started`, bytesOf("{not json"), "ops-garbage-1");
+    await p.publish(event({ node: "ghost", container: { id: "9".repeat(64), name: "ghost" } }));
     const h1 = await scrapeUntil(
       "handler",
       (m) => dead(m, "schema", NODE) > dead(h0, "schema", NODE) && dead(m, "unknown-node", "ghost") > dead(h0, "unknown-node", "ghost"),
@@ -231,8 +195,11 @@ describe("metrics", () => {
     if (!prerequisites(t)) return;
     const h0 = await settled();
     const orphan = { ID: `${NODE}:orphan:1`, Name: "orphan", Port: 1, Meta: { berth_node: NODE, berth_container: "7".repeat(64) } };
-    assert.equal((await fetch(`${agent.url}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify(orphan) })).status, 200);
-    await waitFor(() => agent.services()[orphan.ID] === undefined, { what: "the stale service removed by reconciliation" });
+    assert.equal(
+      (await fetch(`${p.agentUrl(NODE)}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify(orphan) })).status,
+      200,
+    );
+    await waitFor(() => p.agent(NODE).services()[orphan.ID] === undefined, { what: "the stale service removed by reconciliation" });
     const h1 = await scrapeUntil(
       "handler",
       (m) =>
@@ -247,7 +214,7 @@ describe("metrics", () => {
   test("metrics - the agent down for a while: events deferred by node, the node shown waiting and for what, no lag; back up: repaired, applied, slow latencies observed", async (t) => {
     if (!prerequisites(t)) return;
     const h0 = await settled();
-    await agent.close();
+    await p.stopAgent(NODE);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await run("-e", `SERVICE_NAME=waits${i}`));
     const lastStarted = Date.now();
@@ -273,7 +240,7 @@ describe("metrics", () => {
       { status: 200, checks: { nats: true, consumer: true } },
       "an agent that is down is not the handler's readiness",
     );
-    await startAgent();
+    await p.startAgent(NODE);
     const back = Date.now();
     await waitFor(() => ids.every((id) => ownedBy(id).length === 1), {
       what: "the waiting containers registered once the agent is back",
@@ -320,7 +287,7 @@ describe("metrics", () => {
     if (!prerequisites(t)) return;
     const e0 = await scrape("emitter");
     let id = "";
-    await nats.restart({
+    await p.nats!.restart({
       whileDown: async () => {
         for (const who of ["emitter", "handler"] as const) {
           const r = await waitFor(

@@ -3,17 +3,13 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { connectBus, ensureJetStream, publishDurable, type Bus } from "../common/nats/index.ts";
 import type { StatusReport } from "../cli/status-report.ts";
-import { subjectFor, type ContainerEvent, toNodeSnapshot } from "../schemas/index.ts";
-import { startBerth, type BerthProcess } from "./berth-process.ts";
-import { bytesOf, event } from "./builders.ts";
-import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
-import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
-import { freePort } from "./harness/ports.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { toNodeSnapshot } from "../schemas/index.ts";
+import { event } from "./builders.ts";
+import type { ConsulDouble } from "./consul-double/index.ts";
+import { cleanupAll } from "./harness/cleanup.ts";
 import { waitFor } from "./harness/wait.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const PREFIX = "stat";
 const BIN = new URL("../bin/berth.js", import.meta.url).pathname;
@@ -22,20 +18,8 @@ const idOf = (digit: string) => digit.repeat(64);
 type Run = { code: number; stdout: string; stderr: string };
 
 describe("berth status", () => {
-  let nats: NatsServer;
-  let bus: Bus;
-  const agents: Record<"node1" | "node2", ConsulDouble> = {} as never;
-  let downAgentPort: number;
-  let handler: BerthProcess;
-  let ready = false;
-
-  const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), bytesOf(e), e.id);
-  const env = () => ({
-    PATH: process.env.PATH ?? "",
-    NATS_URL: nats.url,
-    BERTH_PREFIX: PREFIX,
-    BERTH_CONSUL_AGENTS: `node1=${agents.node1.url},node2=${agents.node2.url},node3=http://127.0.0.1:${downAgentPort}`,
-  });
+  let p: Pipeline;
+  const env = () => ({ PATH: process.env.PATH ?? "", ...p.handlerEnv() });
   const runStatus = (...args: string[]) =>
     new Promise<Run>((resolve) =>
       execFile(process.execPath, [BIN, "status", ...args], { env: env(), timeout: 30_000 }, (err, stdout, stderr) =>
@@ -52,40 +36,29 @@ describe("berth status", () => {
     Object.values(agent.services()).filter((s) => s.Meta["berth_container"] === container);
 
   before(async () => {
-    if (!canStartNatsServer()) return;
-    nats = await startNatsServer();
-    bus = await connectBus({ NATS_URL: nats.url, BERTH_PREFIX: PREFIX }, "status-test");
-    registerCleanup("status bus", () => bus.drain());
-    await ensureJetStream(bus);
-    for (const name of ["node1", "node2"] as const) {
-      agents[name] = await startConsulDouble({ node: name });
-      registerCleanup(`${name} agent double`, () => agents[name].close());
-    }
-    downAgentPort = await freePort();
-    handler = await startBerth("handler", env());
-    await handler.waitForLog((l) => l.msg === "started", "handler started");
+    p = await startPipeline({ prefix: PREFIX, nodes: [{ name: "node1" }, { name: "node2" }, { name: "node3" }], bus: true });
+    if (!p.started) return;
+    await p.stopAgent("node3"); // node3's agent is down (nothing answers on its port) until a test starts it
     // node1: two running containers and one stopped; node2: one running; node9 has no agent.
-    await publish(event({ node: "node1", container: { id: idOf("1"), name: "web1" }, timeNano: 10n }));
-    await publish(event({ node: "node1", container: { id: idOf("2"), name: "web2" }, timeNano: 20n }));
-    await publish(event({ node: "node1", container: { id: idOf("3"), name: "gone" }, timeNano: 30n }));
-    await publish(
+    const node1 = [
+      event({ node: "node1", container: { id: idOf("1"), name: "web1" }, timeNano: 10n }),
+      event({ node: "node1", container: { id: idOf("2"), name: "web2" }, timeNano: 20n }),
+      event({ node: "node1", container: { id: idOf("3"), name: "gone" }, timeNano: 30n }),
       event({ type: "io.berth.container.stopped", node: "node1", container: { id: idOf("3"), name: "gone", exitCode: 0 }, timeNano: 40n }),
-    );
-    await publish(event({ node: "node2", container: { id: idOf("4"), name: "db" }, timeNano: 50n }));
-    await publish(event({ node: "node9", container: { id: idOf("5"), name: "lost" }, timeNano: 60n }));
-    await waitFor(
-      () =>
-        owned(agents.node1, idOf("2")).length === 1 &&
-        owned(agents.node1, idOf("3")).length === 0 &&
-        owned(agents.node2, idOf("4")).length === 1,
-      { what: "the events applied" },
-    );
-    await handler.waitForLog((l) => l.msg === "dead-lettered", "node9's event dead-lettered");
-    ready = true;
+    ];
+    const node2 = [event({ node: "node2", container: { id: idOf("4"), name: "db" }, timeNano: 50n })];
+    for (const e of [...node1, ...node2, event({ node: "node9", container: { id: idOf("5"), name: "lost" }, timeNano: 60n })])
+      await p.publish(e);
+    await p.holds("node1", [node1[0]!, node1[1]!]); // the events applied, each as mapped, and the stopped one's service gone
+    await p.holds("node2", node2);
+    await p.handlers[0]!.waitForLog((l) => l.msg === "dead-lettered", "node9's event dead-lettered");
   });
   after(cleanupAll);
 
-  const prerequisites = (t: import("node:test").TestContext) => requireOrSkip(t, "nats-server", ready);
+  const prerequisites = (t: import("node:test").TestContext) => p.ready(t);
+  const agents = { node1: () => p.agent("node1"), node2: () => p.agent("node2") };
+  const handler = () => p.handlers[0]!;
+  const downAgentPort = () => new URL(p.agentUrl("node3")).port;
 
   test("berth status - nodes with their running containers, berth-owned services and last event", async (t) => {
     if (!prerequisites(t)) return;
@@ -118,11 +91,11 @@ describe("berth status", () => {
     if (!prerequisites(t)) return;
     const before = await report();
     assert.deepEqual(before.waiting, { count: 0, nodes: [] }, "nothing waits before node3 has a change");
-    await publish(event({ node: "node3", container: { id: idOf("9"), name: "late" }, timeNano: 90n }));
+    await p.publish(event({ node: "node3", container: { id: idOf("9"), name: "late" }, timeNano: 90n }));
     // The handler records the change, asks for node3's repair and acks: node3 waits for its agent.
     const waiting = await waitFor(async () => node(await report(), "node3")?.waiting ?? undefined, { what: "node3 waiting" });
     assert.equal(waiting.for, "unreachable");
-    assert.match(waiting.reason, new RegExp(`^agent unreachable: .*ECONNREFUSED 127\\.0\\.0\\.1:${downAgentPort}`));
+    assert.match(waiting.reason, new RegExp(`^agent unreachable: .*ECONNREFUSED 127\\.0\\.0\\.1:${downAgentPort()}`));
     assert.ok(Date.parse(waiting.since) <= Date.parse(waiting.requested), "since the trouble began, at or before the request");
     const r = await report();
     assert.deepEqual(r.waiting, { count: 1, nodes: ["node3"] });
@@ -134,13 +107,13 @@ describe("berth status", () => {
     assert.match(
       table.stdout,
       new RegExp(
-        `^  node3  waiting since \\d\\d:\\d\\d:\\d\\d UTC \\(\\d+ s\\): agent unreachable: .*ECONNREFUSED 127\\.0\\.0\\.1:${downAgentPort}\\b`,
+        `^  node3  waiting since \\d\\d:\\d\\d:\\d\\d UTC \\(\\d+ s\\): agent unreachable: .*ECONNREFUSED 127\\.0\\.0\\.1:${downAgentPort()}\\b`,
         "m",
       ),
     );
     assert.match(table.stdout, /^node3(\s+\S+){6}\s+\d+ s\s+\S/m, "node3's row says how long it has waited");
     // node3's agent answers again: a handler repairs the node from the state bucket, and it no longer waits.
-    const agent3 = await startConsulDouble({ node: "node3", port: downAgentPort });
+    const agent3 = await p.startAgent("node3");
     try {
       await waitFor(() => owned(agent3, idOf("9")).length === 1, { what: "node3 repaired" });
       const after = await waitFor(
@@ -154,7 +127,7 @@ describe("berth status", () => {
       assert.equal(node(after, "node3")?.agent, "ok");
       assert.match((await runStatus()).stdout, /^nodes waiting for their agent: 0 of 3$/m);
     } finally {
-      await agent3.close(); // node3's agent down again, as the other tests expect it
+      await p.stopAgent("node3"); // node3's agent down again, as the other tests expect it
     }
   });
 
@@ -172,14 +145,14 @@ describe("berth status", () => {
 
   test("berth status - drift: a service removed behind berth's back is missing, one it holds no state for is stale", async (t) => {
     if (!prerequisites(t)) return;
-    const [svc] = owned(agents.node1, idOf("1"));
+    const [svc] = owned(agents.node1(), idOf("1"));
     assert.equal(
-      (await fetch(`${agents.node1.url}/v1/agent/service/deregister/${encodeURIComponent(svc!.ID)}`, { method: "PUT" })).status,
+      (await fetch(`${p.agentUrl("node1")}/v1/agent/service/deregister/${encodeURIComponent(svc!.ID)}`, { method: "PUT" })).status,
       200,
     );
     const orphan = { ID: "node2:orphan:1", Name: "orphan", Port: 1, Meta: { berth_node: "node2", berth_container: idOf("6") } };
     assert.equal(
-      (await fetch(`${agents.node2.url}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify(orphan) })).status,
+      (await fetch(`${p.agentUrl("node2")}/v1/agent/service/register`, { method: "PUT", body: JSON.stringify(orphan) })).status,
       200,
     );
     const r = await report();
@@ -190,8 +163,8 @@ describe("berth status", () => {
   test("berth status - a node's last snapshot, beside the handlers' own bookkeeping keys", async (t) => {
     if (!prerequisites(t)) return;
     const snapshot = toNodeSnapshot({ name: "node2", hostIp: "10.0.0.2" }, 1_700_000_000_000_000_000n, [idOf("4")]);
-    await publishDurable(bus, subjectFor(PREFIX, snapshot), bytesOf(snapshot), snapshot.id);
-    await handler.waitForLog((l) => l.msg === "reconciled" && l.node === "node2", "node2 reconciled");
+    await p.publish(snapshot);
+    await handler().waitForLog((l) => l.msg === "reconciled" && l.node === "node2", "node2 reconciled");
     const r = await report();
     assert.deepEqual(
       r.nodes.map((n) => n.name),
@@ -202,9 +175,9 @@ describe("berth status", () => {
 
   test("berth status - consumer lag counts what no handler has taken yet", async (t) => {
     if (!prerequisites(t)) return;
-    await handler.stop();
-    await publish(event({ node: "node2", container: { id: idOf("7"), name: "queued" }, timeNano: 70n }));
-    await publish(event({ node: "node2", container: { id: idOf("8"), name: "queued2" }, timeNano: 80n }));
+    await handler().stop();
+    await p.publish(event({ node: "node2", container: { id: idOf("7"), name: "queued" }, timeNano: 70n }));
+    await p.publish(event({ node: "node2", container: { id: idOf("8"), name: "queued2" }, timeNano: 80n }));
     const { consumer, stream } = await report();
     assert.ok(!("error" in consumer));
     assert.equal(consumer.pending, 2);

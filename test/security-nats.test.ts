@@ -7,20 +7,18 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { createLogger } from "../common/log.ts";
-import { NatsPermissionError, connectBus, openStateBucket, publishDurable, type Bus } from "../common/nats/index.ts";
+import { NatsPermissionError, openStateBucket, publishDurable, type Bus } from "../common/nats/index.ts";
 import { eventPublisher } from "../emitter/publish.ts";
 import { subjectFor } from "../schemas/index.ts";
-import { startBerth, type BerthProcess } from "./berth-process.ts";
+import type { BerthProcess } from "./berth-process.ts";
 import { bytesOf, event } from "./builders.ts";
-import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
-import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { docker } from "./harness/docker-cli.ts";
-import { canStartDockerd, missingForDockerd, startDockerd, type PrivateDockerEngine } from "./harness/dockerd.ts";
-import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
-import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
+import { cleanupAll } from "./harness/cleanup.ts";
+import { canStartDockerd, missingForDockerd } from "./harness/dockerd.ts";
+import type { NatsServer } from "./harness/nats.ts";
 import { requireOrSkip } from "./harness/prereq.ts";
 import { makeTestPki, opensslBinary, type TestPki } from "./harness/tls.ts";
 import { waitFor } from "./harness/wait.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const EXAMPLE = new URL("../examples/nats-server.conf", import.meta.url);
 const PREFIX = "berth"; // the example is written for the default prefix
@@ -58,53 +56,38 @@ const exitOf = (proc: BerthProcess) => waitFor(() => proc.exited, { what: "the p
 const as = (user: keyof typeof PASSWORDS) => ({ NATS_USER: user, NATS_PASSWORD: PASSWORDS[user] });
 
 describe("security: NATS users of examples/nats-server.conf", () => {
-  let nats: NatsServer;
-  const agents = {} as Record<"node1" | "node2", ConsulDouble>;
+  let p: Pipeline;
   let handler: BerthProcess | undefined;
-  let engine: PrivateDockerEngine | undefined;
-  let ready = false;
 
-  const natsEnv = (user: keyof typeof PASSWORDS) => ({ NATS_URL: nats.url, BERTH_PREFIX: PREFIX, ...as(user) });
-  const bus = async (user: keyof typeof PASSWORDS, name: string): Promise<Bus> => {
-    const b = await connectBus(natsEnv(user), name);
-    registerCleanup(`${name} bus`, () => b.drain().catch(() => undefined));
-    return b;
-  };
+  /** A connection as `user`, named `name` (the example's permissions go by the inbox prefix of the name). */
+  const bus = (user: keyof typeof PASSWORDS, name: string): Promise<Bus> => p.connect(name, as(user));
   const startHandler = async () => {
-    handler = await startBerth("handler", {
-      ...natsEnv("handler"),
-      BERTH_CONSUL_AGENTS: `node1=${agents.node1.url},node2=${agents.node2.url}`,
-    });
-    await handler.waitForLog((l) => l.msg === "started", "handler started");
-  };
-  const dockerEngine = async () => {
-    if (!engine) {
-      engine = await startDockerd({ name: "secnats", ip: HOST_IP });
-      await ensureTestImage(engine);
-    }
-    return engine;
+    handler = await p.startHandler(as("handler"));
   };
 
   before(async () => {
-    if (!canStartNatsServer()) return;
-    nats = await startNatsServer({ config: exampleConfig() });
-    for (const node of ["node1", "node2"] as const) {
-      agents[node] = await startConsulDouble({ node, address: HOST_IP });
-      registerCleanup(`${node} agent double`, () => agents[node].close());
-    }
-    ready = true;
+    // No handler yet: the first test starts an emitter before any stream exists. node1's engine: only when a test needs Docker.
+    p = await startPipeline({
+      prefix: PREFIX,
+      nats: { config: exampleConfig() },
+      nodes: [
+        { name: "node1", ip: HOST_IP },
+        { name: "node2", ip: HOST_IP },
+      ],
+      handlers: 0,
+    });
   });
   after(cleanupAll);
 
-  const prerequisites = (t: TestContext) => requireOrSkip(t, "nats-server", ready);
+  const prerequisites = (t: TestContext) => p.ready(t);
   const withDocker = (t: TestContext) =>
     prerequisites(t) && requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ")})`, canStartDockerd());
 
   test("security-nats - only handlers may create the streams: an emitter started first exits naming the refused API subject", async (t) => {
     if (!prerequisites(t)) return;
     // No Docker is needed: the emitter sets up JetStream before it reads Docker.
-    const env = { ...natsEnv("node1"), BERTH_NODE: "node1", DOCKER_HOST: "unix:///nonexistent/docker.sock" };
-    const early = await startBerth("emitter", env);
+    const env = { ...as("node1"), BERTH_NODE: "node1", DOCKER_HOST: "unix:///nonexistent/docker.sock" };
+    const early = await p.spawn("emitter", env);
     const exit = await exitOf(early);
     assert.equal(exit.code, 1);
     const stderr = early.stderr.join("\n");
@@ -115,7 +98,7 @@ describe("security: NATS users of examples/nats-server.conf", () => {
     assert.ok(!stderr.includes(PASSWORDS.node1), "the password is not printed");
 
     await startHandler(); // the handler's user may create the streams, the consumer and the bucket
-    const later = await startBerth("emitter", env);
+    const later = await p.spawn("emitter", env);
     await later.waitForLog((l) => l.msg === "started", "emitter started once the streams exist");
     await later.stop();
   });
@@ -123,21 +106,16 @@ describe("security: NATS users of examples/nats-server.conf", () => {
   test("security-nats - node1's emitter publishes its own events and the handler applies them end to end", async (t) => {
     if (!withDocker(t)) return;
     if (!handler) await startHandler();
-    const node1 = await dockerEngine();
-    const emitter = await startBerth("emitter", {
-      ...natsEnv("node1"),
-      DOCKER_HOST: node1.host,
-      BERTH_NODE: "node1",
-      BERTH_HOST_IP: HOST_IP,
-    });
-    await emitter.waitForLog((l) => l.msg === "watching docker", "node1 emitter watching");
-    const id = await docker(node1, "run", "-d", "--pull=never", "-e", "SERVICE_NAME=secure-web", "-p", "8080", TEST_IMAGE);
-    const service = await waitFor(() => Object.values(agents.node1.services()).find((s) => s.Meta["berth_container"] === id), {
+    await p.startEngine("node1");
+    const emitter = await p.startEmitter("node1", as("node1"));
+    const id = await p.run("node1", "-e", "SERVICE_NAME=secure-web");
+    const service = await waitFor(() => Object.values(p.agent("node1").services()).find((s) => s.Meta["berth_container"] === id), {
       what: "node1's container registered in node1's agent",
     });
     assert.equal(service.Service, "secure-web");
     assert.equal(service.Address, HOST_IP);
-    assert.deepEqual(Object.keys(agents.node2.services()), [], "nothing reaches node2's agent");
+    await p.converged(["node1"]); // as the mapping gives it, field by field, answered there by the container
+    assert.deepEqual(Object.keys(p.agent("node2").services()), [], "nothing reaches node2's agent");
     await emitter.stop();
   });
 
@@ -145,11 +123,7 @@ describe("security: NATS users of examples/nats-server.conf", () => {
     if (!prerequisites(t)) return;
     if (!handler) await startHandler();
     // Replies to berth-emitter-node2 come to _INBOX.berth-emitter-node2.…, which only node2 may read.
-    const forger = await startBerth("emitter", {
-      ...natsEnv("node1"),
-      BERTH_NODE: "node2",
-      DOCKER_HOST: "unix:///nonexistent/docker.sock",
-    });
+    const forger = await p.spawn("emitter", { ...as("node1"), BERTH_NODE: "node2", DOCKER_HOST: "unix:///nonexistent/docker.sock" });
     const exit = await exitOf(forger);
     const stderr = forger.stderr.join("\n");
     assert.equal(exit.code, 1, stderr);
@@ -159,7 +133,7 @@ describe("security: NATS users of examples/nats-server.conf", () => {
     );
     assert.ok(!forger.logs.some((l) => l.msg === "published"), "nothing was published");
     assert.ok(
-      violations(nats).some((l) => /Subscription Violation - User "node1", Subject "_INBOX\.berth-emitter-node2\./.test(l)),
+      violations(p.nats!).some((l) => /Subscription Violation - User "node1", Subject "_INBOX\.berth-emitter-node2\./.test(l)),
       "nats-server refused it",
     );
   });
@@ -222,11 +196,11 @@ describe("security: NATS users of examples/nats-server.conf", () => {
     if (!prerequisites(t)) return;
     const wrong = `wrong-${secret()}`;
     const cases = [
-      { kind: "handler" as const, env: { BERTH_CONSUL_AGENTS: `node1=${agents.node1.url}`, NATS_USER: "handler" } },
+      { kind: "handler" as const, env: { BERTH_CONSUL_AGENTS: p.agentsEnv(), NATS_USER: "handler" } },
       { kind: "emitter" as const, env: { BERTH_NODE: "node1", DOCKER_HOST: "unix:///nonexistent/docker.sock", NATS_USER: "node1" } },
     ];
     for (const { kind, env } of cases) {
-      const proc = await startBerth(kind, { NATS_URL: nats.url, BERTH_PREFIX: PREFIX, ...env, NATS_PASSWORD: wrong });
+      const proc = await p.spawn(kind, { ...env, NATS_PASSWORD: wrong });
       const exit = await exitOf(proc);
       const stderr = proc.stderr.join("\n");
       assert.equal(exit.code, 2, `${kind}: ${stderr}`);
@@ -242,57 +216,42 @@ describe("security: NATS users of examples/nats-server.conf", () => {
 });
 
 describe("security: NATS over TLS (the example plus a tls block that verifies client certificates)", () => {
-  let nats: NatsServer;
+  let p: Pipeline;
   let pki: TestPki;
-  let agent: ConsulDouble;
-  let ready = false;
 
   before(async () => {
-    if (!canStartNatsServer() || opensslBinary() === undefined) return;
-    pki = await makeTestPki();
-    const tls = `tls {\n  cert_file: "${pki.serverCertFile}"\n  key_file: "${pki.serverKeyFile}"\n  ca_file: "${pki.caFile}"\n  verify: true\n}\n`;
-    nats = await startNatsServer({ config: exampleConfig(tls) });
-    agent = await startConsulDouble({ node: "node1" });
-    registerCleanup("tls agent double", () => agent.close());
-    ready = true;
+    const openssl = opensslBinary() !== undefined;
+    if (openssl) pki = await makeTestPki();
+    const tls = openssl
+      ? `tls {\n  cert_file: "${pki.serverCertFile}"\n  key_file: "${pki.serverKeyFile}"\n  ca_file: "${pki.caFile}"\n  verify: true\n}\n`
+      : "";
+    p = await startPipeline({
+      prefix: PREFIX,
+      nats: { config: exampleConfig(tls) },
+      nodes: [{ name: "node1" }],
+      handlers: 0,
+      requires: { openssl },
+    });
   });
   after(cleanupAll);
 
-  const start = (tls: Record<string, string>) =>
-    startBerth("handler", {
-      NATS_URL: nats.url,
-      BERTH_PREFIX: PREFIX,
-      ...as("handler"),
-      BERTH_CONSUL_AGENTS: `node1=${agent.url}`,
-      ...tls,
-    });
+  const start = (tls: Record<string, string>) => p.spawn("handler", { ...as("handler"), BERTH_CONSUL_AGENTS: p.agentsEnv(), ...tls });
 
   test("security-nats - TLS: with NATS_CA (and a client certificate) the handler connects and works", async (t) => {
-    if (!requireOrSkip(t, "nats-server and openssl", ready)) return;
+    if (!p.ready(t)) return;
     const handler = await start({ NATS_CA: pki.caFile, NATS_CERT: pki.clientCertFile, NATS_KEY: pki.clientKeyFile });
     await handler.waitForLog((l) => l.msg === "started", "handler started over TLS");
-    const b = await connectBus(
-      {
-        NATS_URL: nats.url,
-        BERTH_PREFIX: PREFIX,
-        ...as("node1"),
-        NATS_CA: pki.caFile,
-        NATS_CERT: pki.clientCertFile,
-        NATS_KEY: pki.clientKeyFile,
-      },
-      "berth-emitter-node1",
-    );
-    registerCleanup("tls node1 bus", () => b.drain().catch(() => undefined));
+    const tlsClient = { NATS_CA: pki.caFile, NATS_CERT: pki.clientCertFile, NATS_KEY: pki.clientKeyFile };
+    const b = await p.connect("berth-emitter-node1", { ...as("node1"), ...tlsClient });
     const e = event({ node: "node1", container: { id: randomBytes(32).toString("hex") } });
     await publishDurable(b, subjectFor(PREFIX, e), bytesOf(e), e.id);
-    await waitFor(() => Object.values(agent.services()).some((s) => s.Meta["berth_container"] === e.subject), {
-      what: "an event applied over TLS",
-    });
+    const [service] = await p.applied(e); // applied over TLS, as the mapping gives it
+    assert.equal(service?.Meta["berth_container"], e.subject);
     await handler.stop();
   });
 
   test("security-nats - TLS: without NATS_CA, or with the wrong CA, the process stops at once saying so (no silent retrying)", async (t) => {
-    if (!requireOrSkip(t, "nats-server and openssl", ready)) return;
+    if (!p.ready(t)) return;
     const client = { NATS_CERT: pki.clientCertFile, NATS_KEY: pki.clientKeyFile };
     for (const [tls, hint] of [
       [client, /set NATS_CA to the CA certificate that signed it/],

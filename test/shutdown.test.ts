@@ -3,14 +3,10 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, test } from "node:test";
-import { connectBus, ensureJetStream, publishDurable } from "../common/nats/index.ts";
-import { subjectFor } from "../schemas/index.ts";
-import { startBerth } from "./berth-process.ts";
-import { bytesOf, event } from "./builders.ts";
+import { event } from "./builders.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { canStartNatsServer, startNatsServer } from "./harness/nats.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
 import { waitFor } from "./harness/wait.ts";
+import { startPipeline } from "./pipeline/index.ts";
 
 after(cleanupAll);
 
@@ -31,16 +27,12 @@ async function slowAgent() {
 }
 
 test("shutdown - SIGTERM during an agent call: the call completes, is acked and logged, exit 0", async (t) => {
-  if (!requireOrSkip(t, "nats-server", canStartNatsServer())) return;
-  const nats = await startNatsServer();
   const agent = await slowAgent();
-  const bus = await connectBus({ NATS_URL: nats.url, BERTH_PREFIX: "shut" }, "shutdown-test");
-  registerCleanup("shutdown bus", () => bus.drain());
-  await ensureJetStream(bus);
-  const handler = await startBerth("handler", { NATS_URL: nats.url, BERTH_PREFIX: "shut", BERTH_CONSUL_AGENTS: `node1=${agent.url}` });
-  await handler.waitForLog((l) => l.msg === "started", "handler started");
+  const p = await startPipeline({ prefix: "shut", nodes: [{ name: "node1", agent: { url: agent.url } }], bus: true });
+  if (!p.ready(t)) return;
+  const handler = p.handlers[0]!;
   const e = event({ node: "node1" });
-  await publishDurable(bus, subjectFor("shut", e), bytesOf(e), e.id);
+  await p.publish(e);
   await waitFor(() => agent.registers.length === 1, { what: "the register call under way" });
   const stopping = handler.stop("SIGTERM");
   await handler.waitForLog((l) => l.msg === "draining" && l["signal"] === "SIGTERM", "the handler draining, in its own log format");
