@@ -26,13 +26,12 @@ import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
 import { stamped } from "../handler/fingerprint.ts";
 import { loadMappingSettings } from "../handler/settings.ts";
 import { streamNames } from "../schemas/index.ts";
-import { startConsulDouble } from "./consul-double/index.ts";
 import { findBinary } from "./harness/bin.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { docker } from "./harness/docker-cli.ts";
-import { canStartDockerd, missingForDockerd, startDockerd } from "./harness/dockerd.ts";
+import { canStartDockerd, missingForDockerd } from "./harness/dockerd.ts";
 import { httpGet } from "./harness/http.ts";
-import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
+import { TEST_IMAGE } from "./harness/image.ts";
 import { canStartNatsServer, natsServerBinary, sweepStaleNats } from "./harness/nats.ts";
 import { freePort } from "./harness/ports.ts";
 import { spawnDaemon, stopDaemon, type Daemon } from "./harness/proc.ts";
@@ -40,6 +39,7 @@ import { killTreeSync, pidsWithCmdline } from "./harness/proc-scan.ts";
 import { claimDir } from "./harness/stale.ts";
 import { requireOrSkip } from "./harness/prereq.ts";
 import { waitFor } from "./harness/wait.ts";
+import { startPipeline } from "./pipeline/index.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -469,9 +469,15 @@ describe("compose", () => {
     assert.ok(agentService, `${agentUrl}: node ${node}'s agent`);
     const network = hostNetwork(agentService) ? "host" : "own";
 
-    // The README's container, on a real engine publishing on all addresses as a default dockerd does.
-    const engine = await startDockerd({ name: "compose", ip: "0.0.0.0" });
-    await ensureTestImage(engine);
+    // The README's container, on a real engine publishing on all addresses as a default dockerd does, and node1's agent
+    // double whose checks run from the compose agent's network namespace.
+    const p = await startPipeline({
+      prefix: "compose",
+      nats: false,
+      nodes: [{ name: node, ip: "0.0.0.0", engine: "docker", agent: { network, address: "127.0.0.1" } }],
+    });
+    if (!p.ready(t)) return;
+    const engine = p.engine(node);
     const hostPort = await freePort();
     const args = example.env.flatMap((e) => ["-e", e]);
     const id = await docker(
@@ -494,8 +500,7 @@ describe("compose", () => {
     const [service] = found?.mapping.services ?? [];
     assert.ok(service?.Check?.HTTP, "the example has an HTTP check");
     // Registered in an agent whose checks run from the compose agent's network namespace.
-    const agent = await startConsulDouble({ node, network });
-    registerCleanup("compose agent double", () => agent.close());
+    const agent = p.agent(node);
     const client = agentClient(agent.url);
     registerCleanup("compose agent client", () => client.close());
     await client.register(stamped(service));

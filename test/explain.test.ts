@@ -3,10 +3,9 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { cleanupAll } from "./harness/cleanup.ts";
-import { docker } from "./harness/docker-cli.ts";
-import { canStartDockerd, missingForDockerd, startDockerd, type DockerEngine } from "./harness/dockerd.ts";
-import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import type { DockerEngine } from "./harness/dockerd.ts";
+import { TEST_IMAGE } from "./harness/image.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const IP = "127.0.0.62";
 
@@ -23,20 +22,19 @@ function explain(dockerHost: string, args: string[], env: Record<string, string>
 }
 
 describe("explain", () => {
+  let p: Pipeline;
   let engine: DockerEngine;
-  let ready = false;
-  const run = (...args: string[]) => docker(engine, "run", "-d", "--pull=never", ...args);
+  const docker = (...args: string[]) => p.docker("explain", ...args);
+  const run = (...args: string[]) => docker("run", "-d", "--pull=never", ...args);
 
   before(async () => {
-    if (!canStartDockerd()) return;
-    engine = await startDockerd({ name: "explain", ip: IP });
-    await ensureTestImage(engine);
-    ready = true;
+    // A Docker engine only: explain reads Docker, nothing else.
+    p = await startPipeline({ prefix: "explain", nats: false, nodes: [{ name: "explain", ip: IP, engine: "docker", agent: false }] });
+    if (p.started) engine = p.engine("explain");
   });
   after(cleanupAll);
 
-  const prereq = (t: Parameters<typeof requireOrSkip>[0]) =>
-    requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ") || "none"})`, ready);
+  const prereq = (t: import("node:test").TestContext) => p.ready(t);
 
   test("explain - prints the exact register bodies of a running container, and skipped ports on stderr", async (t) => {
     if (!prereq(t)) return;
@@ -124,7 +122,7 @@ describe("explain", () => {
   test("explain - a stopped container under on-success: nothing to register, the reason on stderr", async (t) => {
     if (!prereq(t)) return;
     const id = await run("--name", "failed", "-p", "18182:8080", TEST_IMAGE, "sh", "-c", "exit 3");
-    await docker(engine, "wait", id);
+    await docker("wait", id);
     const out = await explain(engine.host, ["failed", "--deregister", "on-success", "--node", "node7"]);
     assert.deepEqual([out.code, JSON.parse(out.stdout)], [0, []]);
     assert.match(out.stderr, /exited with code 3: services kept \(BERTH_DEREGISTER=on-success\)/);

@@ -4,19 +4,15 @@
 // test/mapping-swarm.test.ts; the table tests: test/unit-mapping-beyond*.test.ts.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { containerServices } from "../cli/container-services.ts";
-import { dockerSource, type DockerSource } from "../emitter/docker.ts";
 import { agentClient } from "../handler/consul.ts";
 import { stamped } from "../handler/fingerprint.ts";
 import type { MappingSettings } from "../handler/settings.ts";
 import { settings } from "./builders.ts";
-import { startConsulDouble } from "./consul-double/index.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { docker, removeContainers } from "./harness/docker-cli.ts";
-import { canStartDockerd, missingForDockerd, startDockerd, type DockerEngine } from "./harness/dockerd.ts";
+import { removeContainers } from "./harness/docker-cli.ts";
 import { runSync } from "./harness/exec.ts";
-import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { TEST_IMAGE } from "./harness/image.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const IP = "127.0.0.64";
 const K = 1 + Math.floor(Math.random() * 254);
@@ -30,27 +26,19 @@ async function page(address: string | undefined, port: number | undefined): Prom
 }
 
 describe("mapping docker beyond", () => {
-  let engine: DockerEngine;
-  let source: DockerSource;
-  let ready = false;
-  const run = (...args: string[]) => docker(engine, "run", "-d", "--pull=never", ...args);
-  const mapped = async (ref: string, s: Partial<MappingSettings> = {}) => {
-    const found = await containerServices(source, ref, { node: "node9", hostIp: IP, settings: settings(s) });
-    assert.ok(found, `container ${ref}`);
-    return found;
-  };
+  let p: Pipeline;
+  const docker = (...args: string[]) => p.docker("node9", ...args);
+  const run = (...args: string[]) => docker("run", "-d", "--pull=never", ...args);
+  /** What `berth explain` gives for the container on node9 (BERTH_HOST_IP 127.0.0.64) with these settings. */
+  const mapped = (ref: string, s: Partial<MappingSettings> = {}) => p.explain("node9", ref, settings(s));
 
   before(async () => {
-    if (!canStartDockerd()) return;
-    engine = await startDockerd({ name: "beyond", ip: IP });
-    await ensureTestImage(engine);
-    source = dockerSource(engine.host);
-    ready = true;
+    // A Docker engine, and node9's agent double for the sidecar row; no NATS, no berth process.
+    p = await startPipeline({ prefix: "beyond", nats: false, nodes: [{ name: "node9", ip: IP, engine: "docker" }] });
   });
   after(cleanupAll);
 
-  const prereq = (t: Parameters<typeof requireOrSkip>[0]) =>
-    requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ") || "none"})`, ready);
+  const prereq = (t: import("node:test").TestContext) => p.ready(t);
 
   test("beyond docker - Connect sidecar: the registration the agent turns into <id>-sidecar-proxy for the published port", async (t) => {
     if (!prereq(t)) return;
@@ -72,12 +60,9 @@ describe("mapping docker beyond", () => {
         Proxy: { Upstreams: [{ DestinationName: "db", LocalBindPort: 9191 }] },
       },
     });
-    const double = await startConsulDouble({ node: "node9", address: IP });
+    const double = p.agent("node9");
     const agent = agentClient(double.url);
-    registerCleanup("beyond double", async () => {
-      await agent.close();
-      await double.close();
-    });
+    registerCleanup("beyond agent client", () => agent.close());
     await agent.register(stamped(svc));
     const sidecar = double.services()[`${svc.ID}-sidecar-proxy`];
     assert.deepEqual([sidecar?.Kind, sidecar?.Address, sidecar?.Port], ["connect-proxy", IP, 21000]);
@@ -164,7 +149,6 @@ describe("mapping docker beyond", () => {
   test("beyond docker - dual stack: IPv4 in Address and IPv6 in TaggedAddresses, or the other way round; both answer", async (t) => {
     if (!prereq(t)) return;
     await docker(
-      engine,
       "network",
       "create",
       "--subnet",
@@ -179,8 +163,8 @@ describe("mapping docker beyond", () => {
     registerCleanup(
       `network ${NET.name} (${NET.bridge})`,
       async () => {
-        await removeContainers(engine, `network=${NET.name}`);
-        await docker(engine, "network", "rm", NET.name);
+        await removeContainers(p.engine("node9"), `network=${NET.name}`);
+        await docker("network", "rm", NET.name);
       },
       () => void runSync("ip", ["link", "del", NET.bridge]),
     );

@@ -3,46 +3,40 @@
 // says "reachable here", a request to that address and port is answered by the container.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { containerServices } from "../cli/container-services.ts";
-import { dockerSource, type DockerSource } from "../emitter/docker.ts";
 import type { MappingSettings } from "../handler/settings.ts";
 import { registerCleanup, cleanupAll } from "./harness/cleanup.ts";
-import { docker, removeContainers } from "./harness/docker-cli.ts";
-import { canStartDockerd, missingForDockerd, startDockerd, type DockerEngine } from "./harness/dockerd.ts";
+import { removeContainers } from "./harness/docker-cli.ts";
 import { runSync } from "./harness/exec.ts";
 import { httpGet } from "./harness/http.ts";
-import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { TEST_IMAGE } from "./harness/image.ts";
+import { waitFor } from "./harness/wait.ts";
 import { settings } from "./builders.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const IP = "127.0.0.61";
 const K = 1 + Math.floor(Math.random() * 254);
 const NET = { name: "appnet", bridge: `bmap${K}`, subnet: `10.214.${K}.0/24`, v6: `fd00:b127:${K.toString(16)}::/64` };
 
 describe("mapping docker", () => {
-  let engine: DockerEngine;
-  let source: DockerSource;
-  let ready = false;
-  const run = (...args: string[]) => docker(engine, "run", "-d", "--pull=never", ...args);
-  const mapped = async (ref: string, s: Partial<MappingSettings> = {}) => {
-    const found = await containerServices(source, ref, { node: "node6", hostIp: IP, settings: settings(s) });
-    assert.ok(found, `container ${ref}`);
-    return found;
-  };
-  const answers = async (address: string | undefined, port: number | undefined) =>
-    (await httpGet(`http://${address}:${port}/`, { timeoutMs: 2000 })).status === 200;
+  let p: Pipeline;
+  const docker = (...args: string[]) => p.docker("node6", ...args);
+  const run = (...args: string[]) => docker("run", "-d", "--pull=never", ...args);
+  /** What `berth explain` gives for the container on node6 (BERTH_HOST_IP 127.0.0.61) with these settings. */
+  const mapped = (ref: string, s: Partial<MappingSettings> = {}) => p.explain("node6", ref, settings(s));
+  /** The container's httpd answers there (asked until it does: it may not listen yet right after `docker run`). */
+  const answers = (address: string | undefined, port: number | undefined) =>
+    waitFor(async () => (await httpGet(`http://${address}:${port}/`, { timeoutMs: 2000 })).status === 200, {
+      what: `an answer at ${address}:${port}`,
+      timeoutMs: 5_000,
+    });
 
   before(async () => {
-    if (!canStartDockerd()) return;
-    engine = await startDockerd({ name: "mapping", ip: IP });
-    await ensureTestImage(engine);
-    source = dockerSource(engine.host);
-    ready = true;
+    // A Docker engine only: the mapping of real containers, as `berth explain` computes it (no NATS, no Consul).
+    p = await startPipeline({ prefix: "mapping", nats: false, nodes: [{ name: "node6", ip: IP, engine: "docker", agent: false }] });
   });
   after(cleanupAll);
 
-  const prereq = (t: Parameters<typeof requireOrSkip>[0]) =>
-    requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ") || "none"})`, ready);
+  const prereq = (t: import("node:test").TestContext) => p.ready(t);
 
   test("mapping docker - a multi-port container with a UDP port: one service per published port", async (t) => {
     if (!prereq(t)) return;
@@ -106,7 +100,6 @@ describe("mapping docker", () => {
   test("mapping docker - a user-defined network: SERVICE_NETWORK chooses the address, published ports stay on the host's", async (t) => {
     if (!prereq(t)) return;
     await docker(
-      engine,
       "network",
       "create",
       "--subnet",
@@ -121,13 +114,13 @@ describe("mapping docker", () => {
     registerCleanup(
       `network ${NET.name} (${NET.bridge})`,
       async () => {
-        await removeContainers(engine, `network=${NET.name}`);
-        await docker(engine, "network", "rm", NET.name);
+        await removeContainers(p.engine("node6"), `network=${NET.name}`);
+        await docker("network", "rm", NET.name);
       },
       () => void runSync("ip", ["link", "del", NET.bridge]),
     );
     const id = await run("--network", NET.name, "-p", "18084:8080", "-l", "SERVICE_NETWORK=bridge", TEST_IMAGE);
-    await docker(engine, "network", "connect", "bridge", id);
+    await docker("network", "connect", "bridge", id);
     const { event } = await mapped(id);
     const { appnet, bridge } = { appnet: event.data.container.networks?.[NET.name], bridge: event.data.container.networks?.["bridge"] };
     assert.match(appnet?.ipv4 ?? "", new RegExp(`^10\\.214\\.${K}\\.`));
@@ -149,7 +142,7 @@ describe("mapping docker", () => {
   test("mapping docker - container:<x> network mode: the emitter resolves <x>'s address", async (t) => {
     if (!prereq(t)) return;
     const peer = await run("--name", "peer", TEST_IMAGE);
-    await docker(engine, "commit", "--change", "EXPOSE 9100", peer, "berth-test/exposing:1");
+    await docker("commit", "--change", "EXPOSE 9100", peer, "berth-test/exposing:1");
     const id = await run("--network", `container:${peer}`, "-e", "PORT=9100", "-e", "SERVICE_NAME=sidecar", "berth-test/exposing:1");
     const { mapping, event } = await mapped(id);
     const peerIp = (await mapped(peer)).event.data.container.networks?.["bridge"]?.ipv4;
@@ -174,9 +167,9 @@ describe("mapping docker", () => {
     if (!prereq(t)) return;
     const failed = await run("-p", "18087:8080", TEST_IMAGE, "sh", "-c", "exit 1");
     const killed = await run("-p", "18088:8080", "--init", TEST_IMAGE, "sleep", "300");
-    await docker(engine, "kill", killed);
-    await docker(engine, "wait", failed);
-    await docker(engine, "wait", killed);
+    await docker("kill", killed);
+    await docker("wait", failed);
+    await docker("wait", killed);
     const onSuccess = { deregister: "on-success" } as const;
     const exit1 = await mapped(failed, onSuccess);
     assert.deepEqual([exit1.event.type, exit1.event.data.container.exitCode, exit1.mapping.keep], ["io.berth.container.stopped", 1, true]);

@@ -11,18 +11,15 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { containerServices } from "../cli/container-services.ts";
-import { dockerSource, type DockerSource } from "../emitter/docker.ts";
 import type { MappingSettings } from "../handler/settings.ts";
 import { settings } from "./builders.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { docker } from "./harness/docker-cli.ts";
-import { canStartDockerd, missingForDockerd, startDockerd, type DockerEngine } from "./harness/dockerd.ts";
+import { canStartDockerd } from "./harness/dockerd.ts";
 import { runSync } from "./harness/exec.ts";
 import { httpGet } from "./harness/http.ts";
-import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { TEST_IMAGE } from "./harness/image.ts";
 import { waitFor } from "./harness/wait.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const IP = "127.0.0.63";
 const K = 1 + Math.floor(Math.random() * 254);
@@ -37,19 +34,15 @@ function dropIdleGwbridge(): void {
 }
 
 describe("mapping swarm", () => {
-  let engine: DockerEngine;
-  let source: DockerSource;
-  let ready = false;
-  const mapped = async (ref: string, s: Partial<MappingSettings> = {}) => {
-    const found = await containerServices(source, ref, { node: "node8", hostIp: IP, settings: settings(s) });
-    assert.ok(found, `container ${ref}`);
-    return found;
-  };
+  let p: Pipeline;
+  const docker = (...args: string[]) => p.docker("node8", ...args);
+  /** What `berth explain` gives for the container on node8 (BERTH_HOST_IP 127.0.0.63) with these settings. */
+  const mapped = (ref: string, s: Partial<MappingSettings> = {}) => p.explain("node8", ref, settings(s));
   /** Creates a service and waits for its one task container to run; resolves with the container ID. */
   const service = async (name: string, ...args: string[]) => {
-    await docker(engine, "service", "create", "--detach", "--name", name, ...args, TEST_IMAGE);
+    await docker("service", "create", "--detach", "--name", name, ...args, TEST_IMAGE);
     const filter = `label=com.docker.swarm.service.name=${name}`;
-    return waitFor(async () => (await docker(engine, "ps", "-q", "--filter", filter, "--filter", "status=running")) || false, {
+    return waitFor(async () => (await docker("ps", "-q", "--filter", filter, "--filter", "status=running")) || false, {
       what: `a running task of ${name}`,
       timeoutMs: 60_000,
       intervalMs: 250,
@@ -57,30 +50,30 @@ describe("mapping swarm", () => {
   };
   /** GET from a container on the overlay network (the overlay is not routed to the host). */
   const fromOverlay = (url: string) =>
-    docker(engine, "run", "--rm", "--pull=never", "--network", "appnet", TEST_IMAGE, "wget", "-q", "-O", "-", url);
+    docker("run", "--rm", "--pull=never", "--network", "appnet", TEST_IMAGE, "wget", "-q", "-O", "-", url);
 
   before(async () => {
-    if (!canStartDockerd()) return;
-    dropIdleGwbridge();
-    registerCleanup(
-      GWBRIDGE,
-      () => {
-        dropIdleGwbridge();
-        return Promise.resolve();
-      },
-      dropIdleGwbridge,
-    );
-    engine = await startDockerd({ name: "swarm", ip: IP });
-    await ensureTestImage(engine);
-    await docker(engine, "swarm", "init", "--advertise-addr", IP);
-    await docker(engine, "network", "create", "--driver", "overlay", "--attachable", "--subnet", SUBNET, "appnet");
-    source = dockerSource(engine.host);
-    ready = true;
+    if (canStartDockerd()) {
+      // Registered before the engine: dropped after the engine has stopped (cleanups run newest first).
+      dropIdleGwbridge();
+      registerCleanup(
+        GWBRIDGE,
+        () => {
+          dropIdleGwbridge();
+          return Promise.resolve();
+        },
+        dropIdleGwbridge,
+      );
+    }
+    // A Docker engine only (no NATS, no Consul), made a single-node swarm.
+    p = await startPipeline({ prefix: "swarm", nats: false, nodes: [{ name: "node8", ip: IP, engine: "docker", agent: false }] });
+    if (!p.started) return;
+    await docker("swarm", "init", "--advertise-addr", IP);
+    await docker("network", "create", "--driver", "overlay", "--attachable", "--subnet", SUBNET, "appnet");
   });
   after(cleanupAll);
 
-  const prereq = (t: Parameters<typeof requireOrSkip>[0]) =>
-    requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ") || "none"})`, ready);
+  const prereq = (t: import("node:test").TestContext) => p.ready(t);
 
   test("mapping swarm - a task: the Swarm service's name, its overlay address and SERVICE_PORT, answered there", async (t) => {
     if (!prereq(t)) return;
@@ -97,7 +90,7 @@ describe("mapping swarm", () => {
     );
     const { event, mapping } = await mapped(id);
     if (process.env.BERTH_WRITE_FIXTURES === "1") {
-      const inspect = (JSON.parse(await docker(engine, "inspect", id)) as unknown[])[0];
+      const inspect = (JSON.parse(await docker("inspect", id)) as unknown[])[0];
       writeFileSync("test/fixtures/inspect-swarm-task.json", `${JSON.stringify(inspect, null, 1)}\n`);
     }
     const { container } = event.data;

@@ -10,8 +10,8 @@ import { dirname, join, relative, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startBerth } from "./berth-process.ts";
 import { registerCleanup, cleanupAll } from "./harness/cleanup.ts";
-import { canStartNatsServer, startNatsServer } from "./harness/nats.ts";
-import { isRoot, requireOrSkip } from "./harness/prereq.ts";
+import { isRoot } from "./harness/prereq.ts";
+import { startPipeline } from "./pipeline/index.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
@@ -332,11 +332,12 @@ describe("packaging", () => {
     });
 
     test("packaging - the handler from the layout connects to a nats-server, sets up its streams and drains on SIGTERM", async (t) => {
-      if (!requireOrSkip(t, "nats-server", canStartNatsServer())) return;
-      const nats = await startNatsServer();
+      const p = await startPipeline({ prefix: "pkg" }); // a nats-server only: the handler is the layout's own, started below
+      if (!p.ready(t)) return;
+      // The test is about the built layout: its entry, run as the image's uid, not the sources the pipeline runs.
       const handler = await startBerth(
         "handler",
-        { ...env(), NATS_URL: nats.url, BERTH_PREFIX: "pkg", BERTH_CONSUL_AGENTS: "node1=http://127.0.0.1:9" },
+        { ...env(), ...p.env(), BERTH_CONSUL_AGENTS: "node1=http://127.0.0.1:9" },
         { entry: join(app, builtEntry), ...(user() ? { user: user()! } : {}) },
       );
       await handler.waitForLog((l) => l.msg === "started", "started", 30_000);

@@ -3,40 +3,27 @@
 // a handler and an agent double. Containers are made with the podman CLI, as a Podman user would.
 import assert from "node:assert/strict";
 import { after, before, describe, test, type TestContext } from "node:test";
-import { startBerth, type BerthProcess } from "./berth-process.ts";
-import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
-import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
+import type { BerthProcess } from "./berth-process.ts";
+import { cleanupAll } from "./harness/cleanup.ts";
 import { httpGet } from "./harness/http.ts";
-import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
-import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
-import { missingForPodman, startPodman, type PodmanEngine } from "./harness/podman.ts";
+import { TEST_IMAGE } from "./harness/image.ts";
 import { freePort } from "./harness/ports.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
 import { waitFor } from "./harness/wait.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const NODE = "pod1";
 
 describe("podman", () => {
-  let nats: NatsServer;
-  let podmanEngine: PodmanEngine;
-  let agent: ConsulDouble;
+  let p: Pipeline;
   let emitter: BerthProcess | undefined;
-  let ready = false;
 
-  const podman = (...args: string[]) => podmanEngine.podman(...args);
+  const podman = (...args: string[]) => p.podman(NODE).podman(...args);
   /** A container on its own slirp4netns network, port 8080 published on 127.0.0.1:<hostPort>. */
   const runPublished = (hostPort: number, ...args: string[]) =>
     podman("run", "-d", "--pull=never", "--network", "slirp4netns", "-p", `127.0.0.1:${hostPort}:8080`, ...args);
-  const servicesNamed = (name: string) => Object.values(agent.services()).filter((s) => s.Service === name);
+  const servicesNamed = (name: string) => Object.values(p.agent(NODE).services()).filter((s) => s.Service === name);
   const startEmitter = async () => {
-    emitter = await startBerth("emitter", {
-      NATS_URL: nats.url,
-      BERTH_PREFIX: "pod",
-      DOCKER_HOST: podmanEngine.host,
-      BERTH_NODE: NODE,
-      BERTH_HOST_IP: "127.0.0.1",
-    });
-    await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching podman");
+    emitter = await p.startEmitter(NODE);
   };
   const published = (id: string, type: string) =>
     emitter!.waitForLog(
@@ -45,30 +32,16 @@ describe("podman", () => {
     );
 
   before(async () => {
-    if (missingForPodman().length > 0 || !canStartNatsServer()) return;
-    nats = await startNatsServer();
-    agent = await startConsulDouble({ node: NODE, address: "127.0.0.1" });
-    registerCleanup("podman agent double", () => agent.close());
-    podmanEngine = await startPodman();
-    // The harness's image, made through Podman's Docker API exactly as on a dockerd.
-    await ensureTestImage(podmanEngine);
-    const handler = await startBerth("handler", {
-      NATS_URL: nats.url,
-      BERTH_PREFIX: "pod",
-      BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}`,
-      BERTH_DEREGISTER: "on-success",
+    // The harness's image is made through Podman's Docker API exactly as on a dockerd; the emitter starts in the first test.
+    p = await startPipeline({
+      prefix: "pod",
+      nodes: [{ name: NODE, ip: "127.0.0.1", engine: "podman", emitter: { deferred: true } }],
+      handlerEnv: { BERTH_DEREGISTER: "on-success" },
     });
-    await handler.waitForLog((l) => l.msg === "started", "handler started");
-    ready = true;
   });
   after(cleanupAll);
 
-  const prerequisites = (t: TestContext) =>
-    requireOrSkip(
-      t,
-      `root, nats-server and Podman (missing: ${[...missingForPodman(), ...(canStartNatsServer() ? [] : ["nats-server"])].join(", ")})`,
-      ready,
-    );
+  const prerequisites = (t: TestContext) => p.ready(t);
 
   test("podman - a container already running when the emitter starts is registered", async (t) => {
     if (!prerequisites(t)) return;
@@ -101,6 +74,7 @@ describe("podman", () => {
     await podman("stop", "-t", "5", id);
     await published(id, "stopped"); // Podman's `died`, read as Docker's `die`
     await waitFor(() => servicesNamed("web").length === 0, { what: "web gone from the agent" });
+    await p.converged([NODE]); // every service as the mapping gives it for each container Podman runs
   });
 
   test("podman - a service kept after a failed exit (on-success) goes when podman removes the container", async (t) => {
@@ -140,7 +114,8 @@ describe("podman", () => {
       "1",
       TEST_IMAGE,
     );
-    const check = () => Object.values(agent.checks()).find((c) => c.ServiceName === "checked" && c.CheckID.startsWith("berth-health:"));
+    const check = () =>
+      Object.values(p.agent(NODE).checks()).find((c) => c.ServiceName === "checked" && c.CheckID.startsWith("berth-health:"));
     await waitFor(() => check()?.Status === "critical", { what: "the check registered, critical while starting" });
     // No systemd here to schedule health checks: run them by hand. Podman before 4.6 sends
     // health_status while the check still runs, before its result is saved (containers/podman#19237),

@@ -5,14 +5,11 @@
 // directly, so the proxy sees the emitter's requests only.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { startBerth, type BerthProcess, type LogLine } from "./berth-process.ts";
+import type { BerthProcess, LogLine } from "./berth-process.ts";
 import { cleanupAll } from "./harness/cleanup.ts";
-import { docker } from "./harness/docker-cli.ts";
-import { canStartDockerd, startDockerd, type PrivateDockerEngine } from "./harness/dockerd.ts";
-import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
-import { canStartNatsServer, startNatsServer } from "./harness/nats.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { TEST_IMAGE } from "./harness/image.ts";
 import { waitFor } from "./harness/wait.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 import { startSocketProxy, type ProxiedRequest, type SocketProxy } from "./socket-proxy.ts";
 
 /** The read endpoints the emitter may use (API version prefix and query left out, IDs as <id>). */
@@ -29,40 +26,31 @@ function endpointOf({ method, path }: ProxiedRequest): string {
 }
 
 describe("security: the emitter only reads from Docker", () => {
-  let engine: PrivateDockerEngine;
+  let p: Pipeline;
   let proxy: SocketProxy;
   let emitter: BerthProcess;
-  let ready = false;
+  const docker = (...args: string[]) => p.docker("ro1", ...args);
 
   before(async () => {
-    if (!canStartDockerd() || !canStartNatsServer()) return;
-    const nats = await startNatsServer();
-    engine = await startDockerd({ name: "ro1", ip: "127.0.0.61" });
-    await ensureTestImage(engine);
-    proxy = await startSocketProxy(engine.socketPath);
+    // An engine, and no agent or handler: only the emitter's requests to Docker matter here.
+    p = await startPipeline({ prefix: "ro", nodes: [{ name: "ro1", ip: "127.0.0.61", engine: "docker", agent: false, emitter: false }] });
+    if (!p.started) return;
+    proxy = await startSocketProxy(p.engine("ro1").socketPath);
     // Running before the emitter starts: listed and inspected at start-up.
-    await docker(engine, "run", "-d", "--pull=never", "--name", "early", "-p", "8080", TEST_IMAGE);
-    // No BERTH_NODE: the node name comes from the engine (GET /info).
-    emitter = await startBerth("emitter", {
-      NATS_URL: nats.url,
-      BERTH_PREFIX: "ro",
-      DOCKER_HOST: proxy.host,
-      BERTH_RESYNC_SECONDS: "1",
-      LOG_LEVEL: "debug",
-    });
+    await p.run("ro1", "--name", "early");
+    // No BERTH_NODE (so not p.startEmitter): the node name comes from the engine (GET /info).
+    emitter = await p.spawn("emitter", { DOCKER_HOST: proxy.host, BERTH_RESYNC_SECONDS: "1", LOG_LEVEL: "debug" });
     await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching");
-    ready = true;
   });
   after(cleanupAll);
 
   test("docker read-only - a whole container lifecycle makes only GET/HEAD requests on read endpoints", async (t) => {
-    if (!requireOrSkip(t, "root, dockerd and nats-server", ready)) return;
+    if (!p.ready(t)) return;
     const published = (type: string, name?: string) => (l: LogLine) =>
       l.msg === "published" && l["type"] === `io.berth.container.${type}` && (name === undefined || l["name"] === name);
     const seen = (match: (l: LogLine) => boolean, what: string) => emitter.waitForLog(match, what, 30_000);
 
     const id = await docker(
-      engine,
       "run",
       "-d",
       "--pull=never",
@@ -78,19 +66,19 @@ describe("security: the emitter only reads from Docker", () => {
     );
     await seen(published("started", "web"), "web started");
     await seen(published("health", "web"), "web's health");
-    await docker(engine, "rename", "web", "web2");
+    await docker("rename", "web", "web2");
     await seen(published("renamed", "web2"), "web renamed");
-    await docker(engine, "stop", "-t", "5", "web2");
+    await docker("stop", "-t", "5", "web2");
     await seen(published("stopped", "web2"), "web2 stopped");
-    await docker(engine, "start", "web2");
+    await docker("start", "web2");
     await waitFor(() => emitter.logs.filter(published("started", "web2")).length >= 1, { what: "web2 started again", timeoutMs: 30_000 });
-    await docker(engine, "kill", "web2");
+    await docker("kill", "web2");
     await waitFor(() => emitter.logs.filter(published("stopped", "web2")).length >= 2, { what: "web2 killed", timeoutMs: 30_000 });
-    await docker(engine, "rm", id);
+    await docker("rm", id);
     await waitFor(() => emitter.logs.filter(published("stopped", "web2")).length >= 3, { what: "web2 destroyed", timeoutMs: 30_000 });
-    await docker(engine, "run", "-d", "--rm", "--pull=never", "--name", "brief", TEST_IMAGE);
+    await docker("run", "-d", "--rm", "--pull=never", "--name", "brief", TEST_IMAGE);
     await seen(published("started", "brief"), "brief started");
-    await docker(engine, "kill", "brief");
+    await docker("kill", "brief");
     await seen(published("stopped", "brief"), "brief stopped (removed by --rm)");
     const snapshots = emitter.logs.filter((l) => l.msg === "published" && l["type"] === "io.berth.node.snapshot").length;
     await waitFor(() => emitter.logs.filter((l) => l.msg === "published" && l["type"] === "io.berth.node.snapshot").length > snapshots, {

@@ -7,15 +7,11 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { connectBus, ensureJetStream, publishDurable, type Bus } from "../common/nats/index.ts";
 import { readDeadLetters } from "./dead-letters.ts";
-import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { startBerth } from "./berth-process.ts";
-import { bytesOf, event } from "./builders.ts";
-import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { canStartNatsServer, startNatsServer, type NatsServer } from "./harness/nats.ts";
+import { event } from "./builders.ts";
+import { cleanupAll } from "./harness/cleanup.ts";
 import { freePort } from "./harness/ports.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 import { startQuotingAgent } from "./quoting-agent.ts";
 
 const PREFIX = "secr";
@@ -47,37 +43,36 @@ function assertNoSecret(text: string, where: string): void {
 }
 
 describe("security: secrets never printed by the processes", () => {
-  let nats: NatsServer;
-  let bus: Bus;
+  let p: Pipeline;
   let handlerEnv: Record<string, string>;
-  let ready = false;
 
   before(async () => {
-    if (!canStartNatsServer()) return;
-    nats = await startNatsServer({ config: `authorization { users = [ { user: berth, password: "${NATS_PASSWORD}" } ] }` });
-    bus = await connectBus({ NATS_URL: nats.url, NATS_USER: "berth", NATS_PASSWORD, BERTH_PREFIX: PREFIX }, "secrets-test");
-    registerCleanup("secrets bus", () => bus.drain());
-    await ensureJetStream(bus);
     const quoting = await startQuotingAgent();
-    handlerEnv = {
-      NATS_URL: nats.url,
-      NATS_USER: "berth",
-      NATS_PASSWORD,
-      BERTH_PREFIX: PREFIX,
-      CONSUL_HTTP_TOKEN: SECRETS.CONSUL_HTTP_TOKEN,
-      // node1 sends its own token, node2 CONSUL_HTTP_TOKEN, both to an agent that quotes it; node3's agent is down.
-      BERTH_CONSUL_AGENTS: `node1=${quoting};token=${SECRETS.AGENT1_TOKEN},node2=${quoting},node3=http://127.0.0.1:${await freePort()};token=${SECRETS.AGENT3_TOKEN}`,
-    };
-    ready = true;
+    // node1 sends its own token, node2 CONSUL_HTTP_TOKEN, both to an agent that quotes it; node3's agent is down.
+    p = await startPipeline({
+      prefix: PREFIX,
+      nats: { config: `authorization { users = [ { user: berth, password: "${NATS_PASSWORD}" } ] }` },
+      nodes: [
+        { name: "node1", agent: { url: quoting } },
+        { name: "node2", agent: { url: quoting } },
+        { name: "node3", agent: "absent" },
+      ],
+      env: { NATS_USER: "berth", NATS_PASSWORD },
+      handlerEnv: { CONSUL_HTTP_TOKEN: SECRETS.CONSUL_HTTP_TOKEN },
+      handlers: 0,
+      bus: true,
+    });
+    if (!p.started) return;
+    handlerEnv = { ...p.handlerEnv(), BERTH_CONSUL_AGENTS: p.agentsEnv({ node1: SECRETS.AGENT1_TOKEN, node3: SECRETS.AGENT3_TOKEN }) };
   });
   after(cleanupAll);
-  const prereq = (t: import("node:test").TestContext) => requireOrSkip(t, "nats-server", ready);
+  const prereq = (t: import("node:test").TestContext) => p.ready(t);
 
   test("redact processes - NATS authentication failures (password, token) are reported without the secret", async (t) => {
     if (!prereq(t)) return;
     const handler = await runBerth(["handler"], { ...handlerEnv, NATS_PASSWORD: SECRETS.WRONG_PASSWORD, LOG_LEVEL: "trace" });
     const emitter = await runBerth(["emitter"], {
-      NATS_URL: nats.url,
+      NATS_URL: p.natsUrl,
       NATS_TOKEN: SECRETS.NATS_TOKEN,
       BERTH_NODE: "node1",
       DOCKER_HOST: "unix:///nonexistent/docker.sock",
@@ -109,10 +104,8 @@ describe("security: secrets never printed by the processes", () => {
 
   test("redact processes - agents refusing tokens, an agent down: logs, dead letters and berth status hold no secret", async (t) => {
     if (!prereq(t)) return;
-    const handler = await startBerth("handler", { ...handlerEnv, LOG_LEVEL: "trace" });
-    await handler.waitForLog((l) => l.msg === "started", "handler started");
-    const publish = (e: ContainerEvent) => publishDurable(bus, subjectFor(PREFIX, e), bytesOf(e), e.id);
-    for (const node of ["node1", "node2", "node3"]) await publish(event({ node }));
+    const handler = await p.startHandler({ ...handlerEnv, LOG_LEVEL: "trace" });
+    for (const node of ["node1", "node2", "node3"]) await p.publish(event({ node }));
     await handler.waitForLog(
       (l) => l.msg === "dead-lettered" && l["subject"] === `${PREFIX}.v1.node2.container.started`,
       "node2's event dead-lettered",
@@ -132,7 +125,7 @@ describe("security: secrets never printed by the processes", () => {
       NATS_URL: `nats://berth:${NATS_PASSWORD}@127.0.0.1:${await freePort()}`,
     });
     await handler.stop();
-    const letters = (await readDeadLetters(bus, 10)).map((m) => new TextDecoder().decode(m.data));
+    const letters = (await readDeadLetters(p.bus, 10)).map((m) => new TextDecoder().decode(m.data));
 
     const logs = handler.logs.map((l) => JSON.stringify(l)).join("\n") + handler.stderr.join("\n");
     assertNoSecret(logs, "the handler's log");

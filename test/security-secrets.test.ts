@@ -9,19 +9,14 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { createLogger } from "../common/log.ts";
-import { connectBus, ensureJetStream, type Bus } from "../common/nats/index.ts";
+import type { Bus } from "../common/nats/index.ts";
 import { readDeadLetters } from "./dead-letters.ts";
 import { eventPublisher } from "../emitter/publish.ts";
 import { event } from "./builders.ts";
-import { startBerth, type BerthProcess } from "./berth-process.ts";
-import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
-import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { docker } from "./harness/docker-cli.ts";
-import { canStartDockerd, startDockerd, type PrivateDockerEngine } from "./harness/dockerd.ts";
-import { TEST_IMAGE, ensureTestImage } from "./harness/image.ts";
-import { canStartNatsServer, startNatsServer } from "./harness/nats.ts";
-import { requireOrSkip } from "./harness/prereq.ts";
+import { cleanupAll } from "./harness/cleanup.ts";
+import { TEST_IMAGE } from "./harness/image.ts";
 import { waitFor } from "./harness/wait.ts";
+import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const PREFIX = "sec";
 const NODE = "sec1";
@@ -64,22 +59,30 @@ const secretFlags = (name: string) => [
 ];
 
 describe("security: container secrets stay on the host", () => {
-  let engine: PrivateDockerEngine;
-  let bus: Bus;
-  let agent: ConsulDouble;
-  let emitter: BerthProcess;
-  let handler: BerthProcess;
+  let p: Pipeline;
   /** Every message the server carried while the test ran, as text: subject, headers, payload. */
   const wire: string[] = [];
   const subjects = new Set<string>();
-  let ready = false;
 
   before(async () => {
-    if (!canStartDockerd() || !canStartNatsServer()) return;
-    const nats = await startNatsServer();
-    bus = await connectBus({ NATS_URL: nats.url, BERTH_PREFIX: PREFIX }, "secrets-watch");
-    registerCleanup("secrets bus", () => bus.drain());
-    const everything = bus.nc.subscribe(">");
+    // The token may write only "secweb": "denied" is refused with Consul's 403, which dead-letters its event.
+    const acl = {
+      defaultPolicy: "deny" as const,
+      tokens: { [TOKEN]: { accessorId: "a-1", serviceWrite: ["secweb"], serviceRead: ["*"] } },
+    };
+    // The emitter and the handler start once the watch below listens: they are started by hand, not with the pipeline.
+    p = await startPipeline({
+      prefix: PREFIX,
+      nodes: [{ name: NODE, ip: "127.0.0.62", engine: "docker", agent: { acl }, emitter: { deferred: true } }],
+      handlers: 0,
+      env: { LOG_LEVEL: "trace" },
+      emitterEnv: { BERTH_LABEL_PREFIXES: "app." },
+      resyncSeconds: 1,
+      handlerEnv: { CONSUL_HTTP_TOKEN: TOKEN },
+      bus: true,
+    });
+    if (!p.started) return;
+    const everything = p.bus.nc.subscribe(">");
     void (async () => {
       for await (const m of everything) {
         subjects.add(m.subject.split(".").slice(0, 3).join("."));
@@ -87,30 +90,12 @@ describe("security: container secrets stay on the host", () => {
         wire.push(`${m.subject} ${m.headers?.toString() ?? ""} ${new TextDecoder().decode(m.data)}`);
       }
     })();
-    await ensureJetStream(bus);
-    // The token may write only "secweb": "denied" is refused with Consul's 403, which dead-letters its event.
-    agent = await startConsulDouble({
-      node: NODE,
-      acl: { defaultPolicy: "deny", tokens: { [TOKEN]: { accessorId: "a-1", serviceWrite: ["secweb"], serviceRead: ["*"] } } },
-    });
-    registerCleanup("secrets agent double", () => agent.close());
-    engine = await startDockerd({ name: NODE, ip: "127.0.0.62" });
-    await ensureTestImage(engine);
-    const env = { NATS_URL: nats.url, BERTH_PREFIX: PREFIX, LOG_LEVEL: "trace" };
-    emitter = await startBerth("emitter", {
-      ...env,
-      DOCKER_HOST: engine.host,
-      BERTH_NODE: NODE,
-      BERTH_HOST_IP: "127.0.0.62",
-      BERTH_LABEL_PREFIXES: "app.",
-      BERTH_RESYNC_SECONDS: "1",
-    });
-    handler = await startBerth("handler", { ...env, BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}`, CONSUL_HTTP_TOKEN: TOKEN });
-    await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching");
-    await handler.waitForLog((l) => l.msg === "started", "handler started");
-    ready = true;
+    await Promise.all([p.startEmitter(NODE), p.startHandler()]);
   });
   after(cleanupAll);
+  const emitter = () => p.emitter(NODE);
+  const handler = () => p.handlers[0]!;
+  const agent = () => p.agent(NODE);
 
   test("secrets - the emitter's dead letter of an event the schema refused for a non-SERVICE_ variable leaves that variable out", async () => {
     // The schema's ^SERVICE_ rule on env keys is the second line behind the emitter's filter.
@@ -140,10 +125,10 @@ describe("security: container secrets stay on the host", () => {
   });
 
   test("secrets - env and labels outside the shared prefixes reach no message, log line, dead letter or agent", async (t) => {
-    if (!requireOrSkip(t, "root, dockerd and nats-server", ready)) return;
+    if (!p.ready(t)) return;
     const run = (name: string, ...extra: string[]) =>
-      docker(
-        engine,
+      p.docker(
+        NODE,
         "run",
         "-d",
         "--pull=never",
@@ -162,39 +147,47 @@ describe("security: container secrets stay on the host", () => {
     const captured = () => ({
       "the NATS bus": wire.join("\n"),
       "the dead letters": letters.join("\n"),
-      "the emitter's log": emitter.logs.map((l) => JSON.stringify(l)).join("\n") + emitter.stderr.join("\n"),
-      "the handler's log": handler.logs.map((l) => JSON.stringify(l)).join("\n") + handler.stderr.join("\n"),
-      "the agent's requests": agent.requests.map((r) => `${r.method} ${r.path}?${r.query} ${r.body ?? ""}`).join("\n"),
+      "the emitter's log":
+        emitter()
+          .logs.map((l) => JSON.stringify(l))
+          .join("\n") + emitter().stderr.join("\n"),
+      "the handler's log":
+        handler()
+          .logs.map((l) => JSON.stringify(l))
+          .join("\n") + handler().stderr.join("\n"),
+      "the agent's requests": agent()
+        .requests.map((r) => `${r.method} ${r.path}?${r.query} ${r.body ?? ""}`)
+        .join("\n"),
     });
     try {
       web = await run("secweb");
       await run("denied");
-      const owned = () => Object.values(agent.services()).filter((s) => s.Meta["berth_container"] === web);
+      const owned = () => Object.values(agent().services()).filter((s) => s.Meta["berth_container"] === web);
       await waitFor(() => owned().length === 1, { what: "secweb registered", timeoutMs: 30_000 });
-      await handler.waitForLog(
+      await handler().waitForLog(
         (l) => l.msg === "dead-lettered" && l["reason"] === "agent-rejected",
         "denied's event dead-lettered",
         30_000,
       );
       // A container gone before its die is inspected: what is shared then comes from the Docker event's attributes (all labels).
       await run("brief", "--rm");
-      await emitter.waitForLog((l) => l.msg === "published" && l["name"] === "brief", "brief started", 30_000);
-      await docker(engine, "kill", "brief");
-      await docker(engine, "stop", "-t", "5", "secweb");
+      await emitter().waitForLog((l) => l.msg === "published" && l["name"] === "brief", "brief started", 30_000);
+      await p.docker(NODE, "kill", "brief");
+      await p.docker(NODE, "stop", "-t", "5", "secweb");
       await waitFor(() => owned().length === 0, { what: "secweb deregistered", timeoutMs: 30_000 });
-      await waitFor(() => emitter.logs.filter((l) => l.msg === "published" && l["name"] === "brief").length >= 2, {
+      await waitFor(() => emitter().logs.filter((l) => l.msg === "published" && l["name"] === "brief").length >= 2, {
         what: "brief's stop published",
         timeoutMs: 30_000,
       });
-      await docker(engine, "rm", "-f", "denied");
-      await handler.waitForLog(
+      await p.docker(NODE, "rm", "-f", "denied");
+      await handler().waitForLog(
         (l) => l.msg === "applied" && l["type"] === "io.berth.container.stopped" && l["container"] !== web,
         "denied's removal applied",
         30_000,
       );
     } finally {
       // Also when the run got stuck: a leak is the finding that matters most.
-      letters = (await readDeadLetters(bus, 100)).map((m) => `${m.subject} ${new TextDecoder().decode(m.data)}`);
+      letters = (await readDeadLetters(p.bus, 100)).map((m) => `${m.subject} ${new TextDecoder().decode(m.data)}`);
       for (const [where, text] of Object.entries(captured())) {
         for (const [name, value] of Object.entries(SECRETS)) assert.ok(!text.includes(value), `secret ${name} found in ${where}`);
       }

@@ -17,74 +17,28 @@
 //
 // Options: test/pipeline/options.ts. The oracle (converged, drift, applied): oracle.ts and compare.ts.
 import type { TestContext } from "node:test";
-import type { ContainerServices } from "../../cli/container-services.ts";
-import type { Bus } from "../../common/nats/index.ts";
 import { dockerSource, type DockerSource } from "../../emitter/docker.ts";
-import { loadMappingSettings, type MappingSettings } from "../../handler/settings.ts";
-import type { BerthEvent, ContainerEvent } from "../../schemas/index.ts";
-import type { BerthProcess } from "../berth-process.ts";
-import type { AgentService, ConsulDouble } from "../consul-double/index.ts";
+import { loadMappingSettings } from "../../handler/settings.ts";
+import type { BerthEvent } from "../../schemas/index.ts";
+import { registerCleanup } from "../harness/cleanup.ts";
 import { docker } from "../harness/docker-cli.ts";
-import type { PrivateDockerEngine } from "../harness/dockerd.ts";
 import { TEST_IMAGE } from "../harness/image.ts";
 import { startNatsCluster, type NatsCluster } from "../harness/nats-cluster.ts";
 import { startNatsServer, type NatsServer } from "../harness/nats.ts";
-import type { PodmanEngine } from "../harness/podman.ts";
 import { requireOrSkip } from "../harness/prereq.ts";
-import { connectTestBus, testBus, type ReadDeadLetter, type TestBus } from "./bus.ts";
+import { connectTestBus, testBus } from "./bus.ts";
 import { appliedTo } from "./applied.ts";
 import { setUpNode, type NodeParts } from "./nodes.ts";
-import { convergedAll, driftOf, explainOn, type Drift, type NodeTruth } from "./oracle.ts";
+import { convergedAll, driftOf, explainOn, type NodeTruth } from "./oracle.ts";
 import { missingFor, needsOf, resolveNode, type PipelineOptions } from "./options.ts";
-import { processes, type Processes } from "./processes.ts";
+import type { Pipeline } from "./pipeline-type.ts";
+import { processes } from "./processes.ts";
 
+export type { Pipeline } from "./pipeline-type.ts";
 export type { Drift } from "./oracle.ts";
 export type { Difference } from "./compare.ts";
 export type { ReadDeadLetter } from "./bus.ts";
 export type { PipelineOptions, NodeSpec, AgentSpec, EmitterSpec } from "./options.ts";
-
-export type Pipeline = Omit<Processes, "emitterEnv"> & {
-  /** True when the pipeline runs; else skips `t` (under CI=true: fails it), naming what is missing. */
-  ready: (t: TestContext) => boolean;
-  /** False when a prerequisite is missing: then nothing else of the pipeline is there (set-up beyond it is skipped). */
-  started: boolean;
-  prefix: string;
-  /** The mapping settings of the handlers' environment: the oracle's. */
-  settings: MappingSettings;
-  nats: NatsServer | undefined;
-  natsCluster: NatsCluster | undefined;
-  natsUrl: string;
-  /** The test's bus (option `bus`). */
-  bus: Bus;
-  publish: TestBus["publish"];
-  deadLetters: (limit?: number) => Promise<ReadDeadLetter[]>;
-  /** Another connection to the pipeline's NATS as `name`, with `env` (e.g. credentials) over NATS_URL and BERTH_PREFIX. */
-  connect: (name: string, env?: Record<string, string>) => Promise<Bus>;
-  engine: (node: string) => PrivateDockerEngine;
-  podman: (node: string) => PodmanEngine;
-  /** Starts a private dockerd for a node declared without an engine (for a file whose other tests need none). */
-  startEngine: (node: string) => Promise<PrivateDockerEngine>;
-  /** The docker CLI against the node's engine. */
-  docker: (node: string, ...args: string[]) => Promise<string>;
-  /** `docker run -d` of the test image on the node (8080 published on its address unless `args` publish ports); its ID. */
-  run: (node: string, ...args: string[]) => Promise<string>;
-  running: (node: string) => Promise<Set<string>>;
-  agent: (node: string) => ConsulDouble;
-  agentUrl: (node: string) => string;
-  startAgent: (node: string) => Promise<ConsulDouble>;
-  stopAgent: (node: string) => Promise<void>;
-  emitter: (node: string) => BerthProcess;
-  /** The container's services on its node as `berth explain` computes them, with the handlers' settings unless given. */
-  explain: (node: string, ref: string, settings?: MappingSettings) => Promise<ContainerServices>;
-  drift: (node: string) => Promise<Drift>;
-  /** Waits until each node's agent equals the mapping of its running containers (default: every node with an engine). */
-  converged: (nodes?: readonly string[], timeoutMs?: number) => Promise<Drift[]>;
-  /** Waits until the event's node's agent holds exactly what the mapping gives for the event's container; its services. */
-  applied: (event: ContainerEvent, timeoutMs?: number) => Promise<AgentService[]>;
-  /** Waits until, of berth's, the node's agent holds exactly the mapping of `events` (each container's latest) and nothing else. */
-  holds: (node: string, events: readonly ContainerEvent[], timeoutMs?: number) => Promise<AgentService[]>;
-  stop: () => Promise<void>;
-};
 
 export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
   const missing = missingFor(opts);
@@ -128,14 +82,20 @@ async function compose(opts: PipelineOptions, onStop: (stop: () => Promise<void>
   const engine = (name: string) => node(name).docker ?? fail(`node ${name} has no dockerd`);
   const settings = loadMappingSettings({ ...opts.env, ...opts.handlerEnv });
   const sources = new Map<string, DockerSource>();
-  onStop(() => {
-    for (const s of sources.values()) s.close();
-    return Promise.resolve();
-  });
   const truth = (name: string): NodeTruth => {
     const parts = node(name);
     const host = (parts.docker ?? parts.podman ?? fail(`node ${name} has no engine`)).host;
-    if (!sources.has(name)) sources.set(name, dockerSource(host));
+    if (!sources.has(name)) {
+      const source = dockerSource(host);
+      sources.set(name, source);
+      // Its kept-alive connections closed before the engine stops (cleanups run newest first).
+      const close = () => {
+        source.close();
+        return Promise.resolve();
+      };
+      const unregister = registerCleanup(`oracle's docker source of ${name}`, close);
+      onStop(() => (unregister(), close()));
+    }
     const hostIp = { ...opts.emitterEnv, ...(parts.spec.emitter || {}).env }["BERTH_HOST_IP"] ?? parts.spec.ip;
     return { node: name, hostIp, source: sources.get(name)!, settings, agent: () => parts.double };
   };
