@@ -134,6 +134,8 @@ async function compose(opts: PipelineOptions, onStop: (stop: () => Promise<void>
         "-d",
         "--pull=never",
         ...(args.some((a) => /^(-p|--publish)/.test(a)) ? [] : ["-p", "8080"]),
+        // A tag the container asks for, which the oracle checks without berth's mapping (ground-truth.ts).
+        ...(args.some((a) => a.startsWith("SERVICE_TAGS=")) ? [] : ["-e", "SERVICE_TAGS=berth-test"]),
         ...args,
         TEST_IMAGE,
       ),

@@ -2,8 +2,9 @@
 // gives for the node's running containers — computed as `berth explain` computes them (inspect →
 // normalise → servicesFor, cli/container-services.ts) with the handlers' mapping settings and the
 // node's BERTH_HOST_IP, stamped as the handler stamps them — field by field (name, port, address,
-// tags, Meta with berth_hash, tag override, weights, checks, Connect sidecars); and each service of
-// a container of the test image serving its one port answers at its address with that container.
+// tags, Meta with berth_hash, tag override, weights, checks, Connect sidecars); and, read from the
+// containers themselves (ground-truth.ts), the names and tags they ask for and an answer at each
+// service's address and port.
 import { containerServices, type ContainerServices } from "../../cli/container-services.ts";
 import type { DockerSource } from "../../emitter/docker.ts";
 import { stamped } from "../../handler/fingerprint.ts";
@@ -11,7 +12,7 @@ import type { MappingSettings } from "../../handler/settings.ts";
 import type { ConsulDouble } from "../consul-double/index.ts";
 import { waitFor } from "../harness/wait.ts";
 import { describeDifferences, nodeDifferences, type Difference, type Want } from "./compare.ts";
-import { unanswered } from "./probe.ts";
+import { groundTruth } from "./ground-truth.ts";
 
 /** How far a node's agent is from Docker: `missing` and `stale` services, and every difference (those included). */
 export type Drift = { node: string; running: number; missing: number; stale: number; differences: Difference[] };
@@ -69,7 +70,7 @@ export async function driftOf(truth: NodeTruth, opts: { probe?: boolean } = {}):
       wants.set(service.ID, { service: stamped(service), container: found.event.data.container });
   }
   const differences = nodeDifferences(truth.node, wants, held(truth.agent()), truth.settings, kept);
-  if (differences.length === 0 && opts.probe !== false) differences.push(...(await unanswered(truth, mapped)));
+  if (differences.length === 0 && opts.probe !== false) differences.push(...(await groundTruth(truth, mapped)));
   return summary(truth.node, running.size, differences);
 }
 

@@ -37,7 +37,10 @@ export type Pipeline = Omit<Processes, "emitterEnv"> & {
   startEngine: (node: string) => Promise<PrivateDockerEngine>;
   /** The docker CLI against the node's engine. */
   docker: (node: string, ...args: string[]) => Promise<string>;
-  /** `docker run -d` of the test image on the node (8080 published on its address unless `args` publish ports); its ID. */
+  /**
+   * `docker run -d` of the test image on the node — 8080 published on the node's address unless `args` publish
+   * ports, SERVICE_TAGS=berth-test unless `args` set SERVICE_TAGS —; its ID.
+   */
   run: (node: string, ...args: string[]) => Promise<string>;
   running: (node: string) => Promise<Set<string>>;
   agent: (node: string) => ConsulDouble;

@@ -1,9 +1,13 @@
-// Ground truth the mapping code cannot vouch for itself: a service of a container of the test image
-// that serves its one port (the default command, /serve) must be answered at the service's address
-// and port by that container — its page names it (PAGE, else its hostname: the short ID). A mapping
-// that advertised the wrong port or address would agree with itself in the oracle, not here.
+// Ground truth the mapping code cannot vouch for itself (the oracle's expectation comes from that code,
+// so a bug in it would agree with itself): read from the container, not from berth's mapping.
+//  - Asked for: a container with one port that names its service (SERVICE_NAME) or tags it
+//    (SERVICE_TAGS), in env or labels (labels win), gets that name, and those tags and BERTH_TAGS.
+//  - Answered: a service of a container of the test image serving its one port (the default command,
+//    /serve) is answered at the service's address and port by that container — its page names it
+//    (PAGE, else its hostname: the short ID).
 import { request } from "node:http";
 import type { ContainerServices } from "../../cli/container-services.ts";
+import type { MappingSettings } from "../../handler/settings.ts";
 import { TEST_IMAGE } from "../harness/image.ts";
 import type { Difference } from "./compare.ts";
 import type { NodeTruth } from "./oracle.ts";
@@ -50,13 +54,47 @@ function served(info: Inspect): { port: string; page: string } | undefined {
   return { port, page: env.get("PAGE") ?? config.Hostname ?? "" };
 }
 
-/** A difference for each service of such a container that its container does not answer at its address and port. */
-export async function unanswered(truth: NodeTruth, mapped: readonly ContainerServices[]): Promise<Difference[]> {
+/** The SERVICE_* keys of env, then labels over them. */
+function serviceKeys(info: Inspect): Map<string, string> {
+  const env = (info.Config?.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const);
+  return new Map([...env, ...Object.entries(info.Config?.Labels ?? {})].filter(([k]) => k.startsWith("SERVICE_")));
+}
+
+/** The name and tags a one-port container asks for by itself, where no other key (per port, several names, escapes) decides. */
+function askedFor(info: Inspect, settings: MappingSettings): { name?: string; tags?: string[] } {
+  const keys = serviceKeys(info);
+  if (Object.keys(info.NetworkSettings?.Ports ?? {}).length !== 1) return {};
+  if ([...keys.keys()].some((k) => /^SERVICE_.+_(NAME|TAGS)$/i.test(k) && k !== "SERVICE_NAME_SUFFIX")) return {};
+  const suffixed = keys.has("SERVICE_NAME_SUFFIX") || settings.nameSuffix === "always";
+  const name = keys.get("SERVICE_NAME")?.trim();
+  const tags = keys.get("SERVICE_TAGS");
+  const list = (text: string) =>
+    text
+      .split(",")
+      .map((t) => t.trim())
+      .filter((t) => t !== "");
+  return {
+    ...(name && !suffixed && !/[,\\]/.test(name) ? { name } : {}),
+    ...(tags !== undefined && !tags.includes("\\") ? { tags: [...list(tags), ...settings.tags] } : {}),
+  };
+}
+
+/** A difference for each service of the node's containers that does not carry what its container asked for, or is not answered there. */
+export async function groundTruth(truth: NodeTruth, mapped: readonly ContainerServices[]): Promise<Difference[]> {
   const diffs: Difference[] = [];
   await Promise.all(
     mapped.map(async ({ event, mapping }) => {
       const info = (await truth.source.inspect(event.data.container.id)) as Inspect | undefined;
-      const serves = info && served(info);
+      if (!info) return;
+      const asked = askedFor(info, truth.settings);
+      for (const s of mapping.services) {
+        if (asked.name !== undefined && s.Name !== asked.name)
+          diffs.push({ node: truth.node, service: s.ID, field: "Name (SERVICE_NAME)", want: asked.name, got: s.Name });
+        const missing = (asked.tags ?? []).filter((t) => !(s.Tags ?? []).includes(t));
+        if (missing.length > 0)
+          diffs.push({ node: truth.node, service: s.ID, field: "Tags (SERVICE_TAGS, BERTH_TAGS)", want: asked.tags, got: s.Tags ?? [] });
+      }
+      const serves = served(info);
       if (!serves) return;
       for (const s of mapping.services) {
         if (!s.Address || s.Port === undefined) continue;
