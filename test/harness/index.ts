@@ -1,4 +1,6 @@
-// The integration-test harness, in one import for convenience (each file can be imported alone).
+// The integration-test harness, in one import for convenience (each file can be imported alone):
+// the building blocks. Tests that run berth start it through test/pipeline (startPipeline), which
+// composes these; a test uses them directly where it is about one of them, as below.
 //
 //   import { after, test } from "node:test";
 //   import { cleanupAll, docker, ensureTestImage, requireOrSkip, canStartDockerd, startDockerd,
