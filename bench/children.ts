@@ -8,7 +8,8 @@ import { peakRssMb } from "./measure.ts";
 /** BENCH_CPU_PROF=<dir>: berth's processes write a V8 CPU profile there when they exit (bench/cpu-profile.mjs). */
 export function profiling(): Record<string, string> {
   const dir = process.env.BENCH_CPU_PROF;
-  if (!dir) return {};
+  // BENCH_NODE_OPTIONS: Node options for berth's processes (e.g. to try V8 heap settings).
+  if (!dir) return process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {};
   mkdirSync(dir, { recursive: true });
   return { BENCH_CPU_PROF: dir, NODE_OPTIONS: `--import=${new URL("./cpu-profile.mjs", import.meta.url).pathname}` };
 }

@@ -12,7 +12,7 @@
 // the service's `berth_container` Meta, and counts calls by kind.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-// Types only: the import is erased, so undici is not loaded here.
+// Types only: the import is erased, so no agent client is loaded here.
 import type { AgentService as StoredService, ServiceRegistration } from "../handler/consul.ts";
 import { OWNER_META } from "../handler/meta.ts";
 import { registerCleanup } from "../test/harness/cleanup.ts";

@@ -1,7 +1,7 @@
 // The FLOOR of the pipeline's handler side, not product code: a bare JetStream pull → HTTP PUT → ack
-// worker with none of berth's code in it. The rule that only common/nats.ts imports @nats-io (and
-// only handler/consul.ts imports undici) is for product code; a benchmark floor imports them
-// directly (bench/floor-*.ts only) so that it measures what the libraries and the machine allow.
+// worker with none of berth's code in it. The rule that only common/nats/sdk.ts imports @nats-io is
+// for product code; a benchmark floor imports it directly (bench/floor-*.ts only) so that it
+// measures what the library and the machine allow.
 //
 // Run as a child process: node bench/floor-worker.ts
 // env: NATS_URL, FLOOR_STREAM, FLOOR_CONSUMER, AGENT_URL, CONCURRENCY (messages in flight, like
@@ -9,7 +9,7 @@
 // as a log line by test/berth-process.ts); SIGTERM stops it.
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { Pool } from "undici";
+import { floorHttp } from "./floor-http.ts";
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -20,7 +20,7 @@ const env = (name: string) => {
 const nc = await connect({ servers: env("NATS_URL"), name: "bench-floor-worker" });
 const js = jetstream(nc);
 const concurrency = Number(env("CONCURRENCY"));
-const pool = new Pool(env("AGENT_URL"), { connections: 16 });
+const http = floorHttp(env("AGENT_URL"), 16);
 const consumer = await js.consumers.get(env("FLOOR_STREAM"), env("FLOOR_CONSUMER"));
 const messages = await consumer.consume({ max_messages: concurrency * 2 });
 process.on("SIGTERM", () => messages.stop());
@@ -35,14 +35,7 @@ async function put(data: Uint8Array): Promise<void> {
     Port: 8080,
     Meta: { berth_node: event.data.node.name, berth_container: event.subject },
   });
-  const res = await pool.request({
-    method: "PUT",
-    path: "/v1/agent/service/register",
-    body,
-    headers: { "content-type": "application/json" },
-  });
-  await res.body.text();
-  if (res.statusCode !== 200) throw new Error(`agent answered ${res.statusCode}`);
+  await http.put("/v1/agent/service/register", body);
 }
 
 const inFlight = new Set<Promise<void>>();
@@ -60,4 +53,4 @@ for await (const m of messages) {
 }
 await Promise.all(inFlight);
 await nc.drain();
-await pool.close();
+http.close();

@@ -38,7 +38,7 @@ export const COMMON_ENV = {
     pattern: PREFIX_PATTERN,
     description: "first token of every subject; lets several installations share one NATS",
   },
-  LOG_LEVEL: { enum: LOG_LEVELS, default: "info", description: "pino log level" },
+  LOG_LEVEL: { enum: LOG_LEVELS, default: "info", description: "the least severe level logged" },
   LOG_FORMAT: {
     enum: LOG_FORMATS,
     default: "auto",

@@ -1,4 +1,4 @@
-// Pure: one pino JSON line → one line for people at a terminal (LOG_FORMAT=pretty, or a TTY):
+// Pure: one JSON log line → one line for people at a terminal (LOG_FORMAT=pretty, or a TTY):
 //   12:04:05.123 INFO  handler applied node=node1 container=3f2a9c1b7d4e services=["node1:web:…"]
 // Fields keep their names; only the 64-hex container IDs are cut to Docker's 12 characters.
 import { isContainerId } from "../schemas/patterns.ts";
@@ -16,7 +16,7 @@ function fieldText(key: string, value: unknown): string {
   return unserialisable ? String(value) : JSON.stringify(value);
 }
 
-/** A field pino wrote as text (level, svc, msg); anything else as JSON. */
+/** A field the logger wrote as text (level, svc, msg); anything else as JSON. */
 const textOf = (value: unknown): string => (value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value));
 
 function clock(time: unknown): string {

@@ -1,5 +1,7 @@
-// The only file that imports undici: a small typed client for the three agent endpoints berth uses.
-import { Pool } from "undici";
+// The only file that speaks to Consul agents: a small typed client for the agent endpoints berth
+// uses, over Node's own HTTP (kept-alive connections; an HTTP library cost ~20 MB per handler).
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { redactText } from "../common/redact.ts";
 import type { ServiceConnect } from "./connect.ts";
 
@@ -121,6 +123,8 @@ export class ConsulError extends Error {
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Calls to one agent at once, at most. */
+const CONNECTIONS = 16;
 
 /** PEM texts for HTTPS to agents: the CA that signed their certificates, and a client certificate + key. */
 export type ConsulTls = { ca?: string; cert?: string; key?: string };
@@ -138,8 +142,8 @@ function unreachable(err: unknown, https: boolean, tls: ConsulTls | undefined): 
   if (typeof code === "string" && UNTRUSTED_CERTIFICATE.test(code)) {
     return `${text}: the agent's certificate is not trusted: ${tls?.ca === undefined ? "set CONSUL_CACERT to the CA that signed it" : "CONSUL_CACERT does not hold the CA that signed it"}`;
   }
-  // Node 26 reports the agent's TLS alert; older runtimes saw only the closed socket.
-  if (https && tls?.cert === undefined && (code === "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED" || code === "UND_ERR_SOCKET")) {
+  // Node 26 reports the agent's TLS alert; older runtimes saw only the connection reset.
+  if (https && tls?.cert === undefined && (code === "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED" || code === "ECONNRESET")) {
     return `${text}: an agent that verifies clients (verify_incoming_https) closes the connection without a client certificate: set CONSUL_CLIENT_CERT and CONSUL_CLIENT_KEY`;
   }
   return text;
@@ -148,27 +152,47 @@ function unreachable(err: unknown, https: boolean, tls: ConsulTls | undefined): 
 export function agentClient(baseUrl: string, { token, tls }: AgentClientOptions = {}): AgentClient {
   const url = new URL(baseUrl);
   const base = url.pathname.replace(/\/$/, "");
-  const pool = new Pool(url.origin, {
-    connections: 16,
-    headersTimeout: REQUEST_TIMEOUT_MS,
-    bodyTimeout: REQUEST_TIMEOUT_MS,
-    // Certificates are always verified (against `ca` when given, else the system's CAs).
-    ...(tls && url.protocol === "https:" ? { connect: { ...tls, rejectUnauthorized: true } } : {}),
-  });
+  const secure = url.protocol === "https:";
+  const target = { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || (secure ? 443 : 80)) };
+  // Connections kept open between calls, however far apart: an agent berth calls now and then
+  // costs no new connection (nor TLS handshake) per event. Certificates are always verified
+  // (against `ca` when given, else the system's CAs).
+  const agent = secure
+    ? new HttpsAgent({ keepAlive: true, maxSockets: CONNECTIONS, ...tls, rejectUnauthorized: true })
+    : new HttpAgent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const send = secure ? httpsRequest : httpRequest;
   const headers: Record<string, string> = token ? { "x-consul-token": token } : {};
 
-  async function call(op: string, method: "GET" | "PUT", path: string, body?: string): Promise<{ status: number; text: string }> {
-    try {
-      const res = await pool.request({
-        method,
-        path: `${base}${path}`,
-        headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
-        ...(body === undefined ? {} : { body }),
+  function call(op: string, method: "GET" | "PUT", path: string, body?: string): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = send(
+        {
+          ...target,
+          agent,
+          method,
+          path: `${base}${path}`,
+          timeout: REQUEST_TIMEOUT_MS,
+          headers:
+            body === undefined ? headers : { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => (text += chunk));
+          res.on("end", () => {
+            resolve({ status: res.statusCode ?? 0, text });
+          });
+          res.on("error", (err) => {
+            reject(new ConsulError(op, 0, unreachable(err, secure, tls), { cause: err }));
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`), { code: "ETIMEDOUT" })));
+      req.on("error", (err) => {
+        reject(new ConsulError(op, 0, unreachable(err, secure, tls), { cause: err }));
       });
-      return { status: res.statusCode, text: await res.body.text() };
-    } catch (err) {
-      throw new ConsulError(op, 0, unreachable(err, url.protocol === "https:", tls), { cause: err });
-    }
+      req.end(body);
+    });
   }
 
   return {
@@ -202,6 +226,9 @@ export function agentClient(baseUrl: string, { token, tls }: AgentClientOptions 
       );
       if (res.status !== 200) throw new ConsulError(op, res.status, res.text);
     },
-    close: () => pool.close(),
+    close: () => {
+      agent.destroy();
+      return Promise.resolve();
+    },
   };
 }

@@ -9,7 +9,7 @@ import { RefusedServices } from "./apply.ts";
 import { ConsulError, type AgentClient } from "./consul.ts";
 import type { DeadLetterReason } from "./dead-letter.ts";
 import type { HandlerDeps } from "./deps.ts";
-import { Deferred } from "./gate-call.ts";
+import { Deferred, gatedAgent } from "./gate-call.ts";
 import { NO_HANDLER_METRICS } from "./metrics.ts";
 
 export type { HandlerDeps };
@@ -40,7 +40,7 @@ function checkRouting(deps: HandlerDeps, message: InboundMessage, event: BerthEv
   }
   const agent = deps.agentFor(node);
   if (!agent) throw new Rejected("unknown-node", [`no Consul agent configured for node ${node}`]);
-  return agent;
+  return gatedAgent(deps.gate, node, agent);
 }
 
 export async function handleMessage(deps: HandlerDeps, message: InboundMessage): Promise<void> {

@@ -1,7 +1,8 @@
 // Calls to a node's agent through its gate (handler/node-gate.ts): a node in trouble gets its
 // change left to a repair instead of a worker's slot (P7).
-import { ConsulError } from "./consul.ts";
+import { ConsulError, type AgentClient } from "./consul.ts";
 import type { HandlerDeps } from "./deps.ts";
+import type { NodeGate } from "./node-gate.ts";
 
 /** The agent could not take a change now (unreachable, failing, slow): the node's repair will bring it. */
 export class Deferred extends Error {}
@@ -23,7 +24,6 @@ export const gateClosed = (deps: HandlerDeps, node: string, evenIfBusy = false) 
 export async function throughGate<T>(deps: HandlerDeps, node: string, work: () => Promise<T>, evenIfBusy = false): Promise<T> {
   const closed = gateClosed(deps, node, evenIfBusy);
   if (closed !== undefined) throw new Deferred(closed);
-  const leave = deps.gate.enter(node);
   try {
     const result = await work();
     deps.gate.succeeded(node);
@@ -36,7 +36,29 @@ export async function throughGate<T>(deps: HandlerDeps, node: string, work: () =
     }
     deps.gate.failed(node, troubleOf(err));
     throw new Deferred(troubleOf(err), { cause: err });
-  } finally {
-    leave();
   }
+}
+
+/**
+ * The node's agent with each call counted by the gate while it waits for its answer: only the
+ * agent's own calls say whether it is slow (the state bucket's round trips are not its doing).
+ */
+export function gatedAgent(gate: NodeGate, node: string, agent: AgentClient): AgentClient {
+  const timed =
+    <A extends unknown[], R>(call: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      const leave = gate.enter(node);
+      try {
+        return await call(...a);
+      } finally {
+        leave();
+      }
+    };
+  return {
+    register: timed(agent.register.bind(agent)),
+    deregister: timed(agent.deregister.bind(agent)),
+    services: timed(agent.services.bind(agent)),
+    updateCheck: timed(agent.updateCheck.bind(agent)),
+    close: () => agent.close(),
+  };
 }

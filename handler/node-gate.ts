@@ -8,8 +8,8 @@
 export const RETRY_AFTER_MS = 1_000;
 /** Calls to one agent in flight at once before its slowness counts... */
 export const SLOW_CALLS = 8;
-/** ...when the oldest of them has waited this long. */
-export const SLOW_AFTER_MS = 250;
+/** ...when the oldest of them has waited this long (an agent answers in milliseconds). */
+export const SLOW_AFTER_MS = 500;
 
 export type NodeGate = {
   /** Why the node's agent should not be called now (it failed a moment ago); undefined when it may be. */

@@ -8,7 +8,7 @@ import { publishStored } from "../common/nats/index.ts";
 import { nodeOfRepairSubject, repairSubject, type ContainerEvent, type RepairRequest } from "../schemas/index.ts";
 import { refusedBy } from "./apply-snapshot.ts";
 import type { HandlerDeps } from "./deps.ts";
-import { throughGate } from "./gate-call.ts";
+import { gatedAgent, throughGate } from "./gate-call.ts";
 import { NO_HANDLER_METRICS } from "./metrics.ts";
 import { RETRY_AFTER_MS } from "./node-gate.ts";
 import { readNode, repairNode } from "./repair.ts";
@@ -64,7 +64,7 @@ export function repairHandler(deps: HandlerDeps) {
       const repairDeps = {
         fixed,
         bucket: deps.bucket,
-        agent,
+        agent: gatedAgent(deps.gate, node, agent),
         settings,
         refused: refusedBy(deps),
         ...(deps.metrics ? { metrics: deps.metrics } : {}),
