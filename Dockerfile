@@ -19,8 +19,7 @@ COPY handler ./handler
 COPY schemas ./schemas
 RUN npm run build
 
-# Production dependencies only; --ignore-scripts: none is needed (dockerode's optional
-# ssh2/cpu-features build is not used).
+# Production dependencies only; --ignore-scripts: none of them needs an install script.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

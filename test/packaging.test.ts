@@ -344,7 +344,7 @@ describe("packaging", () => {
       assert.deepEqual(await handler.stop(), { code: 0, signal: null }, handler.stderr.join("\n"));
     });
 
-    test("packaging - the CLI commands run from the layout; an unknown command prints the usage", () => {
+    test("packaging - the CLI commands run from the layout; an unknown command prints the usage (exit 2), --help too (exit 0)", () => {
       const explain = berth(["explain", "--help"]);
       assert.equal(explain.code, 0, explain.err);
       assert.match(explain.out + explain.err, /usage: berth explain <container>/);
@@ -354,6 +354,9 @@ describe("packaging", () => {
       const unknown = berth(["registrator"]);
       assert.equal(unknown.code, 2);
       assert.match(unknown.err, /usage: berth <emitter\|handler\|explain\|status>/);
+      const help = berth(["--help"]);
+      assert.equal(help.code, 0, "the usage asked for is no error");
+      assert.match(help.out, /usage: berth <emitter\|handler\|explain\|status>/);
     });
   });
 });

@@ -6,7 +6,8 @@ import { deadLetterSubjects, eventSubjects, repairSubjects, streamNames } from "
 import { ConfigError } from "../config.ts";
 import type { Bus } from "./connect.ts";
 import { API_ERROR, isApiError, isTransient, unlessDenied } from "./errors.ts";
-import { DEFAULT_STREAM_SETTINGS, type StreamSettings, type StreamSettingName } from "./settings.ts";
+import { bringTo, valueOf, type Wanted } from "./reconfigure.ts";
+import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from "./settings.ts";
 import {
   AckPolicy,
   DiscardPolicy,
@@ -26,9 +27,6 @@ export const REPAIR_ACK_WAIT_SECONDS = 60;
 
 /** One line for the log about what set-up did or could not do. */
 export type SetupNote = { level: "info" | "warn"; text: string };
-
-/** A stream (or consumer) field, the value wanted, and the setting that wants it. */
-type Wanted<T> = { [K in keyof T]?: { value: T[K]; setting: StreamSettingName } };
 
 const seconds = (s: number) => nanos(s * 1000);
 
@@ -73,19 +71,6 @@ function streamsOf(prefix: string, s: StreamSettings) {
   ];
 }
 
-const valueOf = <T>(wanted: Wanted<T>) =>
-  Object.fromEntries(Object.entries(wanted).map(([k, w]) => [k, (w as { value: unknown }).value])) as Partial<T>;
-
-/** The fields that differ from what is wanted, among the settings the operator set. */
-function differences<T extends object>(current: T, wanted: Wanted<T>, enforced: ReadonlySet<StreamSettingName>) {
-  const out: { field: string; from: unknown; to: unknown; setting: StreamSettingName }[] = [];
-  for (const [field, w] of Object.entries(wanted) as [string, { value: unknown; setting: StreamSettingName }][]) {
-    const from = (current as Record<string, unknown>)[field];
-    if (enforced.has(w.setting) && from !== w.value) out.push({ field, from, to: w.value, setting: w.setting });
-  }
-  return out;
-}
-
 /**
  * The server's refusal of a replica count it cannot hold (a single server, or fewer servers than
  * replicas): no retry helps, so it stops the process with the reason (exit 2).
@@ -126,26 +111,6 @@ async function noteSingleServer(jsm: JetStreamManager, events: string, s: Stream
     level: "warn",
     text: `BERTH_REPLICAS=${s.replicas}, but NATS is a single server, not a cluster: berth's streams and state bucket keep one copy`,
   });
-}
-
-/** Updates what exists to the settings the operator set; a refusal is one clear line, never a silent mismatch. */
-async function bringTo<T extends object>(
-  what: string,
-  current: T,
-  wanted: Wanted<T>,
-  s: StreamSettings,
-  notes: SetupNote[],
-  update: (config: T) => Promise<unknown>,
-) {
-  const diff = differences(current, wanted, s.enforced);
-  if (diff.length === 0) return;
-  const change = diff.map((d) => `${d.field} ${String(d.from)} → ${String(d.to)} (${d.setting})`).join(", ");
-  try {
-    await update({ ...current, ...Object.fromEntries(diff.map((d) => [d.field, d.to])) });
-    notes.push({ level: "info", text: `${what}: ${change}` });
-  } catch (err) {
-    notes.push({ level: "warn", text: `${what}: cannot change ${change}; it stays as it is: ${(err as Error).message}` });
-  }
 }
 
 async function ensureConsumer(
