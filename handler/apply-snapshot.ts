@@ -18,11 +18,30 @@ export async function reconcile(deps: HandlerDeps, agent: AgentClient, snapshot:
     return;
   }
   const pruned = await pruneBehind(deps.bucket, recorded.prunable);
-  const repairDeps = { bucket: deps.bucket, agent, settings, refused: refusedBy(deps), ...(deps.metrics ? { metrics: deps.metrics } : {}) };
+  const repairDeps = {
+    bucket: deps.bucket,
+    agent,
+    settings,
+    refused: refusedBy(deps),
+    fixed: countApplied(deps, node),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  };
   const result = await throughGate(deps, node, () =>
     repairNode(repairDeps, snapshot.data.node, recorded.state, BigInt(snapshot.data.timeNano)),
   );
   deps.log.info({ node, containers: snapshot.data.containers.length, stopped: recorded.stopped, pruned, ...result }, "reconciled");
+}
+
+/**
+ * A container whose latest state a repair or a snapshot's reconciliation brought to the agent
+ * counts as applied, its latency from its Docker event: how late that state reached the agent
+ * (after its agent was away, or lost it).
+ */
+export function countApplied(deps: HandlerDeps, node: string) {
+  const metrics = deps.metrics ?? NO_HANDLER_METRICS;
+  return (state: ContainerEvent) => {
+    metrics.applied(state.type, node, (Date.now() - Number(BigInt(state.data.timeNano) / 1_000_000n)) / 1000);
+  };
 }
 
 /** Dead-letters a container the agent refused for good while a node was being repaired; the rest go on. */

@@ -5,8 +5,8 @@
 // every RETRY_AFTER_MS until the node is repaired.
 import type { Bus, InboundMessage } from "../common/nats/index.ts";
 import { publishStored } from "../common/nats/index.ts";
-import { nodeOfRepairSubject, repairSubject, type ContainerEvent, type RepairRequest } from "../schemas/index.ts";
-import { refusedBy } from "./apply-snapshot.ts";
+import { nodeOfRepairSubject, repairSubject, type RepairRequest } from "../schemas/index.ts";
+import { countApplied, refusedBy } from "./apply-snapshot.ts";
 import type { HandlerDeps } from "./deps.ts";
 import { gatedAgent, throughGate } from "./gate-call.ts";
 import { NO_HANDLER_METRICS } from "./metrics.ts";
@@ -57,12 +57,8 @@ export function repairHandler(deps: HandlerDeps) {
     }, WORKING_EVERY_MS);
     try {
       const settings = deps.mapping ?? DEFAULT_MAPPING_SETTINGS;
-      // What a repair fixes was deferred: each counts as applied, its latency from its Docker event.
-      const fixed = (state: ContainerEvent) => {
-        metrics.applied(state.type, node, (Date.now() - Number(BigInt(state.data.timeNano) / 1_000_000n)) / 1000);
-      };
       const repairDeps = {
-        fixed,
+        fixed: countApplied(deps, node),
         bucket: deps.bucket,
         agent: gatedAgent(deps.gate, node, agent),
         settings,
