@@ -16,7 +16,9 @@ export function profiling(): Record<string, string> {
 
 /** The compiled emitter (`node <build>/bin/berth-main.js emitter`), as the image runs it. */
 export async function startEmitter(env: Record<string, string>): Promise<BerthProcess> {
-  return startBerth("emitter", { ...env, ...profiling() }, await compiledBerth());
+  // BENCH_EMITTER_NODE_ARGS: node's own flags for the emitter (e.g. --lite-mode, not allowed in NODE_OPTIONS).
+  const nodeArgs = (process.env.BENCH_EMITTER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  return startBerth("emitter", { ...env, ...profiling() }, { ...(await compiledBerth()), nodeArgs });
 }
 
 /** `count` compiled handler processes (`node <build>/bin/berth-main.js handler`), each logging `started`. */

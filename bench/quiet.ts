@@ -151,7 +151,15 @@ export async function measureQuiet(natsUrl: string, agent: FastAgent) {
         met: percentile(start, 50) <= 3 && percentile(start, 90) <= 5,
       };
     }
-    return { target: "start returned → registered: median ≤ 3 ms, p90 ≤ 5 ms", ...bySpacing, steps_median_ms: stepMedians(processes) };
+    const steps = stepMedians(processes);
+    const [emitterPeak, ...handlerPeaks] = await stopAll(processes);
+    return {
+      target: "start returned → registered: median ≤ 3 ms, p90 ≤ 5 ms",
+      ...bySpacing,
+      steps_median_ms: steps,
+      emitter_peak_rss_mb: emitterPeak,
+      handler_peak_rss_mb: handlerPeaks.slice(0, 2),
+    };
   } finally {
     await stopAll(processes);
     events.close();

@@ -95,8 +95,11 @@ async function supersededBySnapshot(bucket: StateBucket, event: ContainerEvent):
   return BigInt(event.data.timeNano) < snapshot.timeNano && !snapshot.listed.has(event.data.container.id);
 }
 
-/** The key's entry as recordIfNewer left it; `created`: it made the key, the container's first state. */
-export type Recorded = { entry: StateEntry; created: boolean };
+/**
+ * The key's entry as recordIfNewer left it; `created`: it made the key, the container's first
+ * state; `event`: the event the entry holds when it wrote it (no need to decode it again).
+ */
+export type Recorded = { entry: StateEntry; created: boolean; event?: ContainerEvent };
 
 /**
  * Stores `event` as the container's state unless a newer (or the same) Docker event is already there.
@@ -118,10 +121,10 @@ export async function recordIfNewer(bucket: StateBucket, event: ContainerEvent):
     if (stored && BigInt(decodeState(stored).data.timeNano) >= at) return { entry: stored, created: false };
     if (stored) {
       const revision = await bucket.compareAndSet(key, value, stored.revision);
-      if (revision !== undefined) return { entry: { value, revision, created: new Date() }, created: false };
+      if (revision !== undefined) return { entry: { value, revision, created: new Date() }, created: false, event };
     } else {
       const [revision, history] = await Promise.all([bucket.compareAndSet(key, value, 0), supersededBySnapshot(bucket, event)]);
-      if (revision !== undefined && !history) return { entry: { value, revision, created: new Date() }, created: true };
+      if (revision !== undefined && !history) return { entry: { value, revision, created: new Date() }, created: true, event };
       if (revision !== undefined) {
         await bucket.deleteAt(key, revision); // false: a newer event is stored now, which the apply reads
         return undefined;
@@ -151,7 +154,8 @@ export async function applyLatest(
   let first = known?.created === true;
   for (let rounds = 1; ; rounds++) {
     // `known.applied`: the caller applied that state already; only the re-read is left.
-    if (rounds > 1 || known?.applied !== true) await apply(stored ? decodeState(stored) : whenAbsent(), first);
+    const state = rounds === 1 && known?.event ? known.event : stored ? decodeState(stored) : whenAbsent();
+    if (rounds > 1 || known?.applied !== true) await apply(state, first);
     const after = await bucket.get(key);
     if ((after?.revision ?? 0) === (stored?.revision ?? 0)) return rounds;
     stored = after;

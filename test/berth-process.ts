@@ -21,10 +21,10 @@ export type BerthProcess = {
 const ENTRY = { emitter: "emitter/main.ts", handler: "handler/main.ts" } as const;
 
 /** `entry`: a compiled bin/berth-main.js (`npm run build`), run as `node <entry> <kind>`; `user`: uid/gid to run as (root only). */
-export type Compiled = { entry: string; user?: { uid: number; gid: number } };
+export type Compiled = { entry: string; user?: { uid: number; gid: number }; nodeArgs?: readonly string[] };
 
 export async function startBerth(kind: keyof typeof ENTRY, env: Record<string, string>, compiled?: Compiled): Promise<BerthProcess> {
-  const args = compiled ? [compiled.entry, kind] : [ENTRY[kind]];
+  const args = compiled ? [...(compiled.nodeArgs ?? []), compiled.entry, kind] : [ENTRY[kind]];
   return startLoggingProcess(kind, args, { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env }, compiled?.user);
 }
 
