@@ -1,5 +1,7 @@
 import { accessSync, constants } from "node:fs";
-import { configAjv, describeErrors, type ValidateFunction } from "../schemas/ajv.ts";
+import type { ValidateFunction } from "../schemas/ajv.ts";
+import { describeErrors } from "../schemas/errors.ts";
+import * as compiled from "./env-validators.generated.ts";
 import { redactText, registerSecret } from "./redact.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
 import { DEFAULT_PREFIX, PREFIX_PATTERN } from "../schemas/index.ts";
@@ -60,18 +62,42 @@ export const COMMON_ENV = {
 
 const SECRET_KEY = /(_PASSWORD|_TOKEN)$/;
 
+/** Variables some part of berth reads, declared once: `T` is the configuration they make. */
+export type EnvSchema<T> = { readonly name: string; readonly properties: Readonly<Record<string, object>>; readonly config?: T };
+
+/** Every declared EnvSchema by name: their validators are compiled ahead of time (write-env-validators.ts). */
+export const ENV_SCHEMAS = new Map<string, Readonly<Record<string, object>>>();
+
+export function envSchema<T>(name: string, properties: Readonly<Record<string, object>>): EnvSchema<T> {
+  ENV_SCHEMAS.set(name, properties);
+  return { name, properties };
+}
+
+/** The JSON Schema of the object of variables (only declared ones, each optional unless defaulted). */
+export const envObjectSchema = (properties: Readonly<Record<string, object>>) => ({
+  type: "object",
+  properties,
+  additionalProperties: false,
+});
+
+function validatorOf<T>(schema: EnvSchema<T>): ValidateFunction<T> {
+  const validate = (compiled as Record<string, unknown>)[schema.name];
+  if (typeof validate !== "function") throw new Error(`no compiled validator for ${schema.name}: run npm run schemas:write`);
+  return validate as ValidateFunction<T>;
+}
+
 /**
  * Reads the declared variables from `env` (empty counts as unset), coerces and fills defaults
- * with ajv, then runs `check` for rules a schema cannot say. Throws one ConfigError listing all.
+ * by the schema, then runs `check` for rules a schema cannot say. Throws one ConfigError listing all.
  */
 export function readEnv<T extends object>(
-  validate: ValidateFunction<T>,
-  keys: readonly string[],
+  schema: EnvSchema<T>,
   env: NodeJS.ProcessEnv,
   check: (config: T) => string[] = () => [],
 ): Readonly<T> {
+  const validate = validatorOf(schema);
   const picked: Record<string, string> = {};
-  for (const key of keys) {
+  for (const key of Object.keys(schema.properties)) {
     const value = env[key];
     if (value !== undefined && value !== "") picked[key] = value;
     // NATS_PASSWORD, NATS_TOKEN, CONSUL_HTTP_TOKEN …: censored in every line this process prints.
@@ -87,10 +113,6 @@ export function readEnv<T extends object>(
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(picked as T);
-}
-
-export function compileEnvSchema<T>(properties: Record<string, object>): ValidateFunction<T> {
-  return configAjv.compile<T>({ type: "object", properties, additionalProperties: false });
 }
 
 /** One way to authenticate to NATS at a time, and every file named must be readable (its content is never printed). */

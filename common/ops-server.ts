@@ -1,8 +1,8 @@
 // The operations endpoints of both processes (BERTH_METRICS_PORT): GET /metrics (Prometheus),
 // /healthz (the process is alive and its event loop answers) and /readyz (its dependencies are
 // connected: 200 when every check is true, else 503, with the checks as JSON either way).
-import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { http, type ServerResponse } from "./node-http.ts";
 import { CONTENT_TYPE, addProcessMetrics, createRegistry, type Registry } from "./metrics.ts";
 
 /** Each named dependency → whether it is usable right now. */
@@ -20,7 +20,7 @@ function send(res: ServerResponse, status: number, type: string, body: string) {
 const json = (res: ServerResponse, status: number, value: unknown) => send(res, status, "application/json", `${JSON.stringify(value)}\n`);
 
 export async function startOpsServer({ port, host, registry, readiness }: OpsOptions): Promise<OpsServer> {
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://ops").pathname;
     if (req.method !== "GET" && req.method !== "HEAD") {
       json(res, 405, { error: "only GET" });

@@ -1,6 +1,6 @@
 import type { FromSchema } from "json-schema-to-ts";
 import { isIP } from "node:net";
-import { COMMON_ENV, compileEnvSchema, readEnv } from "../common/config.ts";
+import { COMMON_ENV, envSchema, readEnv } from "../common/config.ts";
 import { STREAM_ENV } from "../common/nats/index.ts";
 import { NODE_NAME_PATTERN } from "../schemas/index.ts";
 
@@ -53,20 +53,20 @@ const properties = {
 export type EmitterConfig = FromSchema<{ type: "object"; properties: typeof properties; additionalProperties: false }>;
 export type EmitterHostConfig = FromSchema<{ type: "object"; properties: typeof HOST_ENV; additionalProperties: false }>;
 
-const validate = compileEnvSchema<EmitterConfig>(properties);
-const validateHost = compileEnvSchema<EmitterHostConfig>(HOST_ENV);
+const emitterEnv = envSchema<EmitterConfig>("emitter", properties);
+const hostEnv = envSchema<EmitterHostConfig>("emitterHost", HOST_ENV);
 
 /** The rule a schema cannot say. */
 const checkHost = (c: EmitterHostConfig): string[] =>
   c.BERTH_HOST_IP !== undefined && isIP(c.BERTH_HOST_IP) === 0 ? [`BERTH_HOST_IP must be an IP address, not "${c.BERTH_HOST_IP}"`] : [];
 
 export function loadEmitterConfig(env: NodeJS.ProcessEnv): Readonly<EmitterConfig> {
-  return readEnv(validate, Object.keys(properties), env, checkHost);
+  return readEnv(emitterEnv, env, checkHost);
 }
 
 /** Only the Docker engine and node variables, checked exactly as loadEmitterConfig checks them. */
 export function loadEmitterHost(env: NodeJS.ProcessEnv): Readonly<EmitterHostConfig> {
-  return readEnv(validateHost, Object.keys(HOST_ENV), env, checkHost);
+  return readEnv(hostEnv, env, checkHost);
 }
 
 export function labelPrefixes(config: EmitterConfig): string[] {

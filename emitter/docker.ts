@@ -2,10 +2,9 @@
 // nothing that mutates. Plain HTTP over the socket with connections kept alive: an inspect right
 // after a start then costs one request on an open connection, not a connection of its own.
 import { readFileSync } from "node:fs";
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { http, https, type Agent, type IncomingMessage, type RequestOptions } from "../common/node-http.ts";
 
 /** The part of `GET /containers/{id}/json` berth reads. Docker leaves out or nulls what a container lacks. */
 export type ContainerInspect = {
@@ -77,14 +76,14 @@ type Endpoint = { options: RequestOptions; secure: boolean };
 export function dockerEndpoint(dockerHost: string, tls: { certPath?: string | undefined; verify?: boolean } = {}): Endpoint {
   const url = new URL(dockerHost);
   if (url.protocol === "unix:") {
-    return { options: { socketPath: url.pathname, agent: new HttpAgent({ keepAlive: true, maxFreeSockets: 4 }) }, secure: false };
+    return { options: { socketPath: url.pathname, agent: new http.Agent({ keepAlive: true, maxFreeSockets: 4 }) }, secure: false };
   }
   const secure = url.protocol === "https:" || (url.protocol === "tcp:" && tls.verify === true);
   const port = Number(url.port || (secure ? 2376 : 2375));
-  if (!secure) return { options: { host: url.hostname, port, agent: new HttpAgent({ keepAlive: true, maxFreeSockets: 4 }) }, secure };
+  if (!secure) return { options: { host: url.hostname, port, agent: new http.Agent({ keepAlive: true, maxFreeSockets: 4 }) }, secure };
   const file = (name: string) => (tls.certPath === undefined ? undefined : readFileSync(join(tls.certPath, name)));
   const [ca, cert, key] = [file("ca.pem"), file("cert.pem"), file("key.pem")];
-  const agent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 4, ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) });
+  const agent = new https.Agent({ keepAlive: true, maxFreeSockets: 4, ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) });
   return { options: { host: url.hostname, port, agent }, secure };
 }
 
@@ -118,7 +117,7 @@ async function bodyText(res: IncomingMessage): Promise<string> {
 
 export function dockerSource(dockerHost: string, tls?: { certPath?: string | undefined; verify?: boolean }): DockerSource {
   const endpoint = dockerEndpoint(dockerHost, tls);
-  const send = endpoint.secure ? httpsRequest : httpRequest;
+  const send = endpoint.secure ? https.request : http.request;
 
   /** GET `path`: the response once its head arrived; an error status is thrown with Docker's message. */
   const open = (path: string, signal?: AbortSignal) =>
@@ -172,7 +171,7 @@ export function dockerSource(dockerHost: string, tls?: { certPath?: string | und
       await bodyText(await open("/_ping"));
     },
     close() {
-      (endpoint.options.agent as HttpAgent).destroy();
+      (endpoint.options.agent as Agent).destroy();
     },
   };
 }

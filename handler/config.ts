@@ -1,6 +1,6 @@
 import type { FromSchema } from "json-schema-to-ts";
 import { readFileSync } from "node:fs";
-import { COMMON_ENV, compileEnvSchema, readEnv, unreadable } from "../common/config.ts";
+import { COMMON_ENV, envSchema, readEnv, unreadable } from "../common/config.ts";
 import { STREAM_ENV } from "../common/nats/index.ts";
 import { DEFAULT_AGENT_TEMPLATE, checkAgentTemplate, parseAgentMap, type AgentDirectory } from "./agents.ts";
 import type { ConsulTls } from "./consul.ts";
@@ -37,10 +37,10 @@ const properties = {
 
 export type HandlerConfig = FromSchema<{ type: "object"; properties: typeof properties; additionalProperties: false }>;
 
-const validate = compileEnvSchema<HandlerConfig>(properties);
+const handlerEnv = envSchema<HandlerConfig>("handler", properties);
 
 export function loadHandlerConfig(env: NodeJS.ProcessEnv): Readonly<HandlerConfig> {
-  return readEnv(validate, Object.keys(properties), env, (c) => [
+  return readEnv(handlerEnv, env, (c) => [
     ...(c.BERTH_CONSUL_AGENTS !== undefined ? checkAgentMap(c.BERTH_CONSUL_AGENTS) : checkAgentTemplate(c.BERTH_CONSUL_AGENT_TEMPLATE)),
     ...checkConsulTls(c),
   ]);

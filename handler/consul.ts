@@ -1,7 +1,6 @@
 // The only file that speaks to Consul agents: a small typed client for the agent endpoints berth
 // uses, over Node's own HTTP (kept-alive connections; an HTTP library cost ~20 MB per handler).
-import { Agent as HttpAgent, request as httpRequest } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { http, https } from "../common/node-http.ts";
 import { ConsulError, UNKNOWN_SERVICE_BEFORE_1_11 } from "./consul-errors.ts";
 import type { AgentClient, AgentService } from "./consul-types.ts";
 
@@ -44,9 +43,9 @@ export function agentClient(baseUrl: string, { token, tls }: AgentClientOptions 
   // costs no new connection (nor TLS handshake) per event. Certificates are always verified
   // (against `ca` when given, else the system's CAs).
   const agent = secure
-    ? new HttpsAgent({ keepAlive: true, maxSockets: CONNECTIONS, ...tls, rejectUnauthorized: true })
-    : new HttpAgent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const send = secure ? httpsRequest : httpRequest;
+    ? new https.Agent({ keepAlive: true, maxSockets: CONNECTIONS, ...tls, rejectUnauthorized: true })
+    : new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const send = secure ? https.request : http.request;
   const headers: Record<string, string> = token ? { "x-consul-token": token } : {};
 
   function call(op: string, method: "GET" | "PUT", path: string, body?: string): Promise<{ status: number; text: string }> {

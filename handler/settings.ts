@@ -1,6 +1,6 @@
 // Handler settings that shape the mapping: their environment variables and their parsed form.
 import type { FromSchema } from "json-schema-to-ts";
-import { compileEnvSchema, readEnv } from "../common/config.ts";
+import { envSchema, readEnv } from "../common/config.ts";
 import { splitList } from "./service-keys.ts";
 
 /** Docker's rule for network names. */
@@ -104,9 +104,9 @@ export function mappingSettings(config: MappingEnv): MappingSettings {
   });
 }
 
-const validate = compileEnvSchema<MappingEnv>(MAPPING_ENV);
+const mappingEnv = envSchema<MappingEnv>("mapping", MAPPING_ENV);
 
 /** Only the mapping variables of `env` (for `berth explain`); a bad value is a ConfigError listing all. */
 export function loadMappingSettings(env: NodeJS.ProcessEnv): MappingSettings {
-  return mappingSettings(readEnv(validate, Object.keys(MAPPING_ENV), env));
+  return mappingSettings(readEnv(mappingEnv, env));
 }

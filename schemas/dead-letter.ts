@@ -2,8 +2,7 @@
 // emitter writes one for an event it refused to publish, the handler for a message it received;
 // `berth status` reads them. Built, encoded and read here only.
 import type { FromSchema } from "json-schema-to-ts";
-import { describeErrors, wireAjv } from "./ajv.ts";
-import { MAX_PROBLEMS, MAX_PROBLEM_TEXT, SchemaError, clipProblems, clipText } from "./errors.ts";
+import { MAX_PROBLEMS, MAX_PROBLEM_TEXT, clipProblems, clipText } from "./errors.ts";
 
 /**
  * `emitter-schema`: the emitter refused its own event. The others are the handler's: `schema` (not
@@ -71,11 +70,3 @@ export function toDeadLetter(reason: DeadLetterReason, problems: readonly string
 }
 
 export const encodeDeadLetter = (letter: DeadLetter): Uint8Array => new TextEncoder().encode(JSON.stringify(letter));
-
-const validateDeadLetter = wireAjv.compile<DeadLetter>(deadLetterSchema);
-
-/** A letter read off the dead-letter stream (JSON-decoded); anything else is a SchemaError. */
-export function parseDeadLetter(value: unknown): DeadLetter {
-  if (!validateDeadLetter(value)) throw new SchemaError("invalid dead letter", describeErrors(validateDeadLetter.errors));
-  return value;
-}

@@ -3,9 +3,7 @@
 // from there. The stream keeps the newest request per node; `berth status` shows them as the nodes
 // that wait, and for what.
 import type { FromSchema } from "json-schema-to-ts";
-import { describeErrors, wireAjv } from "./ajv.ts";
 import { NODE_NAME_PATTERN } from "./patterns.ts";
-import { SchemaError } from "./errors.ts";
 
 export const repairRequestSchema = {
   $id: "https://berth.dev/schemas/repair-request.v1.json",
@@ -26,10 +24,3 @@ export const repairRequestSchema = {
 } as const;
 
 export type RepairRequest = FromSchema<typeof repairRequestSchema>;
-
-const validate = wireAjv.compile<RepairRequest>(repairRequestSchema);
-
-export function parseRepairRequest(value: unknown): RepairRequest {
-  if (!validate(value)) throw new SchemaError("invalid repair request", describeErrors(validate.errors));
-  return value;
-}

@@ -1,10 +1,17 @@
-import { describeErrors, wireAjv, type ValidateFunction } from "./ajv.ts";
-import { containerEventSchema, type ContainerEvent } from "./container-event.ts";
-import { SchemaError } from "./errors.ts";
-import { nodeSnapshotSchema, type NodeSnapshot } from "./node-snapshot.ts";
+// Every message read off the wire is parsed here, by the validators compiled ahead of time from the
+// schemas (wire-validators.generated.ts, `npm run schemas:write`; a unit test keeps them current).
+import type { ValidateFunction } from "./ajv.ts";
+import type { ContainerEvent } from "./container-event.ts";
+import type { DeadLetter } from "./dead-letter.ts";
+import { SchemaError, describeErrors } from "./errors.ts";
+import type { NodeSnapshot } from "./node-snapshot.ts";
+import type { RepairRequest } from "./repair-request.ts";
+import * as compiled from "./wire-validators.generated.ts";
 
-const validateContainerEvent = wireAjv.compile<ContainerEvent>(containerEventSchema);
-const validateNodeSnapshot = wireAjv.compile<NodeSnapshot>(nodeSnapshotSchema);
+const validateContainerEvent = compiled.containerEvent as ValidateFunction<ContainerEvent>;
+const validateNodeSnapshot = compiled.nodeSnapshot as ValidateFunction<NodeSnapshot>;
+const validateRepairRequest = compiled.repairRequest as ValidateFunction<RepairRequest>;
+const validateDeadLetter = compiled.deadLetter as ValidateFunction<DeadLetter>;
 
 /** Largest message accepted off the wire; NATS's default max_payload is 1 MiB. */
 export const MAX_EVENT_BYTES = 1024 * 1024;
@@ -47,4 +54,15 @@ export function decodeBerthEvent(bytes: Uint8Array): BerthEvent {
     throw new SchemaError("undecodable message", [(err as Error).message], { cause: err });
   }
   return parseBerthEvent(value);
+}
+
+export function parseRepairRequest(value: unknown): RepairRequest {
+  if (!validateRepairRequest(value)) throw new SchemaError("invalid repair request", describeErrors(validateRepairRequest.errors));
+  return value;
+}
+
+/** A letter read off the dead-letter stream (JSON-decoded); anything else is a SchemaError. */
+export function parseDeadLetter(value: unknown): DeadLetter {
+  if (!validateDeadLetter(value)) throw new SchemaError("invalid dead letter", describeErrors(validateDeadLetter.errors));
+  return value;
 }

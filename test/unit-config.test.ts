@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { ConfigError } from "../common/config.ts";
+import { ENV_VALIDATORS_FILE, renderEnvValidators } from "../common/write-env-validators.ts";
 import { loadEmitterConfig } from "../emitter/config.ts";
 import { agentEntryFor, checkAgentTemplate, parseAgentMap } from "../handler/agents.ts";
 import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
@@ -16,6 +18,10 @@ function problems(load: () => unknown): string[] {
 }
 
 describe("config", () => {
+  test("config - the validators compiled from the declared variables are up to date (run `npm run schemas:write`)", async () => {
+    assert.equal(readFileSync(ENV_VALIDATORS_FILE, "utf8"), await renderEnvValidators(), `${ENV_VALIDATORS_FILE} is stale`);
+  });
+
   test("config - emitter defaults", () => {
     const c = loadEmitterConfig({});
     assert.equal(c.NATS_URL, "nats://127.0.0.1:4222");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { describe, test } from "node:test";
-import { JSON_SCHEMA_FILES, renderJsonSchema } from "../schemas/write-json.ts";
+import { JSON_SCHEMA_FILES, WIRE_VALIDATORS_FILE, renderJsonSchema, renderWireValidators } from "../schemas/write-json.ts";
 import { SchemaError, decodeBerthEvent, parseContainerEvent } from "../schemas/index.ts";
 import { bytesOf, event } from "./builders.ts";
 
@@ -27,6 +27,10 @@ describe("schemas", () => {
         .sort(),
       Object.keys(JSON_SCHEMA_FILES).sort(),
     );
+  });
+
+  test("schemas - the validators compiled from them are up to date (run `npm run schemas:write`)", async () => {
+    assert.equal(readFileSync(WIRE_VALIDATORS_FILE, "utf8"), await renderWireValidators(), `${WIRE_VALIDATORS_FILE} is stale`);
   });
 
   test("schemas - a built event is valid", () => {

@@ -1,0 +1,18 @@
+// Part of `npm run schemas:write`: the validators of every process's variables, compiled ahead of
+// time from the EnvSchemas the config modules declare (ENV_SCHEMAS).
+import { writeFileSync } from "node:fs";
+import { validatorsSource } from "../schemas/ajv.ts";
+import { ENV_SCHEMAS, envObjectSchema } from "./config.ts";
+
+export const ENV_VALIDATORS_FILE = "common/env-validators.generated.ts";
+
+export async function renderEnvValidators(): Promise<string> {
+  // Importing them declares their schemas.
+  await Promise.all([import("../emitter/config.ts"), import("../handler/config.ts"), import("../handler/settings.ts")]);
+  const schemas = Object.fromEntries(
+    [...ENV_SCHEMAS].sort(([a], [b]) => a.localeCompare(b)).map(([name, p]) => [name, envObjectSchema(p)]),
+  );
+  return validatorsSource("env", schemas);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) writeFileSync(ENV_VALIDATORS_FILE, await renderEnvValidators());
