@@ -28,13 +28,15 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
-# Owned by root, read-only to the process: the production node_modules, the build and
-# package.json (its "type": "module" makes node read dist/ as ES modules).
+# Owned by root, read-only to the process: the production node_modules, the build,
+# package.json (its "type": "module" makes node read dist/ as ES modules) and the entry script.
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+COPY bin/entrypoint.sh ./bin/
 # The base image's unprivileged `node` user, by number so that runAsNonRoot-style checks can
 # verify it. The emitter reads the Docker socket through the socket's group (compose: group_add).
 USER 1000:1000
-ENTRYPOINT ["node", "/app/dist/bin/berth-main.js"]
+# node with the flags each process runs with (bin/entrypoint.sh), then dist/bin/berth-main.js.
+ENTRYPOINT ["/app/bin/entrypoint.sh"]
 CMD ["handler"]

@@ -1,7 +1,7 @@
 // The processes a bench phase runs: berth's real handlers and emitter (test/berth-process.ts, run
 // compiled as the image runs them: bench/build.ts) and the floor worker. Every one is registered with the harness cleanup, so nothing outlives the run.
 import { mkdirSync } from "node:fs";
-import { startBerth, startLoggingProcess, type BerthProcess } from "../test/berth-process.ts";
+import { npmRunArgs, startBerth, startLoggingProcess, type BerthProcess } from "../test/berth-process.ts";
 import { compiledBerth } from "./build.ts";
 import { peakRssMb } from "./measure.ts";
 
@@ -14,17 +14,29 @@ export function profiling(): Record<string, string> {
   return { BENCH_CPU_PROF: dir, NODE_OPTIONS: `--import=${new URL("./cpu-profile.mjs", import.meta.url).pathname}` };
 }
 
-/** The compiled emitter (`node <build>/bin/berth-main.js emitter`), as the image runs it. */
-export async function startEmitter(env: Record<string, string>): Promise<BerthProcess> {
-  // BENCH_EMITTER_NODE_ARGS: node's own flags for the emitter (e.g. --lite-mode, not allowed in NODE_OPTIONS).
-  const nodeArgs = (process.env.BENCH_EMITTER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  return startBerth("emitter", { ...env, ...profiling() }, { ...(await compiledBerth()), nodeArgs });
+/**
+ * How berth's processes are started: `image` as the image runs them (compiled, with bin/entrypoint.sh's
+ * node flags), `clone` as `npm run emitter|handler` runs them in a clone (the TypeScript sources).
+ */
+export type Launch = "image" | "clone";
+
+function start(kind: "emitter" | "handler", env: Record<string, string>, launch: Launch): Promise<BerthProcess> {
+  const full = { ...env, ...profiling() };
+  if (launch === "clone") return startLoggingProcess(kind, npmRunArgs(kind), { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...full });
+  // BENCH_EMITTER_NODE_ARGS: node's own flags for the emitter instead of the image's (e.g. "" to try it without --lite-mode).
+  const override = process.env.BENCH_EMITTER_NODE_ARGS;
+  const nodeArgs = kind === "emitter" && override !== undefined ? { nodeArgs: override.split(" ").filter(Boolean) } : {};
+  return compiledBerth().then((compiled) => startBerth(kind, full, { ...compiled, ...nodeArgs }));
 }
 
-/** `count` compiled handler processes (`node <build>/bin/berth-main.js handler`), each logging `started`. */
-export async function startHandlers(count: number, env: Record<string, string>): Promise<BerthProcess[]> {
-  const compiled = await compiledBerth();
-  const handlers = await Promise.all(Array.from({ length: count }, () => startBerth("handler", { ...env, ...profiling() }, compiled)));
+/** The emitter, as `launch` says (by default as the image runs it). */
+export function startEmitter(env: Record<string, string>, launch: Launch = "image"): Promise<BerthProcess> {
+  return start("emitter", env, launch);
+}
+
+/** `count` handler processes, as `launch` says (by default as the image runs them), each logging `started`. */
+export async function startHandlers(count: number, env: Record<string, string>, launch: Launch = "image"): Promise<BerthProcess[]> {
+  const handlers = await Promise.all(Array.from({ length: count }, () => start("handler", env, launch)));
   await Promise.all(handlers.map((h) => h.waitForLog((l) => l.msg === "started", "handler started", 30_000)));
   return handlers;
 }

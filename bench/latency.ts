@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { toContainerEvent } from "../schemas/index.ts";
 import { normaliseContainer } from "../emitter/normalise.ts";
 import { waitFor } from "../test/harness/wait.ts";
-import { startFloorWorker, startHandlers, stopAll } from "./children.ts";
+import { startFloorWorker, startHandlers, stopAll, type Launch } from "./children.ts";
 import type { FastAgent } from "./fast-agent.ts";
 import { openFloorBus } from "./floor-publish.ts";
 import { percentile, round } from "./measure.ts";
@@ -44,9 +44,10 @@ function summary(agent: FastAgent, sent: readonly Sent[]) {
   };
 }
 
-export async function measureLatency(natsUrl: string, agent: FastAgent) {
+/** `launch`: the handlers as the image runs them, or as `npm run handler` runs them in a clone. */
+export async function measureLatency(natsUrl: string, agent: FastAgent, launch: Launch = "image") {
   const o = RUN;
-  const floorBus = await openFloorBus(natsUrl, "FLOOR_LAT");
+  const floorBus = await openFloorBus(natsUrl, launch === "image" ? "FLOOR_LAT" : "FLOOR_LAT_CLONE");
   const floorWorkers = await Promise.all(
     Array.from({ length: o.workers }, () =>
       startFloorWorker({
@@ -58,17 +59,21 @@ export async function measureLatency(natsUrl: string, agent: FastAgent) {
       }),
     ),
   );
-  const prefix = "blat";
+  const prefix = launch === "image" ? "blat" : "blatclone";
   // A node of its own, so the snapshot's reconciliation never touches another phase's services in the shared agent.
   const node = prefix;
   const emitter = await syntheticEmitter(natsUrl, prefix, node);
   await announceNode(emitter, prefix);
-  const handlers = await startHandlers(o.workers, {
-    NATS_URL: natsUrl,
-    BERTH_PREFIX: prefix,
-    BERTH_CONSUL_AGENTS: `${node}=${agent.url}`,
-    BERTH_HANDLER_CONCURRENCY: String(o.concurrency),
-  });
+  const handlers = await startHandlers(
+    o.workers,
+    {
+      NATS_URL: natsUrl,
+      BERTH_PREFIX: prefix,
+      BERTH_CONSUL_AGENTS: `${node}=${agent.url}`,
+      BERTH_HANDLER_CONCURRENCY: String(o.concurrency),
+    },
+    launch,
+  );
   const floorSent: Sent[] = [];
   const berthSent: Sent[] = [];
   const encoder = new TextEncoder();
@@ -133,6 +138,7 @@ export async function measureLatency(natsUrl: string, agent: FastAgent) {
   const berth = summary(agent, berthSent);
   const floor = summary(agent, floorSent);
   return {
+    launch,
     rate_per_s: o.rate,
     workers: o.workers,
     berth,

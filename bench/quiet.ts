@@ -13,7 +13,7 @@ import { RUN_LABEL_KEY, RUN_ID } from "../test/harness/docker-cli.ts";
 import { TEST_IMAGE, ensureTestImage } from "../test/harness/image.ts";
 import { waitFor } from "../test/harness/wait.ts";
 import type { BerthProcess } from "../test/berth-process.ts";
-import { startEmitter, startFloorWorker, startHandlers, stopAll } from "./children.ts";
+import { startEmitter, startFloorWorker, startHandlers, stopAll, type Launch } from "./children.ts";
 import { dockerEvents } from "./docker-burst.ts";
 import type { FastAgent } from "./fast-agent.ts";
 import { openFloorBus } from "./floor-publish.ts";
@@ -63,27 +63,47 @@ function stepMedians(processes: readonly BerthProcess[]) {
   return out;
 }
 
-const stats = (samples: readonly number[]) => ({ median_ms: round(percentile(samples, 50)), p90_ms: round(percentile(samples, 90)) });
+type Stats = { median_ms: number; p90_ms: number };
+/** One spacing's figures; Docker's events and the bare path are the floor beside berth's. */
+export type QuietSpacing = {
+  samples: number;
+  start_returned_to_registered: Stats;
+  kill_returned_to_removed: Stats;
+  floor_docker_start_event: Stats;
+  floor_docker_die_event: Stats;
+  floor_publish_pull_put: Stats;
+  met: boolean;
+};
 
-export async function measureQuiet(natsUrl: string, agent: FastAgent) {
+const stats = (samples: readonly number[]): Stats => ({
+  median_ms: round(percentile(samples, 50)),
+  p90_ms: round(percentile(samples, 90)),
+});
+
+export type QuietOptions = { launch: Launch; samples: number; spacings: readonly number[] };
+
+/** The item as `npm run bench` runs it: the image's processes at each spacing. */
+export const QUIET_IMAGE: QuietOptions = { launch: "image", samples: SAMPLES, spacings: QUIET_SPACINGS_MS };
+
+/** The same with berth as `npm run emitter|handler` runs it in a clone: for its memory, fewer samples. */
+export const QUIET_CLONE: QuietOptions = { launch: "clone", samples: 10, spacings: [500] };
+
+export async function measureQuiet(natsUrl: string, agent: FastAgent, { launch, samples, spacings }: QuietOptions = QUIET_IMAGE) {
   const engine = await startDockerd({ name: "quiet", ip: "127.0.0.78" });
   await ensureTestImage(engine);
   const events = dockerEvents(engine);
   await events.opened;
   // At debug level the processes log each event's step timings ("emit timing", "apply timing").
-  const env = { NATS_URL: natsUrl, BERTH_PREFIX: "bquiet", LOG_LEVEL: "debug" };
-  const emitter = await startEmitter({
-    ...env,
-    DOCKER_HOST: engine.host,
-    BERTH_NODE: NODE,
-    BERTH_HOST_IP: engine.ip,
-    BERTH_RESYNC_SECONDS: "0",
-  });
+  const env = { NATS_URL: natsUrl, BERTH_PREFIX: `bquiet${launch}`, LOG_LEVEL: "debug" };
+  const emitter = await startEmitter(
+    { ...env, DOCKER_HOST: engine.host, BERTH_NODE: NODE, BERTH_HOST_IP: engine.ip, BERTH_RESYNC_SECONDS: "0" },
+    launch,
+  );
   const floorBus = await openFloorBus(natsUrl, "FLOOR_QUIET");
   const processes = [emitter];
   try {
     await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching docker", 30_000);
-    processes.push(...(await startHandlers(2, { ...env, BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}` })));
+    processes.push(...(await startHandlers(2, { ...env, BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}` }, launch)));
     const floor = await startFloorWorker({
       NATS_URL: natsUrl,
       FLOOR_STREAM: floorBus.stream,
@@ -92,14 +112,14 @@ export async function measureQuiet(natsUrl: string, agent: FastAgent) {
       CONCURRENCY: "64",
     });
     processes.push(floor);
-    const bySpacing: Record<string, unknown> = {};
-    for (const spacing of QUIET_SPACINGS_MS) {
+    const bySpacing: Record<string, QuietSpacing> = {};
+    for (const spacing of spacings) {
       const start: number[] = [];
       const kill: number[] = [];
       const dockerStart: number[] = [];
       const dockerDie: number[] = [];
-      for (let k = 0; k < SAMPLES; k++) {
-        const created = (await dockerApi(engine, "POST", `/containers/create?name=quiet-${spacing}-${k}`, {
+      for (let k = 0; k < samples; k++) {
+        const created = (await dockerApi(engine, "POST", `/containers/create?name=quiet-${launch}-${spacing}-${k}`, {
           Image: TEST_IMAGE,
           Env: ["SERVICE_NAME=quiet"],
           ExposedPorts: { "8080/tcp": {} },
@@ -127,7 +147,7 @@ export async function measureQuiet(natsUrl: string, agent: FastAgent) {
       // The floor: the bytes berth's emitter would publish for such a container, on connections idle as long.
       const floorLag: number[] = [];
       for (let k = 0; k < FLOOR_SAMPLES; k++) {
-        const id = containerId(`quiet-floor-${spacing}-${k}`);
+        const id = containerId(`quiet-floor-${launch}-${spacing}-${k}`);
         const event = toContainerEvent(
           "io.berth.container.started",
           { name: NODE, hostIp: engine.ip },
@@ -142,7 +162,7 @@ export async function measureQuiet(natsUrl: string, agent: FastAgent) {
         floorLag.push(agent.registeredAt.get(id)! - sent);
       }
       bySpacing[`every_${spacing}_ms`] = {
-        samples: SAMPLES,
+        samples,
         start_returned_to_registered: stats(start),
         kill_returned_to_removed: stats(kill),
         floor_docker_start_event: stats(dockerStart),
@@ -154,8 +174,9 @@ export async function measureQuiet(natsUrl: string, agent: FastAgent) {
     const steps = stepMedians(processes);
     const [emitterPeak, ...handlerPeaks] = await stopAll(processes);
     return {
+      launch,
       target: "start returned → registered: median ≤ 3 ms, p90 ≤ 5 ms",
-      ...bySpacing,
+      spacings: bySpacing,
       steps_median_ms: steps,
       emitter_peak_rss_mb: emitterPeak,
       handler_peak_rss_mb: handlerPeaks.slice(0, 2),

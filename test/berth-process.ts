@@ -2,6 +2,7 @@
 // By default from the TypeScript sources, which Node runs as they are (tests never depend on a build); `compiled` runs a
 // build's entry instead, as the image does (the bench, test/packaging.test.ts).
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { registerCleanup } from "./harness/cleanup.ts";
 import { waitFor } from "./harness/wait.ts";
@@ -20,11 +21,32 @@ export type BerthProcess = {
 
 const ENTRY = { emitter: "emitter/main.ts", handler: "handler/main.ts" } as const;
 
-/** `entry`: a compiled bin/berth-main.js (`npm run build`), run as `node <entry> <kind>`; `user`: uid/gid to run as (root only). */
+const ROOT = new URL("../", import.meta.url);
+
+/** Node's flags for `kind` as the image runs it: the `exec node …` line of bin/entrypoint.sh that `kind` reaches. */
+export function imageNodeArgs(kind: keyof typeof ENTRY): string[] {
+  const script = readFileSync(new URL("bin/entrypoint.sh", ROOT), "utf8");
+  const own = new RegExp(`^if \\[ "\\$1" = ${kind} \\]; then exec node (.*)"\\$main" "\\$@"; fi$`, "m").exec(script);
+  const rest = /^exec node (.*)"\$main" "\$@"$/m.exec(script);
+  return (own ?? rest)![1]!.split(" ").filter(Boolean);
+}
+
+/** The arguments `npm run <kind>` gives node in a clone (package.json's script). */
+export function npmRunArgs(kind: keyof typeof ENTRY): string[] {
+  const { scripts } = JSON.parse(readFileSync(new URL("package.json", ROOT), "utf8")) as { scripts: Record<string, string> };
+  const [node, ...args] = scripts[kind]!.split(" ");
+  if (node !== "node") throw new Error(`npm run ${kind} does not run node: ${scripts[kind]}`);
+  return args;
+}
+
+/**
+ * `entry`: a compiled bin/berth-main.js (`npm run build`), run as the image runs it: `node <nodeArgs> <entry> <kind>`,
+ * nodeArgs by default bin/entrypoint.sh's for `kind`; `user`: uid/gid to run as (root only).
+ */
 export type Compiled = { entry: string; user?: { uid: number; gid: number }; nodeArgs?: readonly string[] };
 
 export async function startBerth(kind: keyof typeof ENTRY, env: Record<string, string>, compiled?: Compiled): Promise<BerthProcess> {
-  const args = compiled ? [...(compiled.nodeArgs ?? []), compiled.entry, kind] : [ENTRY[kind]];
+  const args = compiled ? [...(compiled.nodeArgs ?? imageNodeArgs(kind)), compiled.entry, kind] : [ENTRY[kind]];
   return startLoggingProcess(kind, args, { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env }, compiled?.user);
 }
 

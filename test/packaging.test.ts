@@ -4,13 +4,14 @@
 // `npm ci` from the local npm cache, offline; `npm run build` — and the result is run as the
 // Dockerfile's USER, as the image would run it.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { startBerth } from "./berth-process.ts";
+import { imageNodeArgs, npmRunArgs, startBerth } from "./berth-process.ts";
 import { registerCleanup, cleanupAll } from "./harness/cleanup.ts";
 import { isRoot } from "./harness/prereq.ts";
+import { waitFor } from "./harness/wait.ts";
 import { startPipeline } from "./pipeline/index.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -84,6 +85,8 @@ function buildConfig(): BuildConfig {
   ) as BuildConfig;
 }
 const BUILD_ENTRY = "bin/berth-main.ts";
+/** The image's ENTRYPOINT: node with each process's flags, then the build of BUILD_ENTRY. */
+const ENTRY_SCRIPT = "bin/entrypoint.sh";
 
 /** Every .ts file reachable through relative imports (static and import()) from the build's entry. */
 function runtimeFiles(): Set<string> {
@@ -139,7 +142,9 @@ describe("packaging", () => {
     assert.ok(uid > 0, `runtime uid ${uid} is not root`);
     assert.ok(gid > 0, `runtime gid ${gid} is not root`);
     const entrypoint = JSON.parse(ops(runtime, "ENTRYPOINT")[0]!.args) as string[];
-    assert.deepEqual(entrypoint, ["node", `${workdir(runtime)}/${builtEntry}`], "one entry point, compiled, picks the process");
+    assert.deepEqual(entrypoint, [`${workdir(runtime)}/${ENTRY_SCRIPT}`], "one entry point, which picks the process");
+    // The script runs the compiled entry with node, from where the runtime stage puts it.
+    assert.ok(read(ENTRY_SCRIPT).includes(`"$(dirname "$0")/../${builtEntry}"`), `${ENTRY_SCRIPT} runs ${builtEntry}`);
     const cmd = JSON.parse(ops(runtime, "CMD")[0]!.args) as string[];
     assert.ok(["emitter", "handler"].includes(cmd[0]!), `default command ${cmd[0]} is a process`);
     const config = buildConfig();
@@ -197,7 +202,11 @@ describe("packaging", () => {
     const runtimeFromContext = runtimeCopies()
       .filter((c) => c.from === undefined)
       .flatMap((c) => c.sources);
-    assert.deepEqual(runtimeFromContext, ["package.json"], 'the runtime stage takes only package.json ("type": "module") from the sources');
+    assert.deepEqual(
+      runtimeFromContext,
+      ["package.json", ENTRY_SCRIPT],
+      'the runtime stage takes only package.json ("type": "module") and the entry script from the sources',
+    );
     for (const source of [...fromContext, ...runtimeFromContext]) assert.ok(!dockerignored(source), `${source} is in the build context`);
   });
 
@@ -220,14 +229,15 @@ describe("packaging", () => {
     let dir = "";
     let app = "";
     const env = () => ({
-      PATH: process.env.PATH ?? "",
+      // The entry script runs `node` from PATH: this one first, as the image's base has its own.
+      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`,
       TMPDIR: join(dir, "tmp"),
       ...Object.fromEntries(ops(runtime, "ENV").map((e) => e.args.split("=", 2) as [string, string])),
     });
     const user = () => (isRoot() ? runtimeUser(runtime) : undefined);
     /** The image's ENTRYPOINT in the layout, as the Dockerfile's USER when this process may switch to it. */
     const berth = (args: string[], extra: Record<string, string> = {}) => {
-      const r = spawnSync(process.execPath, [join(app, builtEntry), ...args], {
+      const r = spawnSync(join(app, ENTRY_SCRIPT), args, {
         cwd: app,
         env: { ...env(), ...extra },
         encoding: "utf8",
@@ -284,7 +294,8 @@ describe("packaging", () => {
       for (const name of Object.keys(pkg.dependencies))
         assert.ok(existsSync(join(app, "node_modules", name, "package.json")), `${name} installed`);
       for (const name of Object.keys(pkg.devDependencies)) assert.ok(!existsSync(join(app, "node_modules", name)), `${name} not installed`);
-      assert.deepEqual(readdirSync(app).sort(), [outDir, "node_modules", "package.json"].sort());
+      assert.deepEqual(readdirSync(app).sort(), [outDir, "bin", "node_modules", "package.json"].sort());
+      assert.deepEqual(readdirSync(join(app, "bin")), ["entrypoint.sh"]);
     });
 
     test("packaging - the build holds JavaScript for the runtime code only, importing only Node's modules and production dependencies", () => {
@@ -329,6 +340,41 @@ describe("packaging", () => {
       assert.match(r.err, /^emitter: invalid configuration:/);
       assert.match(r.err, /DOCKER_HOST/);
       assert.match(r.err, /BERTH_HOST_IP must be an IP address/);
+    });
+
+    test("packaging - the entry script runs the emitter with its own node flags, the handler without; npm run runs one node on the sources", async () => {
+      assert.deepEqual(imageNodeArgs("emitter"), ["--lite-mode"]);
+      assert.deepEqual(imageNodeArgs("handler"), []);
+      // No launcher process and no flag: lite mode has no WebAssembly, which Node's type stripping needs.
+      assert.deepEqual(npmRunArgs("emitter"), ["emitter/main.ts"]);
+      assert.deepEqual(npmRunArgs("handler"), ["handler/main.ts"]);
+      // The process itself: sh hands over to node (same pid), which waits for a NATS that is not there.
+      for (const kind of ["emitter", "handler"] as const) {
+        const child = spawn(join(app, ENTRY_SCRIPT), [kind], {
+          cwd: app,
+          env: { ...env(), NATS_URL: "nats://127.0.0.1:9", BERTH_NODE: "node1", BERTH_CONSUL_AGENTS: "node1=http://127.0.0.1:9" },
+          stdio: "ignore",
+          ...user(),
+        });
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        registerCleanup(`packaging ${kind} (pid ${child.pid})`, async () => {
+          child.kill("SIGKILL");
+          await exited;
+        });
+        const cmdline = () => readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+        await waitFor(() => cmdline().some((a) => a.endsWith(builtEntry)), { what: `${kind}: node runs the build`, timeoutMs: 10_000 });
+        const args = cmdline();
+        assert.deepEqual(
+          args.slice(
+            1,
+            args.findIndex((a) => a.endsWith(builtEntry)),
+          ),
+          imageNodeArgs(kind),
+          `${kind}'s node flags`,
+        );
+        child.kill("SIGTERM");
+        await exited;
+      }
     });
 
     test("packaging - the handler from the layout connects to a nats-server, sets up its streams and drains on SIGTERM", async (t) => {
