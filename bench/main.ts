@@ -1,5 +1,5 @@
-// `npm run bench`: berth's latency, throughput, Docker bursts, reconciliation and memory, each
-// beside its floor measured in the same run; prints a table and writes bench/results.json.
+// `npm run bench`: berth's latency, throughput, Docker bursts, reconciliation, the quiet host, a fleet of
+// 1,000 nodes and memory, each beside its floor or target measured in the same run; prints a table and writes bench/results.json.
 // Everything runs on loopback: one nats-server (harness), a private dockerd (harness, root only),
 // berth's real handler and emitter processes, and bench/fast-agent.ts as the Consul agents.
 // Everything started is stopped at the end, also on failure or Ctrl-C (harness cleanup).
@@ -15,7 +15,8 @@ import { startFastAgent } from "./fast-agent.ts";
 import { measureLatency } from "./latency.ts";
 import { round } from "./measure.ts";
 import { measureReconcile } from "./reconcile.ts";
-import { MEMORY_TARGETS, formatTable, type Memory, type Results, type Skipped } from "./report.ts";
+import { MEMORY_TARGETS } from "./report-host.ts";
+import { formatTable, type Memory, type Results, type Skipped } from "./report.ts";
 import { runtimeFloor } from "./runtime-floor.ts";
 import { measureFleet } from "./fleet-item.ts";
 import { QUIET_CLONE, measureQuiet } from "./quiet.ts";

@@ -1,110 +1,29 @@
 // /metrics, /healthz and /readyz scraped from running processes: an emitter on a private dockerd
 // (through a socket proxy, so Docker can be made unreachable), a real nats-server, a handler and an
-// agent double. BERTH_METRICS_PORT=0 lets each process pick a free port; BERTH_RESYNC_SECONDS=2
-// makes the emitter publish node snapshots, so reconciliation runs as it does in production.
-// The tests run in order and each measures the change of counters across what it does.
+// agent double (test/ops-metrics-fixture.ts). BERTH_METRICS_PORT=0 lets each process pick a free
+// port; BERTH_RESYNC_SECONDS=2 makes the emitter publish node snapshots, so reconciliation runs as it
+// does in production. The tests run in order and each measures the change of counters across what it
+// does, all on one pipeline (the last checks docs/operating.md against the series the others made).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { publishDurable } from "../common/nats/index.ts";
-import type { BerthProcess } from "./berth-process.ts";
 import { bytesOf, event } from "./builders.ts";
 import { cleanupAll } from "./harness/cleanup.ts";
 import { waitFor } from "./harness/wait.ts";
-import { get, histogramOf, metricsPortOf, parseExposition, valueOf, type Exposition } from "./metrics-scrape.ts";
-import { startPipeline, type Pipeline } from "./pipeline/index.ts";
-import { startSocketProxy, type SocketProxy } from "./socket-proxy.ts";
-
-const PREFIX = "ops";
-const NODE = "ops1";
-const IP = "127.0.0.41";
-const STARTED = "io.berth.container.started";
-const STOPPED = "io.berth.container.stopped";
-const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-
-/** Every metric the issue asks for, in the process that exports it, with its type. */
-const EXPECTED = {
-  emitter: {
-    berth_events_published_total: "counter",
-    berth_publish_retries_total: "counter",
-    berth_events_dead_lettered_total: "counter",
-    berth_docker_connected: "gauge",
-    process_start_time_seconds: "gauge",
-    process_resident_memory_bytes: "gauge",
-  },
-  handler: {
-    berth_events_applied_total: "counter",
-    berth_event_to_agent_seconds: "histogram",
-    berth_events_dead_lettered_total: "counter",
-    berth_retries_total: "counter",
-    berth_agent_errors_total: "counter",
-    berth_reconcile_differences_found_total: "counter",
-    berth_reconcile_differences_fixed_total: "counter",
-    berth_consumer_pending: "gauge",
-    berth_consumer_ack_pending: "gauge",
-    process_start_time_seconds: "gauge",
-    process_resident_memory_bytes: "gauge",
-  },
-} as const;
+import { get, histogramOf, parseExposition, valueOf, type Exposition } from "./metrics-scrape.ts";
+import type { Pipeline } from "./pipeline/index.ts";
+import type { SocketProxy } from "./socket-proxy.ts";
+import { CONTENT_TYPE, EXPECTED, NODE, PREFIX, STARTED, STOPPED, opsProbes, startOpsPipeline } from "./ops-metrics-fixture.ts";
 
 describe("metrics", () => {
   let p: Pipeline;
   let proxy: SocketProxy;
   const urls = { emitter: "", handler: "" };
-
-  const scrape = async (who: keyof typeof urls): Promise<Exposition> => {
-    const res = await get(`${urls[who]}/metrics`);
-    assert.equal(res.status, 200, res.body);
-    return parseExposition(res.body);
-  };
-  /** Scrapes `who` until `ok` holds of a sample, and returns that sample. */
-  const scrapeUntil = (who: keyof typeof urls, ok: (m: Exposition) => boolean, what: string, timeoutMs?: number) =>
-    waitFor(
-      async () => {
-        const m = await scrape(who);
-        return ok(m) && m;
-      },
-      { what, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
-    );
-  const readyz = async (who: keyof typeof urls) => {
-    const r = await get(`${urls[who]}/readyz`);
-    return { status: r.status, checks: (JSON.parse(r.body) as { checks: Record<string, boolean> }).checks };
-  };
-  const ownedBy = (id: string) => Object.values(p.agent(NODE).services()).filter((s) => s.Meta["berth_container"] === id);
-  const run = (...args: string[]) => p.run(NODE, ...args);
-  /** The metrics endpoint a process (BERTH_METRICS_PORT=0) says it listens on. */
-  const metricsUrl = async (proc: BerthProcess, kind: string) =>
-    `http://127.0.0.1:${metricsPortOf(await proc.waitForLog((l) => l.msg === "metrics listening", `${kind} metrics port`))}`;
-  /** The agent holds the mapping of every running container (the oracle), and the handler has nothing left to do. */
-  const settled = async () => {
-    await p.converged([NODE]);
-    return waitFor(
-      async () => {
-        const m = await scrape("handler");
-        return valueOf(m, "berth_consumer_pending") === 0 && valueOf(m, "berth_consumer_ack_pending") === 0 && m;
-      },
-      { what: "no consumer lag", timeoutMs: 20_000 },
-    );
-  };
+  const { scrape, scrapeUntil, readyz, ownedBy, run, settled } = opsProbes(() => p, urls);
 
   before(async () => {
-    p = await startPipeline({
-      prefix: PREFIX,
-      env: { BERTH_METRICS_PORT: "0", BERTH_METRICS_ADDRESS: "127.0.0.1" },
-      nodes: [
-        {
-          name: NODE,
-          ip: IP,
-          engine: "docker",
-          emitter: { dockerHost: async (engine) => (proxy = await startSocketProxy(engine.socketPath)).host },
-        },
-      ],
-      resyncSeconds: 2,
-      bus: true,
-    });
-    if (!p.started) return;
-    urls.emitter = await metricsUrl(p.emitter(NODE), "emitter");
-    urls.handler = await metricsUrl(p.handlers[0]!, "handler");
+    ({ p, proxy } = await startOpsPipeline(urls));
   });
   after(cleanupAll);
 

@@ -1,4 +1,4 @@
-// Support for test/consul-contract.test.ts: picks the target (the double, or a real agent
+// Support for test/consul-contract-*.test.ts: picks the target (the double, or a real agent
 // when CONSUL_HTTP_ADDR is set), a tiny HTTP client on global fetch, and polling helpers.
 import { randomBytes } from "node:crypto";
 import { startConsulDouble } from "./server.ts";

@@ -18,7 +18,7 @@
 // command line names the temp dir (shims) and its descendants, unmount what is left below the
 // dir, rmdir the cgroups, delete the bridge, delete the dir. Rejects if anything survived.
 //
-// Verified here (Docker 20.10.24, containerd 1.6.20, 2 cores; figures from test/harness.test.ts):
+// Verified here (Docker 20.10.24, containerd 1.6.20, 2 cores; figures from test/harness-dockerd.test.ts):
 //  - `docker run -d -p 8084:8080 TEST_IMAGE` on an engine started with ip 127.0.0.3 publishes
 //    127.0.0.3:8084 through docker-proxy (a child of dockerd; --iptables=false means no NAT rules),
 //    and GET http://127.0.0.3:8084/ from the host returns the page.

@@ -1,7 +1,7 @@
-// NATS authentication and authorisation with examples/nats-server.conf on a real nats-server:
-// each emitter may publish only its own node's subjects, handlers consume, refusals are reported
-// (never swallowed, never a silent wait), wrong credentials and untrusted certificates stop the
-// process with the reason, and TLS works with NATS_CA (+ NATS_CERT/NATS_KEY).
+// NATS authentication and authorisation with examples/nats-server.conf on a real nats-server (its
+// users and passwords: test/security-nats-fixture.ts): only handlers may create the streams, each
+// emitter may publish only its own node's subjects, handlers consume, refusals are reported (never
+// swallowed, never a silent wait), and wrong credentials stop the process with the reason.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -16,32 +16,11 @@ import { cleanupAll } from "./harness/cleanup.ts";
 import { canStartDockerd, missingForDockerd } from "./harness/dockerd.ts";
 import type { NatsServer } from "./harness/nats.ts";
 import { requireOrSkip } from "./harness/prereq.ts";
-import { makeTestPki, opensslBinary, type TestPki } from "./harness/tls.ts";
 import { waitFor } from "./harness/wait.ts";
 import { startPipeline, type Pipeline } from "./pipeline/index.ts";
+import { PASSWORDS, PREFIX, as, exampleConfig, exitOf, secret } from "./security-nats-fixture.ts";
 
-const EXAMPLE = new URL("../examples/nats-server.conf", import.meta.url);
-const PREFIX = "berth"; // the example is written for the default prefix
 const HOST_IP = "127.0.0.21";
-
-/** Fresh passwords for this run, given to nats-server through its environment as the example expects. */
-const PASSWORDS = { node1: secret(), node2: secret(), handler: secret() };
-function secret(): string {
-  return randomBytes(12).toString("hex");
-}
-// nats-server reads a variable's value as configuration: quoted, as the example says, so a password
-// such as `7e21…` is not taken for a number.
-process.env.BERTH_NODE1_PASSWORD = `"${PASSWORDS.node1}"`;
-process.env.BERTH_NODE2_PASSWORD = `"${PASSWORDS.node2}"`;
-process.env.BERTH_HANDLER_PASSWORD = `"${PASSWORDS.handler}"`;
-
-/** The example as written, minus its store_dir (the harness gives each server its own with -sd), plus `extra`. */
-function exampleConfig(extra = ""): string {
-  const text = readFileSync(EXAMPLE, "utf8");
-  const withoutStore = text.replace(/^\s*store_dir:.*$/m, "");
-  assert.notEqual(withoutStore, text, "examples/nats-server.conf sets store_dir");
-  return `${withoutStore}\n${extra}`;
-}
 
 /** The lines nats-server logged about refused publishes and subscriptions. */
 function violations(nats: NatsServer): string[] {
@@ -49,11 +28,6 @@ function violations(nats: NatsServer): string[] {
     .split("\n")
     .filter((l) => /Violation/.test(l));
 }
-
-/** The exit of a process that must stop by itself: a deadline, so a silent wait fails the test. */
-const exitOf = (proc: BerthProcess) => waitFor(() => proc.exited, { what: "the process to exit by itself", timeoutMs: 15_000 });
-
-const as = (user: keyof typeof PASSWORDS) => ({ NATS_USER: user, NATS_PASSWORD: PASSWORDS[user] });
 
 describe("security: NATS users of examples/nats-server.conf", () => {
   let p: Pipeline;
@@ -211,58 +185,6 @@ describe("security: NATS users of examples/nats-server.conf", () => {
         ),
       );
       assert.ok(!stderr.includes(wrong) && !proc.logs.some((l) => JSON.stringify(l).includes(wrong)), "the password is not printed");
-    }
-  });
-});
-
-describe("security: NATS over TLS (the example plus a tls block that verifies client certificates)", () => {
-  let p: Pipeline;
-  let pki: TestPki;
-
-  before(async () => {
-    const openssl = opensslBinary() !== undefined;
-    if (openssl) pki = await makeTestPki();
-    const tls = openssl
-      ? `tls {\n  cert_file: "${pki.serverCertFile}"\n  key_file: "${pki.serverKeyFile}"\n  ca_file: "${pki.caFile}"\n  verify: true\n}\n`
-      : "";
-    p = await startPipeline({
-      prefix: PREFIX,
-      nats: { config: exampleConfig(tls) },
-      nodes: [{ name: "node1" }],
-      handlers: 0,
-      requires: { openssl },
-    });
-  });
-  after(cleanupAll);
-
-  const start = (tls: Record<string, string>) => p.spawn("handler", { ...as("handler"), BERTH_CONSUL_AGENTS: p.agentsEnv(), ...tls });
-
-  test("security-nats - TLS: with NATS_CA (and a client certificate) the handler connects and works", async (t) => {
-    if (!p.ready(t)) return;
-    const handler = await start({ NATS_CA: pki.caFile, NATS_CERT: pki.clientCertFile, NATS_KEY: pki.clientKeyFile });
-    await handler.waitForLog((l) => l.msg === "started", "handler started over TLS");
-    const tlsClient = { NATS_CA: pki.caFile, NATS_CERT: pki.clientCertFile, NATS_KEY: pki.clientKeyFile };
-    const b = await p.connect("berth-emitter-node1", { ...as("node1"), ...tlsClient });
-    const e = event({ node: "node1", container: { id: randomBytes(32).toString("hex") } });
-    await publishDurable(b, subjectFor(PREFIX, e), bytesOf(e), e.id);
-    const [service] = await p.applied(e); // applied over TLS, as the mapping gives it
-    assert.equal(service?.Meta["berth_container"], e.subject);
-    await handler.stop();
-  });
-
-  test("security-nats - TLS: without NATS_CA, or with the wrong CA, the process stops at once saying so (no silent retrying)", async (t) => {
-    if (!p.ready(t)) return;
-    const client = { NATS_CERT: pki.clientCertFile, NATS_KEY: pki.clientKeyFile };
-    for (const [tls, hint] of [
-      [client, /set NATS_CA to the CA certificate that signed it/],
-      [{ ...client, NATS_CA: pki.otherCaFile }, /NATS_CA \(.*other-ca\.pem\) does not hold the CA that signed it/],
-    ] as const) {
-      const handler = await start(tls);
-      const exit = await exitOf(handler);
-      const stderr = handler.stderr.join("\n");
-      assert.equal(exit.code, 2, stderr);
-      assert.match(stderr, /NATS server's TLS certificate was not accepted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
-      assert.match(stderr, hint);
     }
   });
 });
