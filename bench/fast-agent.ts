@@ -79,6 +79,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startFastAgent(): Promise<FastAgent> {
   const services = new Map<string, StoredService>();
   const byContainer = new Map<string, Set<string>>();
+  // It stands in for one agent per node: listing a node's services looks at that node's only, as its own agent would.
+  const byNode = new Map<string, Set<string>>();
   const registeredAt = new Map<string, number>();
   const goneAt = new Map<string, number>();
   const calls = { register: 0, deregister: 0, services: 0 };
@@ -103,6 +105,10 @@ export async function startFastAgent(): Promise<FastAgent> {
     let ids = byContainer.get(key);
     if (!ids) byContainer.set(key, (ids = new Set()));
     ids.add(reg.ID);
+    const node = meta[NODE_KEY] ?? "";
+    let onNode = byNode.get(node);
+    if (!onNode) byNode.set(node, (onNode = new Set()));
+    onNode.add(reg.ID);
     const container = meta[CONTAINER_KEY];
     if (container !== undefined && !registeredAt.has(container)) registeredAt.set(container, performance.now());
     return true;
@@ -110,6 +116,7 @@ export async function startFastAgent(): Promise<FastAgent> {
 
   /** Drops a service from the container index; true when its container has no service left. */
   function unindex(old: StoredService): boolean {
+    byNode.get(old.Meta[NODE_KEY] ?? "")?.delete(old.ID);
     const key = ownerKey(old.Meta);
     const ids = byContainer.get(key);
     ids?.delete(old.ID);
@@ -133,7 +140,11 @@ export async function startFastAgent(): Promise<FastAgent> {
     const node = clauses.find(([k]) => k === NODE_KEY)?.[1];
     const container = clauses.find(([k]) => k === CONTAINER_KEY)?.[1];
     const candidates =
-      node !== undefined && container !== undefined ? [...(byContainer.get(`${node}\0${container}`) ?? [])] : services.keys();
+      node === undefined
+        ? services.keys()
+        : container === undefined
+          ? [...(byNode.get(node) ?? [])]
+          : [...(byContainer.get(`${node}\0${container}`) ?? [])];
     for (const id of candidates) {
       const s = services.get(id);
       if (s && clauses.every(([k, v]) => s.Meta[k] === v)) out[id] = s;
@@ -201,7 +212,7 @@ export async function startFastAgent(): Promise<FastAgent> {
     lastChangeAt: () => lastChange,
     forget: remove,
     restore: (service) => void store(registrationOf(service)),
-    ownedBy: (node) => [...services.values()].filter((s) => s.Meta[NODE_KEY] === node),
+    ownedBy: (node) => [...(byNode.get(node) ?? [])].map((id) => services.get(id)!),
     close,
   };
 }

@@ -44,7 +44,7 @@ export async function measureFleet() {
       met: {
         p99: report.start_to_registered_ms.p99 <= t.p99_ms,
         reconcile_round: report.reconcile_round_s <= t.reconcile_round_s,
-        handler_rss: report.handler_peak_rss_mb.every((mb) => mb <= t.handler_rss_mb),
+        handler_rss: report.handler_rss_under_churn_mb.every((mb) => mb <= t.handler_rss_mb),
         shared: report.work_share.every((s) => s >= t.min_share),
       },
     };

@@ -14,7 +14,7 @@ import { streamNames, subjectFor, toContainerEvent, toNodeSnapshot, type BerthEv
 import { registerCleanup } from "../test/harness/cleanup.ts";
 import { waitFor } from "../test/harness/wait.ts";
 import type { FastAgent } from "./fast-agent.ts";
-import { cpuMs, percentile, peakRssMb, round, windowed } from "./measure.ts";
+import { cpuMs, percentile, peakRssMb, round, sampleRss, windowed } from "./measure.ts";
 
 export type FleetOptions = {
   prefix: string;
@@ -40,8 +40,12 @@ export type FleetReport = {
   reconcile_round_s: number;
   drifted: number;
   state_bucket: { keys: number; bytes: number };
+  /** Over the whole run, the populate's backlog of 50,000 starts included. */
   handler_peak_rss_mb: number[];
   nats_server_peak_rss_mb: number | undefined;
+  /** The highest RSS sampled during the churn and the reconcile round: the fleet at work. */
+  handler_rss_under_churn_mb: number[];
+  nats_server_rss_under_churn_mb: number;
   /** Of the events and snapshots the handlers applied, each handler's share. */
   work_share: number[];
   /** At the end, over every node: services the agent lacks, and services of no running container. */
@@ -89,7 +93,8 @@ export async function runFleet(
   say: (text: string) => void,
 ): Promise<FleetReport> {
   const bus: Bus = await connectBus({ NATS_URL: natsUrl, BERTH_PREFIX: o.prefix }, "fleet-publisher");
-  registerCleanup("fleet publisher", () => bus.drain());
+  // Closed, not drained: on a failure the nats-server may be gone first.
+  registerCleanup("fleet publisher", () => bus.nc.close());
   await ensureJetStream(bus);
   const now = clock();
   const running = Array.from({ length: o.nodes }, () => new Map<string, Container>());
@@ -116,7 +121,13 @@ export async function runFleet(
   const starts = Array.from({ length: o.nodes * o.containersPerNode }, (_, k) => start(k % o.nodes));
   await windowed(starts.length, 256, (k) => publish(starts[k]!));
   await windowed(o.nodes, 64, (i) => publish(snapshot(i)));
-  await waitFor(() => agent.registeredAt.size >= starts.length, { what: "the fleet registered", timeoutMs: 600_000, intervalMs: 200 });
+  // Every start applied and every node's first snapshot reconciled: the churn is timed from a fleet at rest.
+  const handled = () => processes.appliedBy().reduce((a, b) => a + b, 0);
+  await waitFor(() => agent.registeredAt.size >= starts.length && handled() >= starts.length + o.nodes, {
+    what: "the fleet registered and reconciled",
+    timeoutMs: 600_000,
+    intervalMs: 200,
+  });
   const populate = (performance.now() - populating) / 1000;
 
   say(`fleet: churn of ${o.churnPerSecond} events/s for ${o.churnSeconds} s, each node's snapshot every ${o.snapshotEverySeconds} s`);
@@ -124,6 +135,8 @@ export async function runFleet(
   const startedAt = new Map<string, number>();
   const stoppedAt = new Map<string, number>();
   const cpu0 = { handlers: processes.handlerPids.map(cpuMs), nats: cpuMs(processes.natsPid), applied: processes.appliedBy() };
+  // From here on the fleet is at rest but for the churn and the snapshots (the peaks before include the populate's backlog).
+  const rss = sampleRss([...processes.handlerPids, processes.natsPid]);
   const random = (n: number) => Math.floor(Math.random() * n);
   const tickMs = 50;
   const ticks = Math.round((o.churnSeconds * 1000) / tickMs);
@@ -187,7 +200,9 @@ export async function runFleet(
     final.missing += [...running[i]!.keys()].filter((id) => !held.has(id)).length;
     final.stale += [...held].filter((id) => id === undefined || !running[i]!.has(id)).length;
   }
+  const steady = rss.stop();
   const kv = await (await jetstreamManager(bus.nc)).streams.info(`KV_${streamNames(o.prefix).state}`);
+  await bus.drain();
   const sum = applied.reduce((a, b) => a + b, 0);
   return {
     nodes: o.nodes,
@@ -208,6 +223,8 @@ export async function runFleet(
     state_bucket: { keys: kv.state.messages, bytes: kv.state.bytes },
     handler_peak_rss_mb: processes.handlerPids.map((pid) => peakRssMb(pid) ?? Number.NaN),
     nats_server_peak_rss_mb: peakRssMb(processes.natsPid),
+    handler_rss_under_churn_mb: steady.slice(0, -1),
+    nats_server_rss_under_churn_mb: steady.at(-1)!,
     work_share: applied.map((n) => round(sum === 0 ? 0 : n / sum, 2)),
     final,
   };

@@ -12,13 +12,33 @@ export function percentile(samples: readonly number[], p: number): number {
 export const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
 /** VmHWM (peak resident set) of a live process in MB, from /proc/<pid>/status; undefined once it is gone. */
-export function peakRssMb(pid: number): number | undefined {
+export const peakRssMb = (pid: number): number | undefined => statusMb(pid, "VmHWM");
+
+/** RSS now, in MB. */
+export const rssMb = (pid: number): number | undefined => statusMb(pid, "VmRSS");
+
+function statusMb(pid: number, field: "VmHWM" | "VmRSS"): number | undefined {
   try {
-    const match = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return match ? round(Number(match[1]) / 1024, 1) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The highest RSS of each process, sampled every `everyMs` until stopped. */
+export function sampleRss(pids: readonly number[], everyMs = 250) {
+  const peaks = pids.map(() => 0);
+  const sample = () => pids.forEach((pid, k) => (peaks[k] = Math.max(peaks[k]!, rssMb(pid) ?? 0)));
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop(): number[] {
+      clearInterval(timer);
+      sample();
+      return peaks;
+    },
+  };
 }
 
 /**

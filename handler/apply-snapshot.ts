@@ -29,7 +29,10 @@ export async function reconcile(deps: HandlerDeps, agent: AgentClient, snapshot:
   const result = await throughGate(deps, node, () =>
     repairNode(repairDeps, snapshot.data.node, recorded.state, BigInt(snapshot.data.timeNano)),
   );
-  deps.log.info({ node, containers: snapshot.data.containers.length, stopped: recorded.stopped, pruned, ...result }, "reconciled");
+  deps.log.info(
+    { node, containers: snapshot.data.containers.length, full_read: recorded.full, stopped: recorded.stopped, pruned, ...result },
+    "reconciled",
+  );
 }
 
 /**

@@ -8,31 +8,9 @@ import { servicesFor } from "../handler/mapping.ts";
 import { nodeDrift } from "../handler/reconcile.ts";
 import { subjectFor, toNodeSnapshot, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
 import { bytesOf, event, isolation, memoryAgent, memoryBucket, message, settings } from "./builders.ts";
+import { FULL_READ_EVERY_MS } from "../handler/snapshot.ts";
+import { ID, setup, started } from "./unit-reconcile-fixture.ts";
 
-const ID = (c: string) => c.repeat(64);
-
-function setup() {
-  const agent = memoryAgent();
-  const bucket = memoryBucket();
-  const deps: HandlerDeps = {
-    prefix: "berth",
-    ...isolation(),
-    bucket,
-    agentFor: () => agent,
-    deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing here is dead-lettered" })),
-    log: createLogger("handler", "silent"),
-  };
-  const send = async (e: BerthEvent) => {
-    const { msg, settled } = message(subjectFor("berth", e), bytesOf(e));
-    await handleMessage(deps, msg);
-    assert.deepEqual(settled, { acked: 1, naks: [] });
-  };
-  const snapshot = (at: bigint, ids: string[]) => send(toNodeSnapshot({ name: "node3", hostIp: "10.0.0.3" }, at, ids));
-  const writes = () => agent.calls.filter((c) => !c.startsWith("services"));
-  return { agent, bucket, send, snapshot, writes };
-}
-
-const started = (c: string, t: bigint) => event({ timeNano: t, container: { id: ID(c), name: `svc-${c}` } });
 const asAgentService = (e: ContainerEvent) =>
   Object.fromEntries(
     servicesFor(e, settings())
@@ -130,7 +108,8 @@ describe("reconcile", () => {
     assert.ok(bucket.entries.has(`node3.${ID("a")}`), "its state stays to say so");
     await send(event({ type: "io.berth.container.stopped", timeNano: 20n, container: { id: ID("a"), name: "svc-a", removed: true } }));
     assert.equal(agent.services_.size, 0, "docker rm removes it");
-    await snap(25n);
+    // The next snapshot that reads all of the node's states (handler/snapshot.ts): the next window's first.
+    await snap(25n + BigInt(FULL_READ_EVERY_MS) * 1_000_000n);
     assert.equal(bucket.entries.has(`node3.${ID("a")}`), false, "then its state is pruned");
   });
 

@@ -11,7 +11,7 @@ export { publishDurable, publishStored } from "./publish.ts";
 export type { PublishResult } from "./publish.ts";
 export { pullMessages } from "./pull.ts";
 export type { InboundMessage } from "./pull.ts";
-export { openStateBucket } from "./state-bucket.ts";
+export { entriesOf, openStateBucket } from "./state-bucket.ts";
 export type { StateBucket, StateEntry } from "./state-bucket.ts";
 export { consumerLag, lastDeadLetters, streamCounts, waitingNodes } from "./status.ts";
 export type { ConsumerLag, StoredMessage, StreamCounts, WaitingNode } from "./status.ts";

@@ -30,8 +30,22 @@ function directGetsAreCurrent(status: KvStatus): boolean {
   return status.streamInfo.config.allow_direct && status.replicas === 1;
 }
 
-/** Keys entriesMatching reads at once. */
+/** Keys entriesMatching and entriesOf read at once. */
 const ENTRIES_AT_ONCE = 64;
+
+/** The entry of each of `keys` that has one, read many at once. */
+export async function entriesOf(bucket: Pick<StateBucket, "get">, keys: readonly string[]): Promise<Map<string, StateEntry>> {
+  const out = new Map<string, StateEntry>();
+  let next = 0;
+  const lane = async () => {
+    for (let key = keys[next++]; key !== undefined; key = keys[next++]) {
+      const entry = await bucket.get(key);
+      if (entry) out.set(key, entry);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ENTRIES_AT_ONCE, keys.length) }, lane));
+  return out;
+}
 
 export async function openStateBucket(bus: Bus): Promise<StateBucket> {
   const kvm = new Kvm(bus.js);
@@ -56,20 +70,15 @@ export async function openStateBucket(bus: Bus): Promise<StateBucket> {
     async entriesMatching(filter) {
       // The keys from the stream's subject index (one request), then each key's entry, many at
       // once: no consumer to create and delete per call, which on a replicated bucket goes through
-      // the cluster's meta leader. A key deleted meanwhile is simply left out.
+      // the cluster's meta leader. A key deleted meanwhile is simply left out. The index request
+      // walks every subject of the bucket (nats-server 2.9: ~17 ms at 58,000 keys, holding the
+      // stream): snapshots use it only now and then (handler/snapshot.ts).
       const prefix = `$KV.${name}.`;
       const info = await (await jetstreamManager(bus.nc)).streams.info(`KV_${name}`, { subjects_filter: `${prefix}${filter}` });
-      const keys = Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length));
-      const out = new Map<string, StateEntry>();
-      let next = 0;
-      const lane = async () => {
-        for (let key = keys[next++]; key !== undefined; key = keys[next++]) {
-          const entry = await bucket.get(key);
-          if (entry) out.set(key, entry);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(ENTRIES_AT_ONCE, keys.length) }, lane));
-      return out;
+      return entriesOf(
+        bucket,
+        Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length)),
+      );
     },
     async compareAndSet(key, value, revision) {
       try {

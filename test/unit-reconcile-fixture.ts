@@ -1,0 +1,31 @@
+// The handler of the reconcile tests: in-memory bucket and agent, node3's events and snapshots.
+import assert from "node:assert/strict";
+import { createLogger } from "../common/log.ts";
+import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
+import { subjectFor, toNodeSnapshot, type BerthEvent } from "../schemas/index.ts";
+import { bytesOf, event, isolation, memoryAgent, memoryBucket, message } from "./builders.ts";
+
+export const ID = (c: string) => c.repeat(64);
+
+export function setup() {
+  const agent = memoryAgent();
+  const bucket = memoryBucket();
+  const deps: HandlerDeps = {
+    prefix: "berth",
+    ...isolation(),
+    bucket,
+    agentFor: () => agent,
+    deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing here is dead-lettered" })),
+    log: createLogger("handler", "silent"),
+  };
+  const send = async (e: BerthEvent) => {
+    const { msg, settled } = message(subjectFor("berth", e), bytesOf(e));
+    await handleMessage(deps, msg);
+    assert.deepEqual(settled, { acked: 1, naks: [] });
+  };
+  const snapshot = (at: bigint, ids: string[]) => send(toNodeSnapshot({ name: "node3", hostIp: "10.0.0.3" }, at, ids));
+  const writes = () => agent.calls.filter((c) => !c.startsWith("services"));
+  return { agent, bucket, send, snapshot, writes };
+}
+
+export const started = (c: string, t: bigint) => event({ timeNano: t, container: { id: ID(c), name: `svc-${c}` } });
