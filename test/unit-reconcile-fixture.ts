@@ -2,12 +2,14 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../common/log.ts";
 import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
+import type { MappingSettings } from "../handler/settings.ts";
 import { subjectFor, toNodeSnapshot, type BerthEvent } from "../schemas/index.ts";
 import { bytesOf, event, isolation, memoryAgent, memoryBucket, message } from "./builders.ts";
 
 export const ID = (c: string) => c.repeat(64);
 
-export function setup() {
+/** `mapping`: the handler's mapping settings (default: berth's defaults). */
+export function setup(mapping?: MappingSettings) {
   const agent = memoryAgent();
   const bucket = memoryBucket();
   const deps: HandlerDeps = {
@@ -17,6 +19,7 @@ export function setup() {
     agentFor: () => agent,
     deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing here is dead-lettered" })),
     log: createLogger("handler", "silent"),
+    ...(mapping ? { mapping } : {}),
   };
   const send = async (e: BerthEvent) => {
     const { msg, settled } = message(subjectFor("berth", e), bytesOf(e));

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createLogger } from "../common/log.ts";
 import { ConsulError } from "../handler/consul.ts";
-import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
+import { handleMessage } from "../handler/consume.ts";
 import { stamped } from "../handler/fingerprint.ts";
 import { servicesFor } from "../handler/mapping.ts";
 import { nodeDrift } from "../handler/reconcile.ts";
-import { subjectFor, toNodeSnapshot, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, event, isolation, memoryAgent, memoryBucket, message, settings } from "./builders.ts";
+import { subjectFor, toNodeSnapshot, type ContainerEvent } from "../schemas/index.ts";
+import { bytesOf, event, isolation, message, settings } from "./builders.ts";
 import { FULL_READ_EVERY_MS } from "../handler/snapshot.ts";
 import { ID, setup, started } from "./unit-reconcile-fixture.ts";
 
@@ -88,19 +88,8 @@ describe("reconcile", () => {
   });
 
   test("reconcile - under on-success, a failed container's kept services survive later snapshots (its state is not pruned)", async () => {
-    const agent = memoryAgent();
-    const bucket = memoryBucket();
-    const deps: HandlerDeps = {
-      prefix: "berth",
-      ...isolation(),
-      bucket,
-      agentFor: () => agent,
-      deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing here is dead-lettered" })),
-      log: createLogger("handler", "silent"),
-      mapping: settings({ deregister: "on-success" }),
-    };
-    const send = async (e: BerthEvent) => handleMessage(deps, message(subjectFor("berth", e), bytesOf(e)).msg);
-    const snap = (at: bigint) => send(toNodeSnapshot({ name: "node3", hostIp: "10.0.0.3" }, at, []));
+    const { agent, bucket, send, snapshot } = setup(settings({ deregister: "on-success" }));
+    const snap = (at: bigint) => snapshot(at, []);
     await send(started("a", 1n));
     await send(event({ type: "io.berth.container.stopped", timeNano: 2n, container: { id: ID("a"), name: "svc-a", exitCode: 1 } }));
     for (const at of [5n, 10n, 15n]) await snap(at);
