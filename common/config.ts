@@ -63,7 +63,12 @@ export const COMMON_ENV = {
 const SECRET_KEY = /(_PASSWORD|_TOKEN)$/;
 
 /** Variables some part of berth reads, declared once: `T` is the configuration they make. */
-export type EnvSchema<T> = { readonly name: string; readonly properties: Readonly<Record<string, object>>; readonly config?: T };
+export type EnvSchema<T> = {
+  readonly name: string;
+  readonly properties: Readonly<Record<string, object>>;
+  /** Never set: it carries `T`, the configuration readEnv returns. */
+  readonly config?: T;
+};
 
 /** Every declared EnvSchema by name: their validators are compiled ahead of time (write-env-validators.ts). */
 export const ENV_SCHEMAS = new Map<string, Readonly<Record<string, object>>>();
