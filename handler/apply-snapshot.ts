@@ -7,7 +7,7 @@ import { throughGate } from "./gate-call.ts";
 import { NO_HANDLER_METRICS } from "./metrics.ts";
 import { repairNode } from "./repair.ts";
 import { DEFAULT_MAPPING_SETTINGS } from "./settings.ts";
-import { pruneBehind, recordNodeSnapshot } from "./snapshot.ts";
+import { pruneBehind, readMore, recordNodeSnapshot } from "./snapshot.ts";
 
 export async function reconcile(deps: HandlerDeps, agent: AgentClient, snapshot: NodeSnapshot): Promise<void> {
   const settings = deps.mapping ?? DEFAULT_MAPPING_SETTINGS;
@@ -26,8 +26,9 @@ export async function reconcile(deps: HandlerDeps, agent: AgentClient, snapshot:
     fixed: countApplied(deps, node),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   };
+  const complete = (ids: string[]) => readMore(deps.bucket, snapshot, settings, recorded, ids);
   const result = await throughGate(deps, node, () =>
-    repairNode(repairDeps, snapshot.data.node, recorded.state, BigInt(snapshot.data.timeNano)),
+    repairNode(repairDeps, snapshot.data.node, recorded.state, BigInt(snapshot.data.timeNano), complete),
   );
   deps.log.info(
     { node, containers: snapshot.data.containers.length, full_read: recorded.full, stopped: recorded.stopped, pruned, ...result },

@@ -51,10 +51,19 @@ export async function readNode(bucket: StateBucket, node: string): Promise<NodeS
  * REPAIR_CALLS containers are applied at once: an agent answering in seconds still catches up.
  * The differences are counted as found when listed, and as fixed once all are applied.
  */
-export async function repairNode(deps: RepairDeps, node: NodeInfo, state: NodeState, at: bigint): Promise<Repaired> {
+export async function repairNode(
+  deps: RepairDeps,
+  node: NodeInfo,
+  state: NodeState,
+  at: bigint,
+  /** Reads into `state` the containers the agent holds that it lacks (a snapshot's repair reads only some). */
+  complete?: (ids: string[]) => Promise<void>,
+): Promise<Repaired> {
   const metrics = deps.metrics ?? NO_HANDLER_METRICS;
   const actual = await deps.agent.services(ownedByNode(node.name));
   const actualByContainer = servicesByContainer(actual);
+  const unread = [...actualByContainer.keys()].filter((id) => !state.latest.has(id));
+  if (complete && unread.length > 0) await complete(unread);
   const drift = nodeDrift(state.latest, actual, deps.settings);
   const result: Repaired = { missing: drift.missing, stale: drift.stale, fixed: 0, refused: 0 };
   if (drift.missing + drift.stale > 0) metrics.reconcileFound(node.name, drift.missing + drift.stale);

@@ -9,11 +9,11 @@ import { containerKeysOf, stateKey } from "../common/state-keys.ts";
 
 /**
  * How often each node's snapshot reads every state the node has in the bucket. The others read the
- * states of the containers this snapshot and the node's previous one list: a container the bucket
- * believes running is one of those unless it started after the previous snapshot and its stop was
- * lost (its die never published). Reading every key asks nats-server for the bucket's subject
- * index, which walks all of the bucket's keys (~17 ms at 58,000 on nats-server 2.9, holding the
- * stream): at 1,000 nodes with a snapshot a minute each, that was the fleet's bottleneck.
+ * states of the containers this snapshot and the node's previous one list, and (readMore) those of
+ * the containers the agent holds: a container the bucket believes running is one of those unless
+ * the agent lost it too. Reading every key asks nats-server for the bucket's subject index, which
+ * walks all of the bucket's keys (~17 ms at 58,000 on nats-server 2.9, holding the stream): at
+ * 1,000 nodes with a snapshot a minute each, that was the fleet's bottleneck.
  */
 export const FULL_READ_EVERY_MS = 10 * 60_000;
 
@@ -70,8 +70,6 @@ export async function recordNodeSnapshot(
   const reads = await recordSnapshot(bucket, snapshot);
   if (!reads) return undefined;
   const node = snapshot.data.node.name;
-  const at = BigInt(snapshot.data.timeNano);
-  const listed = new Set(snapshot.data.containers);
   const recorded: SnapshotRecorded = {
     state: { latest: new Map(), entries: new Map() },
     stopped: 0,
@@ -84,6 +82,45 @@ export async function recordNodeSnapshot(
         bucket,
         [...reads.ids].map((id) => stateKey(node, id)),
       );
+  await absorb(bucket, snapshot, settings, recorded, entries);
+  return recorded;
+}
+
+/**
+ * The states of `ids` the snapshot's own reads left out, judged by it as those were: a snapshot's
+ * repair reads those of the containers the agent holds (handler/apply-snapshot.ts) — a container
+ * that started after the previous snapshot and died unseen, while the emitter was away, is one.
+ */
+export async function readMore(
+  bucket: StateBucket,
+  snapshot: NodeSnapshot,
+  settings: MappingSettings,
+  recorded: SnapshotRecorded,
+  ids: readonly string[],
+): Promise<void> {
+  const node = snapshot.data.node.name;
+  await absorb(
+    bucket,
+    snapshot,
+    settings,
+    recorded,
+    await entriesOf(
+      bucket,
+      ids.map((id) => stateKey(node, id)),
+    ),
+  );
+}
+
+/** Each entry judged by the snapshot: running but not listed → stopped; stopped and older → prunable; near its TTL → rewritten. */
+async function absorb(
+  bucket: StateBucket,
+  snapshot: NodeSnapshot,
+  settings: MappingSettings,
+  recorded: SnapshotRecorded,
+  entries: ReadonlyMap<string, StateEntry>,
+): Promise<void> {
+  const at = BigInt(snapshot.data.timeNano);
+  const listed = new Set(snapshot.data.containers);
   for (const [key, read] of entries) {
     let entry: StateEntry | undefined = read;
     let event = decodeState(read);
@@ -103,7 +140,6 @@ export async function recordNodeSnapshot(
     recorded.state.latest.set(id, event);
     if (entry) recorded.state.entries.set(id, entry);
   }
-  return recorded;
 }
 
 /** Stopped states older than the snapshot are history once its time is stored: its list guards against their old starts. */

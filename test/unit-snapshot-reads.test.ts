@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { FULL_READ_EVERY_MS } from "../handler/snapshot.ts";
-import { event } from "./builders.ts";
 import { ID, setup, started } from "./unit-reconcile-fixture.ts";
 
 const WINDOW_NS = BigInt(FULL_READ_EVERY_MS) * 1_000_000n;
@@ -63,18 +62,29 @@ describe("snapshot reads", () => {
     assert.equal(agent.services_.size, 1);
   });
 
-  test("snapshot reads - a container started and lost between two snapshots of a window is stopped by the next window's full read", async () => {
-    const { agent, send, snapshot } = counted();
+  test("snapshot reads - a container started after the previous snapshot and gone unseen (its die lost while the emitter was away) is removed by the next snapshot, without a full read", async () => {
+    const { agent, snapshot, send, fullReads } = counted();
     await snapshot(10n, []);
     await send(started("c", 15n));
     assert.equal(agent.services_.size, 1);
-    // c died unseen before the next snapshot: neither snapshot lists it, so the window's reads miss it…
+    // Neither snapshot lists c: the repair reads the states of the containers the agent holds.
     await snapshot(20n, []);
-    assert.equal(agent.services_.size, 1, "left until the node's next full read (FULL_READ_EVERY_MS at most)");
-    // …and the next window's first snapshot reads every state.
-    await snapshot(20n + WINDOW_NS, []);
+    assert.equal(fullReads(), 1, "the first snapshot's only");
     assert.equal(agent.services_.size, 0);
-    await send(event({ type: "io.berth.container.started", timeNano: 15n, container: { id: ID("c"), name: "svc-c" } }));
+    await send(started("c", 15n));
     assert.equal(agent.services_.size, 0, "an old start redelivered does not bring it back");
+  });
+
+  test("snapshot reads - a state believed running that neither snapshot lists nor the agent holds waits for the next window's full read", async () => {
+    const { agent, bucket, snapshot, send } = counted();
+    await snapshot(10n, []);
+    await send(started("d", 15n));
+    agent.services_.clear(); // the agent lost it too
+    const state = () => new TextDecoder().decode(bucket.entries.get(`node3.${ID("d")}`)?.value);
+    await snapshot(20n, []);
+    assert.match(state(), /io\.berth\.container\.started/, "not seen by this snapshot's reads (FULL_READ_EVERY_MS at most)");
+    await snapshot(20n + WINDOW_NS, []);
+    assert.match(state(), /io\.berth\.container\.stopped/, "the next window's full read stops it");
+    assert.equal(agent.services_.size, 0);
   });
 });
