@@ -2,6 +2,9 @@
 import type { InboundMessage, StateBucket, StateEntry } from "../common/nats/index.ts";
 import { toContainerEvent, type Container, type ContainerEvent, type ContainerEventType } from "../schemas/index.ts";
 import type { AgentClient, ServiceRegistration } from "../handler/consul.ts";
+import { createLogger } from "../common/log.ts";
+import type { HandlerDeps } from "../handler/deps.ts";
+import type { DeadLetterReason } from "../handler/dead-letter.ts";
 import { nodeGate } from "../handler/node-gate.ts";
 import { DEFAULT_MAPPING_SETTINGS, type MappingSettings } from "../handler/settings.ts";
 
@@ -95,6 +98,28 @@ export function isolation() {
     return Promise.resolve();
   };
   return { gate: nodeGate(), requestRepair, repairs };
+}
+
+/**
+ * A handler's dependencies for unit tests: `agent` for every node, an in-memory bucket, a silent
+ * log; dead letters are recorded in `letters` and repair requests in `repairs`. `extra` replaces any.
+ */
+export function handlerDeps(agent: AgentClient, extra: Partial<HandlerDeps> = {}) {
+  const letters: { reason: DeadLetterReason; problems: string[] }[] = [];
+  const { repairs, ...isolated } = isolation();
+  const deps: HandlerDeps = {
+    prefix: "berth",
+    ...isolated,
+    bucket: memoryBucket(),
+    agentFor: () => agent,
+    deadLetter: (_source, reason, problems) => {
+      letters.push({ reason, problems });
+      return Promise.resolve();
+    },
+    log: createLogger("handler", "silent"),
+    ...extra,
+  };
+  return { deps, letters, repairs };
 }
 
 /** The state bucket's contract (compare-and-set on a revision, subject-style key filters) in memory. */

@@ -3,11 +3,10 @@
 // closeAll() closes every client and double setup() made.
 import { createLogger } from "../common/log.ts";
 import { agentClient, type AgentClient } from "../handler/consul.ts";
-import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
-import type { DeadLetterReason } from "../handler/dead-letter.ts";
+import { handleMessage } from "../handler/consume.ts";
 import { NO_HANDLER_METRICS, type HandlerMetrics } from "../handler/metrics.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, isolation, memoryBucket, message } from "./builders.ts";
+import { bytesOf, handlerDeps, message } from "./builders.ts";
 import { startConsulDouble, type ConsulDouble, type ConsulDoubleOptions } from "./consul-double/index.ts";
 
 const doubles: ConsulDouble[] = [];
@@ -21,26 +20,13 @@ export async function setup(options: ConsulDoubleOptions = {}) {
   doubles.push(double);
   const agent = agentClient(double.url);
   clients.push(agent);
-  const letters: { reason: DeadLetterReason; problems: string[] }[] = [];
   const counted: string[] = [];
   const metrics: HandlerMetrics = { ...NO_HANDLER_METRICS, deadLettered: (reason, node) => void counted.push(`${reason} ${node}`) };
   const lines: Record<string, unknown>[] = [];
   const log = createLogger("handler", "info", {}, "json", {
     write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>),
   });
-  const { repairs, ...isolated } = isolation();
-  const deps: HandlerDeps = {
-    prefix: "berth",
-    ...isolated,
-    bucket: memoryBucket(),
-    agentFor: () => agent,
-    deadLetter: (_msg, reason, problems) => {
-      letters.push({ reason, problems });
-      return Promise.resolve();
-    },
-    log,
-    metrics,
-  };
+  const { deps, letters, repairs } = handlerDeps(agent, { log, metrics });
   const send = async (e: ContainerEvent) => {
     const { msg, settled } = message(subjectFor("berth", e), bytesOf(e));
     await handleMessage(deps, msg);

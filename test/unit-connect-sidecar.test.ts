@@ -5,13 +5,12 @@
 // changed under EnableTagOverride are not drift.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { createLogger } from "../common/log.ts";
 import { agentClient, type AgentService } from "../handler/consul.ts";
-import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
+import { handleMessage } from "../handler/consume.ts";
 import { ownedByNode } from "../handler/meta.ts";
 import { nodeDrift } from "../handler/reconcile.ts";
 import { subjectFor, toNodeSnapshot, type BerthEvent, type Container } from "../schemas/index.ts";
-import { ID_A, bytesOf, event, isolation, memoryBucket, message, settings } from "./builders.ts";
+import { ID_A, bytesOf, event, handlerDeps, memoryBucket, message, settings } from "./builders.ts";
 import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 
@@ -26,15 +25,11 @@ async function setup(container: Partial<Container>) {
     await double.close();
   });
   const bucket = memoryBucket();
-  const deps: HandlerDeps = {
-    prefix: "berth",
-    ...isolation(),
+  const { deps } = handlerDeps(agent, {
     bucket,
-    agentFor: () => agent,
     deadLetter: (_s, reason, problems) =>
       Promise.reject(new assert.AssertionError({ message: `dead letter ${reason}: ${problems.join("; ")}` })),
-    log: createLogger("handler", "silent"),
-  };
+  });
   const send = async (e: BerthEvent) => {
     const { msg, settled } = message(subjectFor("berth", e), bytesOf(e));
     await handleMessage(deps, msg);

@@ -1,10 +1,9 @@
 // The handler of the reconcile tests: in-memory bucket and agent, node3's events and snapshots.
 import assert from "node:assert/strict";
-import { createLogger } from "../common/log.ts";
-import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
+import { handleMessage } from "../handler/consume.ts";
 import type { MappingSettings } from "../handler/settings.ts";
 import { subjectFor, toNodeSnapshot, type BerthEvent } from "../schemas/index.ts";
-import { bytesOf, event, isolation, memoryAgent, memoryBucket, message } from "./builders.ts";
+import { bytesOf, event, handlerDeps, memoryAgent, memoryBucket, message } from "./builders.ts";
 
 export const ID = (c: string) => c.repeat(64);
 
@@ -12,15 +11,11 @@ export const ID = (c: string) => c.repeat(64);
 export function setup(mapping?: MappingSettings) {
   const agent = memoryAgent();
   const bucket = memoryBucket();
-  const deps: HandlerDeps = {
-    prefix: "berth",
-    ...isolation(),
+  const { deps } = handlerDeps(agent, {
     bucket,
-    agentFor: () => agent,
     deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing here is dead-lettered" })),
-    log: createLogger("handler", "silent"),
     ...(mapping ? { mapping } : {}),
-  };
+  });
   const send = async (e: BerthEvent) => {
     const { msg, settled } = message(subjectFor("berth", e), bytesOf(e));
     await handleMessage(deps, msg);

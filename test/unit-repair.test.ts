@@ -2,14 +2,12 @@
 // repaired from the state bucket by a repair request, once its agent answers.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { createLogger } from "../common/log.ts";
 import { ConsulError } from "../handler/consul.ts";
-import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
-import type { DeadLetterReason } from "../handler/dead-letter.ts";
+import { handleMessage } from "../handler/consume.ts";
 import { RETRY_AFTER_MS } from "../handler/node-gate.ts";
 import { repairHandler } from "../handler/repair-requests.ts";
 import { repairSubject, subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, event, isolation, memoryAgent, memoryBucket, message } from "./builders.ts";
+import { bytesOf, event, handlerDeps, memoryAgent, message } from "./builders.ts";
 
 const ID = (c: string) => c.repeat(64);
 const started = (c: string, t: bigint, node = "node3") =>
@@ -19,19 +17,7 @@ const stopped = (c: string, t: bigint) =>
 
 function setup() {
   const agent = memoryAgent();
-  const letters: { reason: DeadLetterReason; problems: string[] }[] = [];
-  const { repairs, ...isolated } = isolation();
-  const deps: HandlerDeps = {
-    prefix: "berth",
-    ...isolated,
-    bucket: memoryBucket(),
-    agentFor: () => agent,
-    deadLetter: (_source, reason, problems) => {
-      letters.push({ reason, problems });
-      return Promise.resolve();
-    },
-    log: createLogger("handler", "silent"),
-  };
+  const { deps, letters, repairs } = handlerDeps(agent);
   const send = async (e: ContainerEvent) => {
     const { msg, settled } = message(subjectFor("berth", e), bytesOf(e));
     await handleMessage(deps, msg);
