@@ -2,7 +2,7 @@
 # The image runs compiled JavaScript (`npm run build`: tsc → dist/, the code bin/berth-main.ts
 # reaches): the build is smaller to load than the TypeScript sources. Tests run the same
 # TypeScript sources as they are (Node strips the types); npm run bench runs a fresh build as the image does.
-# test/packaging.test.ts builds this layout without a base image (the COPY and RUN lines below,
+# test/packaging-layout.test.ts builds this layout without a base image (the COPY and RUN lines below,
 # as written) and runs it as uid 1000.
 ARG NODE_IMAGE=node:26-trixie-slim
 

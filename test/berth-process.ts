@@ -1,6 +1,6 @@
 // Runs `npm run emitter` / `npm run handler` equivalents as child processes and reads their JSON logs.
 // By default from the TypeScript sources, which Node runs as they are (tests never depend on a build); `compiled` runs a
-// build's entry instead, as the image does (the bench, test/packaging.test.ts).
+// build's entry instead, as the image does (the bench, test/packaging-layout.test.ts).
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
