@@ -15,7 +15,7 @@ export const round = (value: number, digits = 2) => Number(value.toFixed(digits)
 export const peakRssMb = (pid: number): number | undefined => statusMb(pid, "VmHWM");
 
 /** RSS now, in MB. */
-export const rssMb = (pid: number): number | undefined => statusMb(pid, "VmRSS");
+const rssMb = (pid: number): number | undefined => statusMb(pid, "VmRSS");
 
 function statusMb(pid: number, field: "VmHWM" | "VmRSS"): number | undefined {
   try {

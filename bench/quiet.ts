@@ -25,7 +25,7 @@ const NODE = "quiet";
 const SAMPLES = Number(process.env.BENCH_QUIET_SAMPLES ?? 30);
 /** Floor samples per spacing: a bare path varies little. */
 const FLOOR_SAMPLES = 10;
-export const QUIET_SPACINGS_MS = [500, 5_000] as const;
+const QUIET_SPACINGS_MS = [500, 5_000] as const;
 
 /** One call to Docker's API over the engine's socket; resolves with the parsed answer once it returned. */
 function dockerApi(engine: PrivateDockerEngine, method: string, path: string, body?: object): Promise<unknown> {
@@ -83,7 +83,7 @@ const stats = (samples: readonly number[]): Stats => ({
 export type QuietOptions = { launch: Launch; samples: number; spacings: readonly number[] };
 
 /** The item as `npm run bench` runs it: the image's processes at each spacing. */
-export const QUIET_IMAGE: QuietOptions = { launch: "image", samples: SAMPLES, spacings: QUIET_SPACINGS_MS };
+const QUIET_IMAGE: QuietOptions = { launch: "image", samples: SAMPLES, spacings: QUIET_SPACINGS_MS };
 
 /** The same with berth as `npm run emitter|handler` runs it in a clone: for its memory, fewer samples. */
 export const QUIET_CLONE: QuietOptions = { launch: "clone", samples: 10, spacings: [500] };

@@ -78,13 +78,6 @@ export function envSchema<T>(name: string, properties: Readonly<Record<string, o
   return { name, properties };
 }
 
-/** The JSON Schema of the object of variables (only declared ones, each optional unless defaulted). */
-export const envObjectSchema = (properties: Readonly<Record<string, object>>) => ({
-  type: "object",
-  properties,
-  additionalProperties: false,
-});
-
 function validatorOf<T>(schema: EnvSchema<T>): ValidateFunction<T> {
   const validate = (compiled as Record<string, unknown>)[schema.name];
   if (typeof validate !== "function") throw new Error(`no compiled validator for ${schema.name}: run npm run schemas:write`);

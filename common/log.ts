@@ -27,6 +27,9 @@ function replacer(key: string, value: unknown): unknown {
   return value;
 }
 
+/** A duration in milliseconds as a log field: to the hundredth (the step timings at debug level). */
+export const logMs = (ms: number): number => Math.round(ms * 100) / 100;
+
 export const LOG_FORMATS = ["auto", "json", "pretty"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 

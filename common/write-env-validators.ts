@@ -2,7 +2,10 @@
 // time from the EnvSchemas the config modules declare (ENV_SCHEMAS).
 import { writeFileSync } from "node:fs";
 import { validatorsSource } from "../schemas/ajv.ts";
-import { ENV_SCHEMAS, envObjectSchema } from "./config.ts";
+import { ENV_SCHEMAS } from "./config.ts";
+
+/** The JSON Schema of the object of variables (only declared ones, each optional unless defaulted). */
+const envObjectSchema = (properties: Readonly<Record<string, object>>) => ({ type: "object", properties, additionalProperties: false });
 
 export const ENV_VALIDATORS_FILE = "common/env-validators.generated.ts";
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { logMs } from "../common/log.ts";
 import type { DockerEvent, DockerSource } from "./docker.ts";
 import { toContainerEvent, type ContainerEvent } from "../schemas/index.ts";
 import type { WatchDeps } from "./deps.ts";
@@ -56,8 +57,6 @@ export async function emitEvent(deps: WatchDeps, event: DockerEvent): Promise<vo
  */
 const INSPECTS_AHEAD = 32;
 
-const ms = (v: number) => Math.round(v * 100) / 100;
-
 /**
  * Publishes Docker events in the order Docker sent them, while the inspects of up to
  * INSPECTS_AHEAD later events already run. Returns when every event read has been published or
@@ -87,10 +86,10 @@ function orderedEmitter(deps: WatchDeps) {
           deps.log.debug(
             {
               container: event.Actor.ID,
-              since_docker_ms: ms(read - (event.timeNano / 1e6 - performance.timeOrigin)),
-              inspect_ms: ms(inspected - read),
-              waited_turn_ms: ms(Math.max(0, turn - inspected)),
-              publish_ms: ms(performance.now() - turn),
+              since_docker_ms: logMs(read - (event.timeNano / 1e6 - performance.timeOrigin)),
+              inspect_ms: logMs(inspected - read),
+              waited_turn_ms: logMs(Math.max(0, turn - inspected)),
+              publish_ms: logMs(performance.now() - turn),
             },
             "emit timing",
           );

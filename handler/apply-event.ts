@@ -1,4 +1,5 @@
 // A container event: its state recorded (P3), then applied to its node's agent through the gate.
+import { logMs } from "../common/log.ts";
 import { NOTHING_APPLIED, NOTHING_LISTED, applyToAgent, type Applied } from "./apply.ts";
 import type { AgentClient } from "./consul.ts";
 import type { HandlerDeps } from "./deps.ts";
@@ -12,8 +13,6 @@ type Outcome = { applied: Applied; at: number } | { error: unknown };
 
 /** A start this recent (Docker's clock against this handler's, either way) has just happened. */
 const JUST_HAPPENED_MS = 2_000;
-
-const ms = (v: number) => Math.round(v * 100) / 100;
 
 /**
  * Records the event as its container's state unless a newer one is stored, then applies the latest
@@ -29,7 +28,8 @@ export async function applyContainerEvent(deps: HandlerDeps, agent: AgentClient,
   const settings = deps.mapping ?? DEFAULT_MAPPING_SETTINGS;
   const node = event.data.node.name;
   const decoded = performance.now();
-  const age = Date.now() - Number(BigInt(event.data.timeNano) / 1_000_000n);
+  const eventMs = Number(BigInt(event.data.timeNano) / 1_000_000n);
+  const age = Date.now() - eventMs;
   const early: Promise<Outcome> | undefined =
     event.type === "io.berth.container.started" && Math.abs(age) < JUST_HAPPENED_MS && gateClosed(deps, node) === undefined
       ? throughGate(deps, node, () => applyToAgent(agent, event, settings, NOTHING_LISTED)).then(
@@ -66,10 +66,10 @@ export async function applyContainerEvent(deps: HandlerDeps, agent: AgentClient,
   const where = { node, container: event.subject };
   // Where the time goes, per event (LOG_LEVEL=debug): decode, the state's record, the agent's apply, the re-read.
   const timing = {
-    decode_ms: ms(decoded - received),
-    record_ms: ms(stored - decoded),
-    apply_ms: ms(firstApplied - decoded),
-    reread_ms: ms(performance.now() - firstApplied),
+    decode_ms: logMs(decoded - received),
+    record_ms: logMs(stored - decoded),
+    apply_ms: logMs(firstApplied - decoded),
+    reread_ms: logMs(performance.now() - firstApplied),
   };
   deps.log.debug({ ...where, ...timing }, "apply timing");
   if (applied.warnings.length > 0) deps.log.warn({ ...where, warnings: applied.warnings }, "mapping warnings");
@@ -85,6 +85,5 @@ export async function applyContainerEvent(deps: HandlerDeps, agent: AgentClient,
     },
     "applied",
   );
-  const latencySeconds = (Date.now() - Number(BigInt(event.data.timeNano) / 1_000_000n)) / 1000;
-  (deps.metrics ?? NO_HANDLER_METRICS).applied(event.type, node, latencySeconds);
+  (deps.metrics ?? NO_HANDLER_METRICS).applied(event.type, node, (Date.now() - eventMs) / 1000);
 }
