@@ -14,8 +14,10 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY bin ./bin
 COPY cli ./cli
 COPY common ./common
+COPY consul ./consul
 COPY emitter ./emitter
 COPY handler ./handler
+COPY mapping ./mapping
 COPY schemas ./schemas
 RUN npm run build
 

@@ -4,7 +4,7 @@
 // stream (read here without berth) showed the 50th start / die, after the same moment.
 import { request } from "node:http";
 import { createInterface } from "node:readline";
-import { OWNER_META } from "../handler/meta.ts";
+import { OWNER_META } from "../mapping/meta.ts";
 import type { BerthProcess } from "../test/berth-process.ts";
 import { docker } from "../test/harness/docker-cli.ts";
 import { startDockerd, type PrivateDockerEngine } from "../test/harness/dockerd.ts";

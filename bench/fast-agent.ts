@@ -13,8 +13,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 // Types only: the import is erased, so no agent client is loaded here.
-import type { AgentService as StoredService, ServiceRegistration } from "../handler/consul.ts";
-import { OWNER_META } from "../handler/meta.ts";
+import type { AgentService as StoredService, ServiceRegistration } from "../consul/client.ts";
+import { OWNER_META } from "../mapping/meta.ts";
 import { registerCleanup } from "../test/harness/cleanup.ts";
 
 export type { StoredService };

@@ -1,5 +1,5 @@
 // The floors' HTTP: a PUT on a kept-alive node:http connection, as berth's agent client makes it
-// (handler/consul.ts), with none of berth's code.
+// (consul/client.ts), with none of berth's code.
 import { Agent, request } from "node:http";
 
 export type FloorHttp = { put(path: string, body?: string): Promise<void>; close(): void };

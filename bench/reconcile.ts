@@ -5,7 +5,7 @@
 // the last change in any agent, and the number of agent calls it took, beside the differences.
 // The floor: the same drift made again, fixed by the agent calls alone (bench/floor-reconcile.ts).
 import { nowNanos } from "../emitter/snapshot.ts";
-import { OWNER_META } from "../handler/meta.ts";
+import { OWNER_META } from "../mapping/meta.ts";
 import { waitFor } from "../test/harness/wait.ts";
 import { startHandlers, stopAll } from "./children.ts";
 import { startFastAgent, type FastAgent, type StoredService } from "./fast-agent.ts";

@@ -1,5 +1,5 @@
 // The table's rows of items 5–7: the quiet host, the fleet, and the processes' memory.
-import type { Results } from "./report.ts";
+import type { Results } from "./results.ts";
 import { mb, ms, times, yes, type Row } from "./report-cells.ts";
 
 /** Peak RSS: the emitter anywhere, the handler at 100 events/s (item 1), each as the image runs it. */

@@ -1,7 +1,7 @@
 // The table's rows of items 1–4: the pipeline on synthetic events (latency, throughput, Docker
 // bursts, reconciliation).
 import { ms, perS, times, yes, type Row } from "./report-cells.ts";
-import type { Results } from "./report.ts";
+import type { Results } from "./results.ts";
 
 export function pipelineRows(r: Results): Row[] {
   const rows: Row[] = [];

@@ -2,8 +2,8 @@
 // peer's) → normalise → wire validation → mapping. What `berth explain` prints.
 import type { DockerSource } from "../emitter/docker.ts";
 import { networkPeerOf, normaliseContainer, type Dropped } from "../emitter/normalise.ts";
-import { servicesFor, type Mapping } from "../handler/mapping.ts";
-import type { MappingSettings } from "../handler/settings.ts";
+import { servicesFor, type Mapping } from "../mapping/services-for.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { isValidNodeName, parseContainerEvent, type ContainerEvent, toContainerEvent } from "../schemas/index.ts";
 
 export type ContainerServicesOptions = {

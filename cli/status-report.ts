@@ -12,13 +12,13 @@ import {
   type ConsumerLag,
   type WaitingNode,
 } from "../common/nats/index.ts";
-import type { AgentClient } from "../handler/consul.ts";
+import type { AgentClient } from "../consul/client.ts";
 import { waitingKind } from "../handler/metrics.ts";
 import { parseStateKey } from "../common/state-keys.ts";
 import { decodeSnapshot, decodeState } from "../handler/latest.ts";
-import { ownedByNode } from "../handler/meta.ts";
+import { ownedByNode } from "../mapping/meta.ts";
 import { nodeDrift } from "../handler/reconcile.ts";
-import type { MappingSettings } from "../handler/settings.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { SchemaError, parseDeadLetter, streamNames, type ContainerEvent } from "../schemas/index.ts";
 
 export type NodeStatus = {

@@ -1,5 +1,5 @@
 // Secrets never printed: every log line (common/log.ts), configuration error, fatal error, agent
-// answer (handler/consul.ts) and status text goes through redactText.
+// answer (consul/client.ts) and status text goes through redactText.
 
 const CENSOR = "[redacted]";
 /** `scheme://user:password@` (and `scheme://token@`): the part before `@` is a credential. */

@@ -11,7 +11,7 @@ export const ENV_VALIDATORS_FILE = "common/env-validators.generated.ts";
 
 export async function renderEnvValidators(): Promise<string> {
   // Importing them declares their schemas.
-  await Promise.all([import("../emitter/config.ts"), import("../handler/config.ts"), import("../handler/settings.ts")]);
+  await Promise.all([import("../emitter/config.ts"), import("../handler/config.ts"), import("../cli/mapping-config.ts")]);
   const schemas = Object.fromEntries(
     [...ENV_SCHEMAS].sort(([a], [b]) => a.localeCompare(b)).map(([name, p]) => [name, envObjectSchema(p)]),
   );

@@ -1,12 +1,12 @@
 // A container event: its state recorded (P3), then applied to its node's agent through the gate.
 import { logMs } from "../common/log.ts";
 import { NOTHING_APPLIED, NOTHING_LISTED, applyToAgent, type Applied } from "./apply.ts";
-import type { AgentClient } from "./consul.ts";
+import type { AgentClient } from "../consul/client.ts";
 import type { HandlerDeps } from "./deps.ts";
 import { gateClosed, throughGate } from "./gate-call.ts";
 import { applyLatest, recordIfNewer, stateKey, stoppedAt } from "./latest.ts";
 import { NO_HANDLER_METRICS } from "./metrics.ts";
-import { DEFAULT_MAPPING_SETTINGS } from "./settings.ts";
+import { DEFAULT_MAPPING_SETTINGS } from "../mapping/settings.ts";
 import type { ContainerEvent } from "../schemas/index.ts";
 
 type Outcome = { applied: Applied; at: number } | { error: unknown };

@@ -1,12 +1,12 @@
 // A node snapshot: the bucket's half (record it, stop what it no longer lists, prune behind it),
 // then the agent's (repair the node's drift), the latter through the node's gate.
 import { subjectFor, type ContainerEvent, type NodeSnapshot } from "../schemas/index.ts";
-import type { AgentClient, ConsulError } from "./consul.ts";
+import type { AgentClient, ConsulError } from "../consul/client.ts";
 import type { HandlerDeps } from "./deps.ts";
 import { throughGate } from "./gate-call.ts";
 import { NO_HANDLER_METRICS } from "./metrics.ts";
 import { repairNode } from "./repair.ts";
-import { DEFAULT_MAPPING_SETTINGS } from "./settings.ts";
+import { DEFAULT_MAPPING_SETTINGS } from "../mapping/settings.ts";
 import { pruneBehind, readMore, recordNodeSnapshot } from "./snapshot.ts";
 
 export async function reconcile(deps: HandlerDeps, agent: AgentClient, snapshot: NodeSnapshot): Promise<void> {

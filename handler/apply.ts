@@ -1,27 +1,17 @@
 import type { ContainerEvent } from "../schemas/index.ts";
-import { ConsulError, type AgentClient, type AgentService, type ServiceRegistration } from "./consul.ts";
+import { ConsulError, type AgentClient, type AgentService, type ServiceRegistration } from "../consul/client.ts";
+import type { Applied } from "./applied.ts";
 import { RefusedServices, registerInstead, type Refusal } from "./fallback.ts";
-import { isCurrent, stamped } from "./fingerprint.ts";
-import { healthUpdates } from "./health-check.ts";
-import { ownedByContainer, servicesFor } from "./mapping.ts";
-import { OWNER_META } from "./meta.ts";
-import type { MappingSettings } from "./settings.ts";
+import { isCurrent, stamped } from "../mapping/fingerprint.ts";
+import { healthUpdates } from "../mapping/health-check.ts";
+import { ownedByContainer, servicesFor } from "../mapping/services-for.ts";
+import { OWNER_META } from "../mapping/meta.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 
-/**
- * `kept`: the mapping asked to leave the container's services as they are (on-success policy).
- * `refused`: services the agent refused for good (see RefusedServices).
- */
 export type { Fallback, Refusal } from "./fallback.ts";
 export { RefusedServices, fallbackFor, refusedCheckId } from "./fallback.ts";
 
-export type Applied = {
-  registered: string[];
-  unchanged: string[];
-  deregistered: string[];
-  kept: boolean;
-  warnings: string[];
-  refused: string[];
-};
+export type { Applied } from "./applied.ts";
 
 /** The listing of a container the agent holds nothing of (its first state). */
 export const NOTHING_LISTED: Readonly<Record<string, AgentService>> = Object.freeze(Object.create(null) as Record<string, AgentService>);

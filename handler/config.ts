@@ -2,9 +2,9 @@ import type { FromSchema } from "json-schema-to-ts";
 import { readFileSync } from "node:fs";
 import { COMMON_ENV, envSchema, readEnv, unreadable } from "../common/config.ts";
 import { STREAM_ENV } from "../common/nats/index.ts";
-import { DEFAULT_AGENT_TEMPLATE, checkAgentTemplate, parseAgentMap, type AgentDirectory } from "./agents.ts";
-import type { ConsulTls } from "./consul.ts";
-import { MAPPING_ENV } from "./settings.ts";
+import { DEFAULT_AGENT_TEMPLATE, checkAgentTemplate, parseAgentMap, type AgentDirectory } from "../consul/agents.ts";
+import type { ConsulTls } from "../consul/client.ts";
+import { MAPPING_ENV } from "../mapping/settings.ts";
 
 const properties = {
   ...COMMON_ENV,

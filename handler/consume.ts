@@ -6,7 +6,7 @@ import { SchemaError, decodeBerthEvent, parseSubject, type BerthEvent } from "..
 import { applyContainerEvent } from "./apply-event.ts";
 import { reconcile } from "./apply-snapshot.ts";
 import { RefusedServices } from "./apply.ts";
-import { ConsulError, type AgentClient } from "./consul.ts";
+import { ConsulError, type AgentClient } from "../consul/client.ts";
 import type { DeadLetterReason } from "./dead-letter.ts";
 import type { HandlerDeps } from "./deps.ts";
 import { Deferred, gatedAgent } from "./gate-call.ts";

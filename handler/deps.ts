@@ -1,11 +1,11 @@
 // What a handler's message handling needs, given by handler/main.ts (and by unit tests).
 import type { Logger } from "../common/log.ts";
 import type { StateBucket } from "../common/nats/index.ts";
-import type { AgentClient } from "./consul.ts";
+import type { AgentClient } from "../consul/client.ts";
 import type { DeadLetterReason, DeadLetterSource } from "./dead-letter.ts";
 import type { HandlerMetrics } from "./metrics.ts";
 import type { NodeGate } from "./node-gate.ts";
-import type { MappingSettings } from "./settings.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 
 export type HandlerDeps = {
   prefix: string;
@@ -18,7 +18,7 @@ export type HandlerDeps = {
   /** Which nodes' agents not to call now: one per handler process. */
   gate: NodeGate;
   log: Logger;
-  /** BERTH_INTERNAL, BERTH_EXPLICIT, … (handler/settings.ts); registrator's defaults when absent. */
+  /** BERTH_INTERNAL, BERTH_EXPLICIT, … (mapping/settings.ts); registrator's defaults when absent. */
   mapping?: MappingSettings;
   /** Prometheus counters (handler/metrics.ts); nothing is recorded when absent. */
   metrics?: HandlerMetrics;

@@ -1,9 +1,9 @@
 // What berth registers in place of a service the agent refused for good, and the error that
 // reports the refusals of a container once its other services are applied.
-import { ConsulError, type AgentClient, type ServiceCheck, type ServiceRegistration } from "./consul.ts";
-import type { Applied } from "./apply.ts";
-import { HEALTH_CHECK_TTL, healthCheckId } from "./health-check.ts";
-import { OWNER_META } from "./meta.ts";
+import { ConsulError, type AgentClient, type ServiceCheck, type ServiceRegistration } from "../consul/client.ts";
+import type { Applied } from "./applied.ts";
+import { HEALTH_CHECK_TTL, healthCheckId } from "../mapping/health-check.ts";
+import { OWNER_META } from "../mapping/meta.ts";
 
 /** The critical check a service registered in place of a refused one carries: it says why. */
 export const refusedCheckId = (serviceId: string) => `berth-refused:${serviceId}`;

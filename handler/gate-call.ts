@@ -1,6 +1,6 @@
 // Calls to a node's agent through its gate (handler/node-gate.ts): a node in trouble gets its
 // change left to a repair instead of a worker's slot (P7).
-import { ConsulError, type AgentClient } from "./consul.ts";
+import { ConsulError, type AgentClient } from "../consul/client.ts";
 import type { HandlerDeps } from "./deps.ts";
 import type { NodeGate } from "./node-gate.ts";
 

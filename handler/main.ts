@@ -13,13 +13,13 @@ import {
 import { startOps } from "../common/ops-server.ts";
 import { streamNames } from "../schemas/index.ts";
 import { addConsumerLag, addWaitingNodes, handlerMetrics } from "./metrics.ts";
-import { agentPool } from "./agent-pool.ts";
+import { agentPool } from "../consul/agent-pool.ts";
 import { agentDirectory, consulTls, loadHandlerConfig } from "./config.ts";
 import { consumeLoop, handleMessage, type HandlerDeps } from "./consume.ts";
 import { deadLetter } from "./dead-letter.ts";
 import { nodeGate } from "./node-gate.ts";
 import { repairHandler, repairRequester } from "./repair-requests.ts";
-import { mappingSettings } from "./settings.ts";
+import { mappingSettings } from "../mapping/settings.ts";
 
 /** Repairs one handler works on at once (each is one node's, one at a time per node). */
 const REPAIR_CONCURRENCY = 8;

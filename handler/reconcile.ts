@@ -1,10 +1,10 @@
 // Pure: which containers of a node need their services fixed, from one listing of the agent.
 import { isContainerId, type ContainerEvent } from "../schemas/index.ts";
-import type { AgentService } from "./consul.ts";
-import { isCurrent, stamped } from "./fingerprint.ts";
-import { servicesFor } from "./mapping.ts";
-import type { MappingSettings } from "./settings.ts";
-import { containerServiceOf } from "./sidecars.ts";
+import type { AgentService } from "../consul/client.ts";
+import { isCurrent, stamped } from "../mapping/fingerprint.ts";
+import { servicesFor } from "../mapping/services-for.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
+import { containerServiceOf } from "../mapping/sidecars.ts";
 
 export type NodeDrift = {
   /** Containers whose services differ from what their latest state asks for. */
@@ -17,7 +17,7 @@ export type NodeDrift = {
 /**
  * The agent's services by the container their ownership Meta names, keyed by service ID, as the
  * container's apply sees them: Connect sidecars the agent keeps with their service are left out,
- * and a service whose sidecar went missing is listed as changed (handler/sidecars.ts).
+ * and a service whose sidecar went missing is listed as changed (mapping/sidecars.ts).
  */
 export function servicesByContainer(actual: Readonly<Record<string, AgentService>>): Map<string, Record<string, AgentService>> {
   const byContainer = new Map<string, Record<string, AgentService>>();

@@ -12,7 +12,7 @@ import { gatedAgent, throughGate } from "./gate-call.ts";
 import { NO_HANDLER_METRICS } from "./metrics.ts";
 import { RETRY_AFTER_MS } from "./node-gate.ts";
 import { readNode, repairNode } from "./repair.ts";
-import { DEFAULT_MAPPING_SETTINGS } from "./settings.ts";
+import { DEFAULT_MAPPING_SETTINGS } from "../mapping/settings.ts";
 
 /** How often a long repair tells NATS it is still working on the request (its ack wait is 60 s). */
 const WORKING_EVERY_MS = 20_000;

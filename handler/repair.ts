@@ -5,12 +5,12 @@ import type { StateBucket, StateEntry } from "../common/nats/index.ts";
 import { containerKeysOf } from "../common/state-keys.ts";
 import { toContainerEvent, type ContainerEvent, type NodeInfo } from "../schemas/index.ts";
 import { applyToAgent } from "./apply.ts";
-import { ConsulError, type AgentClient, type AgentService } from "./consul.ts";
+import { ConsulError, type AgentClient, type AgentService } from "../consul/client.ts";
 import { applyLatest, decodeState, stateKey, stoppedAt } from "./latest.ts";
 import { NO_HANDLER_METRICS, type HandlerMetrics } from "./metrics.ts";
-import { ownedByNode } from "./meta.ts";
+import { ownedByNode } from "../mapping/meta.ts";
 import { nodeDrift, servicesByContainer } from "./reconcile.ts";
-import type { MappingSettings } from "./settings.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 
 /** A node's container states: the latest event of each, and the entry it came from. */
 export type NodeState = { latest: Map<string, ContainerEvent>; entries: Map<string, StateEntry> };

@@ -2,9 +2,9 @@
 import { entriesOf, type StateBucket, type StateEntry } from "../common/nats/index.ts";
 import type { NodeSnapshot } from "../schemas/index.ts";
 import { decodeSnapshot, decodeState, encode, recordIfNewer, recordSnapshotTime, snapshotKey, stoppedAt } from "./latest.ts";
-import { servicesFor } from "./mapping.ts";
+import { servicesFor } from "../mapping/services-for.ts";
 import type { NodeState } from "./repair.ts";
-import type { MappingSettings } from "./settings.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { containerKeysOf, stateKey } from "../common/state-keys.ts";
 
 /**

@@ -1,8 +1,8 @@
 // Table helpers for the "beyond registrator" unit tests (issue 14): a container's keys → the body.
 import assert from "node:assert/strict";
-import type { ServiceRegistration } from "../handler/consul.ts";
-import { servicesFor, type Mapping } from "../handler/mapping.ts";
-import type { MappingSettings } from "../handler/settings.ts";
+import type { ServiceRegistration } from "../consul/client.ts";
+import { servicesFor, type Mapping } from "../mapping/services-for.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import type { Container } from "../schemas/index.ts";
 import { ID_A, event, settings } from "./builders.ts";
 

@@ -1,12 +1,12 @@
 // Builders for unit tests: small valid values that each test changes only where it cares.
 import type { InboundMessage, StateBucket, StateEntry } from "../common/nats/index.ts";
 import { toContainerEvent, type Container, type ContainerEvent, type ContainerEventType } from "../schemas/index.ts";
-import type { AgentClient, ServiceRegistration } from "../handler/consul.ts";
+import type { AgentClient, ServiceRegistration } from "../consul/client.ts";
 import { createLogger } from "../common/log.ts";
 import type { HandlerDeps } from "../handler/deps.ts";
 import type { DeadLetterReason } from "../handler/dead-letter.ts";
 import { nodeGate } from "../handler/node-gate.ts";
-import { DEFAULT_MAPPING_SETTINGS, type MappingSettings } from "../handler/settings.ts";
+import { DEFAULT_MAPPING_SETTINGS, type MappingSettings } from "../mapping/settings.ts";
 
 export const ID_A = "a".repeat(64);
 export const ID_B = "b".repeat(64);

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { loadEmitterConfig } from "../emitter/config.ts";
-import { agentEntryFor } from "../handler/agents.ts";
+import { agentEntryFor } from "../consul/agents.ts";
 import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
 import { cleanupAll } from "./harness/cleanup.ts";
 import {

@@ -1,11 +1,10 @@
 // fast-check generators of wire messages for the property tests: valid container events, single
 // mutations of them (near-valid), and hostile bytes; plus a handler whose outcomes are recorded.
 import fc from "fast-check";
-import { createLogger } from "../common/log.ts";
-import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
+import { handleMessage } from "../handler/consume.ts";
 import { deadLetterBody, type DeadLetterReason } from "../handler/dead-letter.ts";
 import { CONTAINER_EVENT_TYPES, subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, event, isolation, memoryAgent, memoryBucket, message } from "./builders.ts";
+import { bytesOf, event, handlerDeps, memoryAgent, message } from "./builders.ts";
 
 const KNOWN_NODES = ["node1", "node2"];
 const oneLine = (max: number) =>
@@ -147,17 +146,13 @@ export const nearValid: fc.Arbitrary<Mutated> = fc
 export function recordingHandler() {
   const agent = memoryAgent();
   const letters: { reason: DeadLetterReason; problems: string[]; bytes: number }[] = [];
-  const deps: HandlerDeps = {
-    prefix: "berth",
-    ...isolation(),
-    bucket: memoryBucket(),
+  const { deps } = handlerDeps(agent, {
     agentFor: (node) => (KNOWN_NODES.includes(node) ? agent : undefined),
     deadLetter(msg, reason, problems) {
       letters.push({ reason, problems, bytes: deadLetterBody(msg, reason, problems).byteLength });
       return Promise.resolve();
     },
-    log: createLogger("handler", "silent"),
-  };
+  });
   return {
     agent,
     /** Handles one message: its settlement and the dead letter it produced, if any. */

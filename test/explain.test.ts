@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { cleanupAll } from "./harness/cleanup.ts";
-import type { DockerEngine } from "./harness/dockerd.ts";
+import type { DockerEngine } from "./harness/docker-engine.ts";
 import { TEST_IMAGE } from "./harness/image.ts";
 import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 

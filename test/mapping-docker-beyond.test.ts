@@ -4,9 +4,9 @@
 // test/mapping-swarm.test.ts; the table tests: test/unit-mapping-beyond*.test.ts.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { agentClient } from "../handler/consul.ts";
-import { stamped } from "../handler/fingerprint.ts";
-import type { MappingSettings } from "../handler/settings.ts";
+import { agentClient } from "../consul/client.ts";
+import { stamped } from "../mapping/fingerprint.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { settings } from "./builders.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { removeContainers } from "./harness/docker-cli.ts";
@@ -130,7 +130,8 @@ describe("mapping docker beyond", () => {
     const { mapping } = await mapped(ranged);
     assert.deepEqual(
       mapping.services.map((s) => `${s.Name} ${s.Port} ${s.Tags?.join(",")}`),
-      ["busybox-53 18314 ", "dns 18313 udp", "rtp-18310 18310 ", "rtp-18311 18311 "],
+      ["busybox-53 18314 ", "dns 18313 udp", "rtp 18310 ", "rtp 18311 "],
+      "the range's ports are instances of one service rtp; the others keep the suffix rule",
     );
     assert.equal(await page(IP, 18311), ranged.slice(0, 12));
     const never = await mapped(ranged, { nameSuffix: "never" });

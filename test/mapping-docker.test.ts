@@ -3,7 +3,7 @@
 // says "reachable here", a request to that address and port is answered by the container.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { MappingSettings } from "../handler/settings.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { registerCleanup, cleanupAll } from "./harness/cleanup.ts";
 import { removeContainers } from "./harness/docker-cli.ts";
 import { runSync } from "./harness/exec.ts";

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import type { MappingSettings } from "../handler/settings.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { settings } from "./builders.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { canStartDockerd } from "./harness/dockerd.ts";

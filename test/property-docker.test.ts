@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { ContainerInspect } from "../emitter/docker.ts";
 import { normaliseContainer, type Dropped } from "../emitter/normalise.ts";
-import { servicesFor } from "../handler/mapping.ts";
+import { servicesFor } from "../mapping/services-for.ts";
 import { SchemaError, parseContainerEvent, toContainerEvent } from "../schemas/index.ts";
 import { settings } from "./builders.ts";
 

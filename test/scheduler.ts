@@ -3,7 +3,7 @@
 // seeded random.
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { StateBucket } from "../common/nats/index.ts";
-import type { AgentClient } from "../handler/consul.ts";
+import type { AgentClient } from "../consul/client.ts";
 
 type Waiting = { worker: string; op: string; go: () => void };
 export type Worker = { name: string; body: () => Promise<void> };

@@ -4,7 +4,7 @@
 // Go's to the nanosecond, as the agent's.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { goDurationNanos } from "../handler/go-duration.ts";
+import { goDurationNanos } from "../mapping/go-duration.ts";
 import { event, ID_B } from "./builders.ts";
 import { closeAll, setup } from "./unit-agent-answers-fixture.ts";
 

@@ -2,7 +2,7 @@
 // agentClient) in front of an agent double of node3, recording dead letters, their count and the log;
 // closeAll() closes every client and double setup() made.
 import { createLogger } from "../common/log.ts";
-import { agentClient, type AgentClient } from "../handler/consul.ts";
+import { agentClient, type AgentClient } from "../consul/client.ts";
 import { handleMessage } from "../handler/consume.ts";
 import { NO_HANDLER_METRICS, type HandlerMetrics } from "../handler/metrics.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";

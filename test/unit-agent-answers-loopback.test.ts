@@ -4,7 +4,7 @@
 // a network namespace of its own cannot pass one at the host's loopback.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { servicesFor } from "../handler/mapping.ts";
+import { servicesFor } from "../mapping/services-for.ts";
 import { event, publish, settings } from "./builders.ts";
 import { closeAll, setup } from "./unit-agent-answers-fixture.ts";
 

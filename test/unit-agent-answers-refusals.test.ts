@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { fallbackFor, refusedCheckId } from "../handler/apply.ts";
-import { ConsulError, isRetryable } from "../handler/consul.ts";
-import { stamped } from "../handler/fingerprint.ts";
-import { healthCheckId } from "../handler/health-check.ts";
-import { servicesFor } from "../handler/mapping.ts";
-import { OWNER_META } from "../handler/meta.ts";
+import { ConsulError, isRetryable } from "../consul/client.ts";
+import { stamped } from "../mapping/fingerprint.ts";
+import { healthCheckId } from "../mapping/health-check.ts";
+import { servicesFor } from "../mapping/services-for.ts";
+import { OWNER_META } from "../mapping/meta.ts";
 import { readNode, repairNode } from "../handler/repair.ts";
 import { event, ID_A, publish, settings } from "./builders.ts";
 import type { ConsulDouble } from "./consul-double/index.ts";

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { applyToAgent } from "../handler/apply.ts";
-import type { AgentClient } from "../handler/consul.ts";
-import { healthCheckId } from "../handler/health-check.ts";
-import { OWNER_META } from "../handler/meta.ts";
+import type { AgentClient } from "../consul/client.ts";
+import { healthCheckId } from "../mapping/health-check.ts";
+import { OWNER_META } from "../mapping/meta.ts";
 import { event, ID_B, settings } from "./builders.ts";
 import { checksOf, closeAll, setup } from "./unit-agent-answers-fixture.ts";
 

@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import { ConfigError } from "../common/config.ts";
 import { ENV_VALIDATORS_FILE, renderEnvValidators } from "../common/write-env-validators.ts";
 import { loadEmitterConfig } from "../emitter/config.ts";
-import { agentEntryFor, checkAgentTemplate, parseAgentMap } from "../handler/agents.ts";
+import { agentEntryFor, checkAgentTemplate, parseAgentMap } from "../consul/agents.ts";
 import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
 
 function problems(load: () => unknown): string[] {

@@ -5,9 +5,9 @@
 // changed under EnableTagOverride are not drift.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { agentClient, type AgentService } from "../handler/consul.ts";
+import { agentClient, type AgentService } from "../consul/client.ts";
 import { handleMessage } from "../handler/consume.ts";
-import { ownedByNode } from "../handler/meta.ts";
+import { ownedByNode } from "../mapping/meta.ts";
 import { nodeDrift } from "../handler/reconcile.ts";
 import { subjectFor, toNodeSnapshot, type BerthEvent, type Container } from "../schemas/index.ts";
 import { ID_A, bytesOf, event, handlerDeps, memoryBucket, message, settings } from "./builders.ts";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { containerKeysOf, parseStateKey, snapshotKey, snapshotTimeKey, stateKey } from "../common/state-keys.ts";
-import { ownedByContainer, ownedByNode } from "../handler/meta.ts";
+import { ownedByContainer, ownedByNode } from "../mapping/meta.ts";
 import { SchemaError, encodeDeadLetter, parseDeadLetter, toDeadLetter } from "../schemas/index.ts";
 import { ID_A, bytesOf, event } from "./builders.ts";
 

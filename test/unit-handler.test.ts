@@ -1,29 +1,23 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { createLogger } from "../common/log.ts";
-import { ConsulError } from "../handler/consul.ts";
+import { ConsulError } from "../consul/client.ts";
 import { handleMessage, retryDelay, type HandlerDeps } from "../handler/consume.ts";
 import { deadLetterBody, type DeadLetterReason } from "../handler/dead-letter.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, event, ID_A, isolation, memoryAgent, memoryBucket, message } from "./builders.ts";
+import { bytesOf, event, handlerDeps, ID_A, memoryAgent, message } from "./builders.ts";
 
 function setup(nodes = ["node3"]) {
   const agent = memoryAgent();
   const letters: { reason: DeadLetterReason; problems: string[]; body: unknown }[] = [];
   let dlqDown = false;
-  const { repairs, ...isolated } = isolation();
-  const deps: HandlerDeps = {
-    prefix: "berth",
-    ...isolated,
-    bucket: memoryBucket(),
+  const { deps, repairs } = handlerDeps(agent, {
     agentFor: (node) => (nodes.includes(node) ? agent : undefined),
     deadLetter(msg, reason, problems) {
       if (dlqDown) return Promise.reject(new Error("nats down"));
       letters.push({ reason, problems, body: JSON.parse(new TextDecoder().decode(deadLetterBody(msg, reason, problems))) });
       return Promise.resolve();
     },
-    log: createLogger("handler", "silent"),
-  };
+  });
   return { deps, agent, letters, repairs, setDlqDown: (down: boolean) => void (dlqDown = down) };
 }
 

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { applyToAgent } from "../handler/apply.ts";
-import { HEALTH_CHECK_TTL, consulStatusOf, healthCheckId } from "../handler/health-check.ts";
-import { servicesFor } from "../handler/mapping.ts";
+import { HEALTH_CHECK_TTL, consulStatusOf, healthCheckId } from "../mapping/health-check.ts";
+import { servicesFor } from "../mapping/services-for.ts";
 import { container, event, memoryAgent, settings } from "./builders.ts";
 
 const ttlChecksOf = (e: ReturnType<typeof event>, s = settings()) =>

@@ -1,23 +1,17 @@
 // The mapping settings reach the agent: handleMessage → applyToAgent → servicesFor.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { createLogger } from "../common/log.ts";
-import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
-import type { MappingSettings } from "../handler/settings.ts";
+import { handleMessage } from "../handler/consume.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, event, isolation, memoryAgent, memoryBucket, message, settings } from "./builders.ts";
+import { bytesOf, event, handlerDeps, memoryAgent, message, settings } from "./builders.ts";
 
 function setup(mapping: MappingSettings) {
   const agent = memoryAgent();
-  const deps: HandlerDeps = {
-    prefix: "berth",
-    ...isolation(),
-    bucket: memoryBucket(),
-    agentFor: () => agent,
+  const { deps } = handlerDeps(agent, {
     deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing is dead-lettered here" })),
-    log: createLogger("handler", "silent"),
     mapping,
-  };
+  });
   const send = async (e: ContainerEvent) => {
     const { msg, settled } = message(subjectFor("berth", e), bytesOf(e));
     await handleMessage(deps, msg);

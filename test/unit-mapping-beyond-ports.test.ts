@@ -3,7 +3,7 @@
 // the -<port> suffix switch. One table per row of the issue's table (see unit-mapping-beyond).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { MappingSettings } from "../handler/settings.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import type { Container } from "../schemas/index.ts";
 import { expose, publish } from "./builders.ts";
 import { ID12, map, table, warned } from "./beyond-table.ts";
@@ -93,8 +93,8 @@ describe("mapping beyond registrator: ports, names, addresses", () => {
     );
     assert.deepEqual(
       names({ ports: publish("8000:8000", "8005:8005", "9000:9000"), env: { "SERVICE_8000-8010_NAME": "rtp", SERVICE_8005_NAME: "ctl" } }),
-      ["8000 rtp-8000 ", "8005 ctl ", "9000 web-9000 "],
-      "a range name is a generic name for the range's ports; a single port's key beats it",
+      ["8000 rtp ", "8005 ctl ", "9000 web-9000 "],
+      "a range name is each of the range's ports' own name; a single port's key beats it",
     );
     assert.deepEqual(
       names({ ports: publish("53:53", "53:53/udp"), env: { SERVICE_53_udp_NAME: "dns", SERVICE_53_tcp_TAGS: "zone-transfer" } }),
@@ -110,6 +110,53 @@ describe("mapping beyond registrator: ports, names, addresses", () => {
       names({ ports: publish("7000:7000/udp"), env: { "SERVICE_7000-7999_udp_TAGS": "media", "SERVICE_6000-8000_TAGS": "wide" } }),
       ["7000 web media,udp"],
     );
+  });
+
+  test("beyond - a range's name is a per-port name: each port of the range one instance of one service (#183, #198, #244)", () => {
+    const ports = publish("8000:8000", "8001:8001", "9000:9000");
+    const range = { "SERVICE_8000-8001_NAME": "api" };
+    const id = (port: number) => `node3:svc4:${ID12}:${port}`;
+    const rows = (container: Partial<Container>, s: Partial<MappingSettings> = {}) =>
+      map(container, s).services.map((svc) => `${svc.Name} ${svc.ID}`);
+    const cases: [string, Partial<Container>, Partial<MappingSettings>, string[]][] = [
+      [
+        "the range's ports share the name, each with its own ID; another port keeps the suffix rule",
+        { ports, env: range },
+        {},
+        [`api ${id(8000)}`, `api ${id(8001)}`, `web-9000 ${id(9000)}`],
+      ],
+      [
+        "a single port's name beats the range's",
+        { ports, env: range, labels: { SERVICE_8001_NAME: "admin" } },
+        {},
+        [`api ${id(8000)}`, `admin ${id(8001)}`, `web-9000 ${id(9000)}`],
+      ],
+      [
+        "SERVICE_NAME_SUFFIX=always still adds the suffix",
+        { ports, env: { ...range, SERVICE_NAME_SUFFIX: "always" } },
+        {},
+        [`api-8000 ${id(8000)}`, `api-8001 ${id(8001)}`, `web-9000 ${id(9000)}`],
+      ],
+      [
+        "BERTH_NAME_SUFFIX=always still adds the suffix",
+        { ports, env: range },
+        { nameSuffix: "always" },
+        [`api-8000 ${id(8000)}`, `api-8001 ${id(8001)}`, `web-9000 ${id(9000)}`],
+      ],
+      [
+        "a generic SERVICE_NAME on several ports keeps the suffix (registrator's rule)",
+        { ports, env: { SERVICE_NAME: "api" } },
+        {},
+        [`api-8000 ${id(8000)}`, `api-8001 ${id(8001)}`, `api-9000 ${id(9000)}`],
+      ],
+      [
+        "a range's SERVICE_ID keeps its per-port suffix: IDs stay unique",
+        { ports: publish("8000:8000", "8001:8001"), env: { ...range, "SERVICE_8000-8001_ID": "api" } },
+        {},
+        ["api api:8000", "api api:8001"],
+      ],
+    ];
+    for (const [why, container, s, expected] of cases) assert.deepEqual(rows(container, s), expected, why);
   });
 
   test("beyond - SERVICE_PORT for a port that is not exposed, several names on one port (#38, #77, #328, #576, #653)", () => {

@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Container } from "../schemas/index.ts";
-import { checksFor, type CheckTarget } from "../handler/checks.ts";
-import { servicesFor } from "../handler/mapping.ts";
-import { keysForPort } from "../handler/service-keys.ts";
+import { checksFor, type CheckTarget } from "../mapping/checks.ts";
+import { servicesFor } from "../mapping/services-for.ts";
+import { keysForPort } from "../mapping/service-keys.ts";
 import { ID_A, container, event, publish, settings } from "./builders.ts";
 
 const TARGET: CheckTarget = { host: "10.0.0.3", port: 8084, containerId: ID_A, containerPort: 8080 };

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Container } from "../schemas/index.ts";
-import { servicesFor } from "../handler/mapping.ts";
-import { imageBaseName } from "../handler/naming.ts";
-import type { MappingSettings } from "../handler/settings.ts";
+import { servicesFor } from "../mapping/services-for.ts";
+import { imageBaseName } from "../mapping/naming.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { ID_A, event, expose, publish, settings } from "./builders.ts";
 
 const map = (container: Partial<Container>, s: Partial<MappingSettings> = {}, hostIp?: string) =>

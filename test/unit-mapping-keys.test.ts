@@ -1,7 +1,7 @@
 // The SERVICE_* grammar (registrator.md §2.1), list values (§2.4) and booleans.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isOn, keysForPort, splitList, type PortKeys } from "../handler/service-keys.ts";
+import { isOn, keysForPort, splitList, type PortKeys } from "../mapping/service-keys.ts";
 import { container } from "./builders.ts";
 
 const keys = (env: Record<string, string>, labels: Record<string, string> = {}, port = 80): Record<string, string> =>

@@ -1,9 +1,9 @@
 // Other SERVICE_* keys → Consul Meta, within Consul's limits, with berth's ownership pairs.
-import { stamped } from "../handler/fingerprint.ts";
+import { stamped } from "../mapping/fingerprint.ts";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { metaFor } from "../handler/meta.ts";
-import { keysForPort } from "../handler/service-keys.ts";
+import { metaFor } from "../mapping/meta.ts";
+import { keysForPort } from "../mapping/service-keys.ts";
 import { ID_A, container } from "./builders.ts";
 
 const OWNER = { berth_node: "node3", berth_container: ID_A };

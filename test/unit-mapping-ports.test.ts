@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Container } from "../schemas/index.ts";
-import { servicesFor } from "../handler/mapping.ts";
-import type { MappingSettings } from "../handler/settings.ts";
+import { servicesFor } from "../mapping/services-for.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { event, expose, publish, settings } from "./builders.ts";
 
 /** The builder's container publishes 8084:8080; here a test names every port it wants. */

@@ -8,7 +8,8 @@ import type { ContainerInspect, DockerSource } from "../emitter/docker.ts";
 import { emitEvent } from "../emitter/watch.ts";
 import { networkPeerOf, normaliseContainer } from "../emitter/normalise.ts";
 import { loadHandlerConfig } from "../handler/config.ts";
-import { DEFAULT_MAPPING_SETTINGS, loadMappingSettings, mappingSettings } from "../handler/settings.ts";
+import { loadMappingSettings } from "../cli/mapping-config.ts";
+import { DEFAULT_MAPPING_SETTINGS, mappingSettings } from "../mapping/settings.ts";
 import { parseContainerEvent, toContainerEvent, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
 
 const running = JSON.parse(readFileSync("test/fixtures/inspect-running.json", "utf8")) as ContainerInspect;

@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import type { ContainerInspect } from "../emitter/docker.ts";
 import { normaliseContainer } from "../emitter/normalise.ts";
-import { servicesFor } from "../handler/mapping.ts";
-import type { MappingSettings } from "../handler/settings.ts";
+import { servicesFor } from "../mapping/services-for.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { parseContainerEvent, toContainerEvent, type Container } from "../schemas/index.ts";
 import { settings } from "./builders.ts";
 

@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Container, ContainerEventType } from "../schemas/index.ts";
-import { ownedByContainer, servicesFor } from "../handler/mapping.ts";
-import { imageBaseName } from "../handler/naming.ts";
-import type { MappingSettings } from "../handler/settings.ts";
+import { ownedByContainer, servicesFor } from "../mapping/services-for.ts";
+import { imageBaseName } from "../mapping/naming.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { ID_A, event, expose, publish, settings } from "./builders.ts";
 
 const ID12 = ID_A.slice(0, 12);

@@ -1,10 +1,9 @@
 // P3 under controlled scheduling: two workers, every interleaving of their bucket and agent calls.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { createLogger } from "../common/log.ts";
-import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
+import { handleMessage } from "../handler/consume.ts";
 import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, event, isolation, memoryAgent, memoryBucket, message } from "./builders.ts";
+import { bytesOf, event, handlerDeps, memoryAgent, memoryBucket, message } from "./builders.ts";
 import { forEverySchedule, gated, runScheduled, seeded } from "./scheduler.ts";
 
 const A = "a".repeat(64);
@@ -19,14 +18,10 @@ async function schedule(perWorker: ContainerEvent[][], choose: (n: number) => nu
   const bucket = memoryBucket();
   const trace = await runScheduled((gate) => {
     const g = gated(bucket, agent, gate);
-    const deps: HandlerDeps = {
-      prefix: "berth",
-      ...isolation(),
+    const { deps } = handlerDeps(g.agent, {
       bucket: g.bucket,
-      agentFor: () => g.agent,
       deadLetter: () => Promise.reject(new assert.AssertionError({ message: "nothing is dead-lettered" })),
-      log: createLogger("handler", "silent"),
-    };
+    });
     return perWorker.map((events, i) => ({
       name: `w${i + 1}`,
       body: async () => {

@@ -1,7 +1,7 @@
 // The handler of the reconcile tests: in-memory bucket and agent, node3's events and snapshots.
 import assert from "node:assert/strict";
 import { handleMessage } from "../handler/consume.ts";
-import type { MappingSettings } from "../handler/settings.ts";
+import type { MappingSettings } from "../mapping/settings.ts";
 import { subjectFor, toNodeSnapshot, type BerthEvent } from "../schemas/index.ts";
 import { bytesOf, event, handlerDeps, memoryAgent, memoryBucket, message } from "./builders.ts";
 

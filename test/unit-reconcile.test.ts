@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createLogger } from "../common/log.ts";
-import { ConsulError } from "../handler/consul.ts";
+import { ConsulError } from "../consul/client.ts";
 import { handleMessage } from "../handler/consume.ts";
-import { stamped } from "../handler/fingerprint.ts";
-import { servicesFor } from "../handler/mapping.ts";
+import { stamped } from "../mapping/fingerprint.ts";
+import { servicesFor } from "../mapping/services-for.ts";
 import { nodeDrift } from "../handler/reconcile.ts";
 import { subjectFor, toNodeSnapshot, type ContainerEvent } from "../schemas/index.ts";
 import { bytesOf, event, isolation, message, settings } from "./builders.ts";

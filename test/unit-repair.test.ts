@@ -2,7 +2,7 @@
 // repaired from the state bucket by a repair request, once its agent answers.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ConsulError } from "../handler/consul.ts";
+import { ConsulError } from "../consul/client.ts";
 import { handleMessage } from "../handler/consume.ts";
 import { RETRY_AFTER_MS } from "../handler/node-gate.ts";
 import { repairHandler } from "../handler/repair-requests.ts";

@@ -7,13 +7,11 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, describe, test } from "node:test";
-import { createLogger } from "../common/log.ts";
-import { agentPool } from "../handler/agent-pool.ts";
+import { agentPool } from "../consul/agent-pool.ts";
 import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
-import { handleMessage, type HandlerDeps } from "../handler/consume.ts";
-import type { DeadLetterReason } from "../handler/dead-letter.ts";
+import { handleMessage } from "../handler/consume.ts";
 import { isValidNodeName, subjectFor, type ContainerEvent } from "../schemas/index.ts";
-import { bytesOf, event, ID_B, isolation, memoryBucket, message } from "./builders.ts";
+import { bytesOf, event, handlerDeps, ID_B, memoryAgent, message } from "./builders.ts";
 import { startConsulDouble, type ConsulDouble } from "./consul-double/index.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 
@@ -37,18 +35,8 @@ describe("security: routing", () => {
     const config = loadHandlerConfig(env);
     const pool = agentPool(agentDirectory(config), config.CONSUL_HTTP_TOKEN, undefined);
     registerCleanup("agent pool", () => pool.closeAll());
-    const letters: { reason: DeadLetterReason; problems: string[] }[] = [];
-    const deps: HandlerDeps = {
-      prefix: "berth",
-      ...isolation(),
-      bucket: memoryBucket(),
-      agentFor: pool.agentFor,
-      deadLetter: (_msg, reason, problems) => {
-        letters.push({ reason, problems });
-        return Promise.resolve();
-      },
-      log: createLogger("handler", "silent"),
-    };
+    // The pool's agents, by the handler's own configuration: handlerDeps' agent is never called.
+    const { deps, letters } = handlerDeps(memoryAgent(), { agentFor: pool.agentFor });
     const send = async (e: ContainerEvent, subject = subjectFor("berth", e)) => {
       const { msg, settled } = message(subject, bytesOf(e));
       await handleMessage(deps, msg);

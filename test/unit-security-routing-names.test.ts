@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { ConfigError } from "../common/config.ts";
 import { loadEmitterConfig } from "../emitter/config.ts";
-import { agentEntryFor, parseAgentMap } from "../handler/agents.ts";
+import { agentEntryFor, parseAgentMap } from "../consul/agents.ts";
 import { loadHandlerConfig } from "../handler/config.ts";
 import { SchemaError, decodeBerthEvent, isValidNodeName, parseSubject } from "../schemas/index.ts";
 import { bytesOf, event } from "./builders.ts";

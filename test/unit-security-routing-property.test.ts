@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import fc from "fast-check";
-import { agentEntryFor, type AgentDirectory } from "../handler/agents.ts";
+import { agentEntryFor, type AgentDirectory } from "../consul/agents.ts";
 import { isValidNodeName } from "../schemas/index.ts";
 import { cleanupAll } from "./harness/cleanup.ts";
 import { HOSTILE_NAMES } from "./unit-security-routing-fixture.ts";

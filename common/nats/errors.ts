@@ -1,6 +1,5 @@
 // How NATS's refusals and JetStream's API errors reach berth's code.
 import { JetStreamApiError, NoRespondersError, PermissionViolationError, TimeoutError } from "./sdk.ts";
-import type { Bus } from "./connect.ts";
 
 /**
  * The server refused a publish, or the subscription to a reply inbox (its users' `permissions`).
@@ -48,8 +47,11 @@ export function isTransient(err: unknown): boolean {
   return false;
 }
 
+/** What unlessDenied needs of a connection (a Bus): who to tell of each subject the server refused. */
+type DenialSource = { onDenied(listener: (denial: NatsPermissionError) => void): () => void };
+
 /** Runs `work`, failing fast with a NatsPermissionError when the server refuses a publish or inbox `work` depends on. */
-export async function unlessDenied<T>(bus: Bus, match: (subject: string) => boolean, work: () => Promise<T>): Promise<T> {
+export async function unlessDenied<T>(bus: DenialSource, match: (subject: string) => boolean, work: () => Promise<T>): Promise<T> {
   let stop = () => {};
   const denied = new Promise<never>((_, reject) => {
     stop = bus.onDenied((denial) => {

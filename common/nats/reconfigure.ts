@@ -1,7 +1,9 @@
 // Bringing what exists to the settings the operator set: the fields that differ, updated in place,
 // each change or refusal said in one line (common/nats/setup.ts).
 import type { StreamSettings, StreamSettingName } from "./settings.ts";
-import type { SetupNote } from "./setup.ts";
+
+/** One line for the log about what set-up did or could not do. */
+export type SetupNote = { level: "info" | "warn"; text: string };
 
 /** A stream (or consumer) field, the value wanted, and the setting that wants it. */
 export type Wanted<T> = { [K in keyof T]?: { value: T[K]; setting: StreamSettingName } };

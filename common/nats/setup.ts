@@ -6,7 +6,7 @@ import { deadLetterSubjects, eventSubjects, repairSubjects, streamNames } from "
 import { ConfigError } from "../config.ts";
 import type { Bus } from "./connect.ts";
 import { API_ERROR, isApiError, isTransient, unlessDenied } from "./errors.ts";
-import { bringTo, valueOf, type Wanted } from "./reconfigure.ts";
+import { bringTo, valueOf, type SetupNote, type Wanted } from "./reconfigure.ts";
 import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from "./settings.ts";
 import {
   AckPolicy,
@@ -25,8 +25,7 @@ import {
 /** A repair pass of one node may take a while with a slow agent: it tells NATS it is working meanwhile. */
 export const REPAIR_ACK_WAIT_SECONDS = 60;
 
-/** One line for the log about what set-up did or could not do. */
-export type SetupNote = { level: "info" | "warn"; text: string };
+export type { SetupNote } from "./reconfigure.ts";
 
 const seconds = (s: number) => nanos(s * 1000);
 

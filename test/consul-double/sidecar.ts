@@ -12,14 +12,11 @@ import type { CheckBody, ServiceBody } from "./bodies.ts";
 import type { Ctx } from "./context.ts";
 import { HttpError } from "./http.ts";
 import { checkTypesOf, serviceChecks, taggedAddressesFor, toStoredService, validateCheck, validateMeta } from "./register.ts";
+import { SIDECAR_SUFFIX, type LocalSidecar } from "./sidecar-local.ts";
 import type { StoredService } from "./types.ts";
 
-export const SIDECAR_SUFFIX = "-sidecar-proxy";
 /** The agent's defaults for `ports.sidecar_min_port` / `sidecar_max_port`. */
 export const SIDECAR_PORTS = { min: 21000, max: 21255 } as const;
-
-/** A sidecar in local state carries the agent's LocallyRegisteredAsSidecar flag: the ID of its service. */
-type LocalSidecar = StoredService & { locallyRegisteredAsSidecarOf?: string };
 
 const nested = (body: ServiceBody) => (body.Connect as { SidecarService?: ServiceBody } | undefined)?.SidecarService;
 
@@ -116,10 +113,4 @@ export function planSidecar(ctx: Ctx, body: ServiceBody): { register(replaceExis
       ctx.store.registerService(svc, serviceChecks(checks, svc), replaceExisting);
     },
   };
-}
-
-/** removeServiceSidecars: the sidecar `<ID>-sidecar-proxy` goes with service `<ID>`, if the agent registered it as its sidecar. */
-export function sidecarToRemoveWith(services: Map<string, StoredService>, serviceId: string): string | undefined {
-  const sidecar: LocalSidecar | undefined = services.get(`${serviceId}${SIDECAR_SUFFIX}`);
-  return sidecar?.locallyRegisteredAsSidecarOf === serviceId ? sidecar.id : undefined;
 }

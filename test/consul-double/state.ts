@@ -2,7 +2,7 @@
 // name, and waiters for blocking queries. Anti-entropy is synchronous, as when a leader is
 // reachable: every write lands in the catalog before the HTTP handler returns, except
 // output-only check changes, which wait for the next status change or re-registration.
-import { sidecarToRemoveWith } from "./sidecar.ts";
+import { sidecarToRemoveWith } from "./sidecar-local.ts";
 import type { Identity, StoredCheck, StoredService } from "./types.ts";
 
 export type Store = ReturnType<typeof createStore>;

@@ -10,7 +10,7 @@
 // test image only exists locally, and a pull would try to reach a registry.
 import { randomBytes } from "node:crypto";
 import { findBinary } from "./bin.ts";
-import type { DockerEngine } from "./dockerd.ts";
+import type { DockerEngine } from "./docker-engine.ts";
 import { run } from "./exec.ts";
 
 export const RUN_LABEL_KEY = "berth-test.run";

@@ -32,6 +32,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findBinary } from "./bin.ts";
+import type { DockerEngine } from "./docker-engine.ts";
 import type { Bridge } from "./bridge.ts";
 import { createBridge } from "./bridge.ts";
 import { registerCleanup } from "./cleanup.ts";
@@ -48,12 +49,7 @@ import { waitFor } from "./wait.ts";
 
 export { sharedEngine } from "./shared-engine.ts";
 
-export type DockerEngine = {
-  host: string; // DOCKER_HOST value, e.g. unix:///tmp/berth-n3-AbC123/docker.sock
-  ip: string; // default bind IP for published ports
-  private: boolean;
-  stop(): Promise<void>;
-};
+export type { DockerEngine } from "./docker-engine.ts";
 
 export type PrivateDockerEngine = DockerEngine & {
   private: true;

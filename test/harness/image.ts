@@ -17,7 +17,7 @@
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findBinary } from "./bin.ts";
-import type { DockerEngine } from "./dockerd.ts";
+import type { DockerEngine } from "./docker-engine.ts";
 import { docker } from "./docker-cli.ts";
 import { run } from "./exec.ts";
 

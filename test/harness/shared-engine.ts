@@ -6,7 +6,7 @@
 // cleanupAll. Containers created by other means (e.g. dockerode in a test) must carry RUN_LABEL
 // themselves to be cleaned. `ip` is BERTH_TEST_DOCKER_IP or 127.0.0.1; a shared daemon's default
 // bind address is usually 0.0.0.0, so portable tests publish as `-p ${engine.ip}:<host>:<ctr>`.
-import type { DockerEngine } from "./dockerd.ts";
+import type { DockerEngine } from "./docker-engine.ts";
 import { registerCleanup } from "./cleanup.ts";
 import { RUN_LABEL, dockerCli, removeContainers } from "./docker-cli.ts";
 import { runSync } from "./exec.ts";

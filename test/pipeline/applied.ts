@@ -1,9 +1,9 @@
 // The oracle for events a test publishes itself rather than containers it runs: the agent of the
 // events' node holds exactly the services the mapping gives for them (stamped as the handler stamps
 // them), field by field; for a stop, none.
-import { stamped } from "../../handler/fingerprint.ts";
-import { servicesFor } from "../../handler/mapping.ts";
-import type { MappingSettings } from "../../handler/settings.ts";
+import { stamped } from "../../mapping/fingerprint.ts";
+import { servicesFor } from "../../mapping/services-for.ts";
+import type { MappingSettings } from "../../mapping/settings.ts";
 import type { ContainerEvent } from "../../schemas/index.ts";
 import type { AgentService, ConsulDouble } from "../consul-double/index.ts";
 import { waitFor } from "../harness/wait.ts";

@@ -2,13 +2,13 @@
 // mapping gives (stamped as the handler stamps them). Each difference names the node, the service,
 // the field, what was wanted and what the agent holds.
 import { isDeepStrictEqual } from "node:util";
-import { consulStatusOf, healthCheckId } from "../../handler/health-check.ts";
-import type { ServiceCheck, ServiceRegistration } from "../../handler/consul.ts";
-import type { MappingSettings } from "../../handler/settings.ts";
+import { consulStatusOf, healthCheckId } from "../../mapping/health-check.ts";
+import type { ServiceCheck, ServiceRegistration } from "../../consul/client.ts";
+import type { MappingSettings } from "../../mapping/settings.ts";
 import type { Container } from "../../schemas/index.ts";
 import type { AgentCheck, AgentService } from "../consul-double/index.ts";
 import { formatGoDuration } from "../consul-double/duration.ts";
-import { goDurationNanos } from "../../handler/go-duration.ts";
+import { goDurationNanos } from "../../mapping/go-duration.ts";
 
 export type Difference = { node: string; service: string; field: string; want: unknown; got: unknown };
 

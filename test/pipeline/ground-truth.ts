@@ -7,10 +7,20 @@
 //    (PAGE, else its hostname: the short ID).
 import { request } from "node:http";
 import type { ContainerServices } from "../../cli/container-services.ts";
-import type { MappingSettings } from "../../handler/settings.ts";
+import type { MappingSettings } from "../../mapping/settings.ts";
 import { TEST_IMAGE } from "../harness/image.ts";
 import type { Difference } from "./compare.ts";
-import type { NodeTruth } from "./oracle.ts";
+import type { DockerSource } from "../../emitter/docker.ts";
+import type { ConsulDouble } from "../consul-double/index.ts";
+
+/** What the oracle reads of one node: its Docker engine, its agent, and the handlers' mapping settings. */
+export type NodeTruth = {
+  node: string;
+  hostIp: string;
+  source: DockerSource;
+  settings: MappingSettings;
+  agent: () => ConsulDouble | undefined;
+};
 
 /** The parts of an inspect this probe reads (beyond emitter/docker.ts's ContainerInspect). */
 type Inspect = {

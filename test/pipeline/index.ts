@@ -18,7 +18,7 @@
 // Options: test/pipeline/options.ts. The oracle (converged, drift, applied): oracle.ts and compare.ts.
 import type { TestContext } from "node:test";
 import { dockerSource, type DockerSource } from "../../emitter/docker.ts";
-import { loadMappingSettings } from "../../handler/settings.ts";
+import { loadMappingSettings } from "../../cli/mapping-config.ts";
 import type { BerthEvent } from "../../schemas/index.ts";
 import { registerCleanup } from "../harness/cleanup.ts";
 import { docker } from "../harness/docker-cli.ts";

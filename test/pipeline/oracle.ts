@@ -6,24 +6,16 @@
 // containers themselves (ground-truth.ts), the names and tags they ask for and an answer at each
 // service's address and port.
 import { containerServices, type ContainerServices } from "../../cli/container-services.ts";
-import type { DockerSource } from "../../emitter/docker.ts";
-import { stamped } from "../../handler/fingerprint.ts";
-import type { MappingSettings } from "../../handler/settings.ts";
+import { stamped } from "../../mapping/fingerprint.ts";
 import type { ConsulDouble } from "../consul-double/index.ts";
 import { waitFor } from "../harness/wait.ts";
 import { describeDifferences, nodeDifferences, type Difference, type Want } from "./compare.ts";
-import { groundTruth } from "./ground-truth.ts";
+import { groundTruth, type NodeTruth } from "./ground-truth.ts";
 
 /** How far a node's agent is from Docker: `missing` and `stale` services, and every difference (those included). */
 export type Drift = { node: string; running: number; missing: number; stale: number; differences: Difference[] };
 
-export type NodeTruth = {
-  node: string;
-  hostIp: string;
-  source: DockerSource;
-  settings: MappingSettings;
-  agent: () => ConsulDouble | undefined;
-};
+export type { NodeTruth } from "./ground-truth.ts";
 
 /** The mapping of the container `ref` on the node now, as `berth explain` prints it; undefined once it is gone. */
 export const explainOn = (truth: NodeTruth, ref: string, settings = truth.settings): Promise<ContainerServices | undefined> =>

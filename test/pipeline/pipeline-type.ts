@@ -2,7 +2,7 @@
 import type { TestContext } from "node:test";
 import type { ContainerServices } from "../../cli/container-services.ts";
 import type { Bus } from "../../common/nats/index.ts";
-import type { MappingSettings } from "../../handler/settings.ts";
+import type { MappingSettings } from "../../mapping/settings.ts";
 import type { ContainerEvent } from "../../schemas/index.ts";
 import type { BerthProcess } from "../berth-process.ts";
 import type { AgentService, ConsulDouble } from "../consul-double/index.ts";

@@ -5,7 +5,7 @@ import { isRecognisedKey, type PortKeys, type Warn } from "./service-keys.ts";
 export const OWNER_META = { node: "berth_node", container: "berth_container", hash: "berth_hash" } as const;
 
 /**
- * Berth's Connect Meta (handler/sidecars.ts): `berth_sidecar` marks a service registered with a
+ * Berth's Connect Meta (mapping/sidecars.ts): `berth_sidecar` marks a service registered with a
  * sidecar, so one listing tells whether the agent still holds it; the sidecar the agent creates
  * carries `berth_node` and `berth_sidecar_of` (the container ID) instead of `berth_container`, so it
  * is berth's on the node but never listed as one of the container's own services.
@@ -30,7 +30,7 @@ export function ownedByNode(node: string): string {
 
 /**
  * Services berth registered for one container incarnation on its node (not the Connect sidecars the
- * agent created for them: those carry `berth_sidecar_of` instead, see handler/sidecars.ts).
+ * agent created for them: those carry `berth_sidecar_of` instead, see mapping/sidecars.ts).
  */
 export function ownedByContainer(node: string, containerId: string): string {
   return `${ownedByNode(node)} and Meta.${OWNER_META.container} == ${bexprString(containerId)}`;

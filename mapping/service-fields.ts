@@ -1,6 +1,6 @@
 // Pure: the service fields registrator never set — EnableTagOverride (gliderlabs/registrator#347)
 // and Weights (Nomad's and consul-k8s' `weights`) — from their SERVICE_* keys.
-import type { ServiceRegistration } from "./consul.ts";
+import type { ServiceRegistration } from "../consul/types.ts";
 import { isOn, splitList, type PortKeys, type Warn } from "./service-keys.ts";
 
 /** Consul's bounds for DNS weights (structs.ValidateWeights). */

@@ -1,6 +1,6 @@
 // Pure: the check fields registrator never sent (gliderlabs/registrator#659, #680; hashicorp/consul#1184):
 // HTTP headers and body, the TLS server name, and how many results change a check's status.
-import type { ServiceCheck } from "./consul.ts";
+import type { ServiceCheck } from "../consul/types.ts";
 import type { PortKeys, Warn } from "./service-keys.ts";
 
 /** RFC 9110 token: what an HTTP header name may hold. */

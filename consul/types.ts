@@ -1,5 +1,13 @@
 // The agent API's bodies and answers, in Consul's own field names (api/agent.go), and the client's shape.
-import type { ServiceConnect } from "./connect.ts";
+
+/** One upstream of a sidecar proxy (api.Upstream): the service it reaches on a local port. */
+export type ConnectUpstream = { DestinationName: string; LocalBindPort: number };
+
+/** A registration's `Connect` (api.AgentServiceConnect): Connect-native, or a sidecar the agent creates. */
+export type ServiceConnect = {
+  Native?: boolean;
+  SidecarService?: { Meta?: Record<string, string>; Proxy?: { Upstreams: ConnectUpstream[] } };
+};
 
 export type ServiceRegistration = {
   ID: string;

@@ -3,7 +3,7 @@
 // has its file: service-keys (SERVICE_* grammar), ports (which ports), addresses, naming, checks,
 // meta, connect, service-fields, swarm; port-services puts one port's services together.
 import type { Container, ContainerEvent } from "../schemas/index.ts";
-import type { ServiceRegistration } from "./consul.ts";
+import type { ServiceRegistration } from "../consul/types.ts";
 import { withHealthCheck } from "./health-check.ts";
 import { OWNER_META, ownedByContainer } from "./meta.ts";
 import { defaultServiceId } from "./naming.ts";

@@ -1,6 +1,6 @@
 // Pure: SERVICE_CHECK_* keys → the Consul checks of one service (registrator.md §2.2–2.3).
 import { checkFieldsFor } from "./check-fields.ts";
-import type { ServiceCheck, ServiceRegistration } from "./consul.ts";
+import type { ServiceCheck, ServiceRegistration } from "../consul/types.ts";
 import { goDurationNanos } from "./go-duration.ts";
 import { isOn, type PortKeys, type Warn } from "./service-keys.ts";
 

@@ -1,17 +1,9 @@
 // Pure: Consul Connect (service mesh) from SERVICE_CONNECT* keys (gliderlabs/registrator#630, #664).
 // With a sidecar, the agent itself creates a second service, `<ID>-sidecar-proxy` (kind
 // connect-proxy, Meta and Tags copied from the service, a port from its sidecar range), and removes
-// it with the service: see handler/sidecars.ts for how reconciliation tells it apart.
+// it with the service: see mapping/sidecars.ts for how reconciliation tells it apart.
+import type { ConnectUpstream, ServiceConnect } from "../consul/types.ts";
 import { isOn, splitList, type PortKeys, type Warn } from "./service-keys.ts";
-
-/** One upstream of a sidecar proxy (api.Upstream): the service it reaches on a local port. */
-export type ConnectUpstream = { DestinationName: string; LocalBindPort: number };
-
-/** A registration's `Connect` (api.AgentServiceConnect): Connect-native, or a sidecar the agent creates. */
-export type ServiceConnect = {
-  Native?: boolean;
-  SidecarService?: { Meta?: Record<string, string>; Proxy?: { Upstreams: ConnectUpstream[] } };
-};
 
 /** Consul's `structs.SidecarProxySuffix`. */
 export const SIDECAR_SUFFIX = "-sidecar-proxy";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AgentService, ServiceRegistration } from "./consul.ts";
+import type { AgentService, ServiceRegistration } from "../consul/types.ts";
 import { OWNER_META } from "./meta.ts";
 
 /**

@@ -1,11 +1,11 @@
 // The only file that speaks to Consul agents: a small typed client for the agent endpoints berth
 // uses, over Node's own HTTP (kept-alive connections; an HTTP library cost ~20 MB per handler).
 import { http, https } from "../common/node-http.ts";
-import { ConsulError, UNKNOWN_SERVICE_BEFORE_1_11 } from "./consul-errors.ts";
-import type { AgentClient, AgentService } from "./consul-types.ts";
+import { ConsulError, UNKNOWN_SERVICE_BEFORE_1_11 } from "./errors.ts";
+import type { AgentClient, AgentService } from "./types.ts";
 
-export { ConsulError, isRetryable } from "./consul-errors.ts";
-export type { AgentClient, AgentService, ServiceCheck, ServiceRegistration } from "./consul-types.ts";
+export { ConsulError, isRetryable } from "./errors.ts";
+export type { AgentClient, AgentService, ServiceCheck, ServiceRegistration } from "./types.ts";
 
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Calls to one agent at once, at most. */

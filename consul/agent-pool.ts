@@ -1,5 +1,5 @@
 import { agentEntryFor, agentToken, type AgentDirectory } from "./agents.ts";
-import { agentClient, type AgentClient, type ConsulTls } from "./consul.ts";
+import { agentClient, type AgentClient, type ConsulTls } from "./client.ts";
 
 export type AgentPool = {
   /** The client of a node's agent from configuration, or undefined when this handler has none for it. */

@@ -3,7 +3,7 @@
 // #703 for the choice; #229, #256, #306, #321, #341, #598 for IPv6).
 import { isIP, isIPv4, isIPv6 } from "node:net";
 import type { Container } from "../schemas/index.ts";
-import type { ServiceRegistration } from "./consul.ts";
+import type { ServiceRegistration } from "../consul/types.ts";
 import type { PortKeys, Warn } from "./service-keys.ts";
 import { INGRESS_NETWORK } from "./swarm.ts";
 

@@ -36,10 +36,12 @@ function suffixRule(keys: PortKeys, fallback: NameSuffix, warn: Warn): NameSuffi
 }
 
 /**
- * The port's service names: SERVICE_<port>_NAME, SERVICE_NAME or the default name; a comma-separated
- * list gives one service per name (gliderlabs/registrator#328, #653). `-<port>` is appended as the
- * suffix rule says: `auto` (registrator's) when several ports qualify (`group`), except to
- * SERVICE_<port>_NAME; `always`; `never`. Empty when there is no name at all.
+ * The port's service names: SERVICE_<port>_NAME, SERVICE_<first>-<last>_NAME, SERVICE_NAME or the
+ * default name; a comma-separated list gives one service per name (gliderlabs/registrator#328, #653).
+ * `-<port>` is appended as the suffix rule says: `auto` (registrator's) when several ports qualify
+ * (`group`), to SERVICE_NAME and the default name only — a port's or a range's own name addresses
+ * its ports already, so each port of a range is one more instance of that service (#183, #198,
+ * #244); `always`; `never`. Empty when there is no name at all.
  */
 export function serviceNames(
   container: Container,
@@ -52,7 +54,7 @@ export function serviceNames(
   const named = keys.get("name");
   const names = [...new Set(named ? splitList(named.value) : [defaultName(container, settings.nameFrom)])].filter((n) => n !== "");
   const rule = suffixRule(keys, settings.nameSuffix, warn);
-  const suffixed = rule === "always" || (rule === "auto" && group && !named?.perPort);
+  const suffixed = rule === "always" || (rule === "auto" && group && (named === undefined || named.scope === "generic"));
   return names.map((base) => ({ name: suffixed ? `${base}-${port.containerPort}` : base, base }));
 }
 

@@ -7,8 +7,8 @@
 // whose service is there is the agent's to keep (Consul keeps it even when the service is registered
 // again without a sidecar, until the service goes); one whose service is gone is stale. A service
 // whose sidecar went missing is registered again.
-import { parentIdOf, sidecarIdOf, type ServiceConnect } from "./connect.ts";
-import type { AgentService } from "./consul.ts";
+import { parentIdOf, sidecarIdOf } from "./connect.ts";
+import type { AgentService, ServiceConnect } from "../consul/types.ts";
 import { BERTH_META, OWNER_META } from "./meta.ts";
 
 const own = (listing: Readonly<Record<string, AgentService>>, id: string) => (Object.hasOwn(listing, id) ? listing[id] : undefined);

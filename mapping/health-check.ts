@@ -9,7 +9,7 @@
 // Consul requires TTL > 0; 87600h never expires in practice, and the status changes only when
 // berth says so. When a container stops, its services go, and the check with them.
 import type { Container, ContainerEvent } from "../schemas/index.ts";
-import type { ServiceCheck, ServiceRegistration } from "./consul.ts";
+import type { ServiceCheck, ServiceRegistration } from "../consul/types.ts";
 import type { MappingSettings } from "./settings.ts";
 
 export const HEALTH_CHECK_TTL = "87600h";

@@ -4,7 +4,7 @@ import type { Container, ContainerEvent } from "../schemas/index.ts";
 import { addressOf, explicitAddress, taggedFor } from "./addresses.ts";
 import { checksFor } from "./checks.ts";
 import { connectFor } from "./connect.ts";
-import type { ServiceRegistration } from "./consul.ts";
+import type { ServiceRegistration } from "../consul/types.ts";
 import { BERTH_META, metaFor } from "./meta.ts";
 import { serviceId, serviceNames } from "./naming.ts";
 import type { AddressMode, Candidate } from "./ports.ts";

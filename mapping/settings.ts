@@ -1,6 +1,5 @@
 // Handler settings that shape the mapping: their environment variables and their parsed form.
 import type { FromSchema } from "json-schema-to-ts";
-import { envSchema, readEnv } from "../common/config.ts";
 import { splitList } from "./service-keys.ts";
 
 /** Docker's rule for network names. */
@@ -58,9 +57,9 @@ export const MAPPING_ENV = {
   },
 } as const;
 
-type MappingEnv = FromSchema<{ type: "object"; properties: typeof MAPPING_ENV; additionalProperties: false }>;
+export type MappingEnv = FromSchema<{ type: "object"; properties: typeof MAPPING_ENV; additionalProperties: false }>;
 
-/** When a service name gets `-<port>` (handler/naming.ts). */
+/** When a service name gets `-<port>` (mapping/naming.ts). */
 export type NameSuffix = "auto" | "always" | "never";
 
 export type MappingSettings = {
@@ -72,7 +71,7 @@ export type MappingSettings = {
   nameFrom: "image" | "compose";
   nameSuffix: NameSuffix;
   addressFamily: "ipv4" | "ipv6";
-  /** Consul status of a Docker health check that is still `starting` (handler/health-check.ts). */
+  /** Consul status of a Docker health check that is still `starting` (mapping/health-check.ts). */
   healthInitialStatus: "passing" | "warning" | "critical";
 };
 
@@ -89,7 +88,7 @@ export const DEFAULT_MAPPING_SETTINGS: MappingSettings = Object.freeze({
   healthInitialStatus: "critical",
 });
 
-/** Validated configuration (the handler's, or `loadMappingSettings`') → mapping settings. */
+/** Validated configuration (the handler's, or explain's `loadMappingSettings`) → mapping settings. */
 export function mappingSettings(config: MappingEnv): MappingSettings {
   return Object.freeze({
     internal: config.BERTH_INTERNAL,
@@ -102,11 +101,4 @@ export function mappingSettings(config: MappingEnv): MappingSettings {
     addressFamily: config.BERTH_ADDRESS_FAMILY,
     healthInitialStatus: config.BERTH_HEALTH_INITIAL_STATUS,
   });
-}
-
-const mappingEnv = envSchema<MappingEnv>("mapping", MAPPING_ENV);
-
-/** Only the mapping variables of `env` (for `berth explain`); a bad value is a ConfigError listing all. */
-export function loadMappingSettings(env: NodeJS.ProcessEnv): MappingSettings {
-  return mappingSettings(readEnv(mappingEnv, env));
 }
