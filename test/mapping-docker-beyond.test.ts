@@ -12,6 +12,7 @@ import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
 import { removeContainers } from "./harness/docker-cli.ts";
 import { runSync } from "./harness/exec.ts";
 import { TEST_IMAGE } from "./harness/image.ts";
+import { waitFor } from "./harness/wait.ts";
 import { startPipeline, type Pipeline } from "./pipeline/index.ts";
 
 const IP = "127.0.0.64";
@@ -21,8 +22,15 @@ const NET = { name: "dualnet", bridge: `bdual${K}`, subnet: `10.216.${K}.0/24`, 
 /** GET over IPv4 or IPv6 (a bracketed literal): the page the test image serves is the container's short ID. */
 async function page(address: string | undefined, port: number | undefined): Promise<string> {
   const host = address?.includes(":") ? `[${address}]` : address;
-  const res = await fetch(`http://${host}:${port}/`, { signal: AbortSignal.timeout(3000) });
-  return (await res.text()).trim();
+  // Asked until it answers: right after `docker run`, docker-proxy may accept (and close) before the
+  // container's httpd listens.
+  return waitFor(
+    async () => {
+      const res = await fetch(`http://${host}:${port}/`, { signal: AbortSignal.timeout(3000) });
+      return res.ok && (await res.text()).trim();
+    },
+    { what: `a page at ${host}:${port}` },
+  );
 }
 
 describe("mapping docker beyond", () => {
