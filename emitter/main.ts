@@ -49,7 +49,8 @@ runMain("emitter", async (signal) => {
     log.warn({ nats: config.NATS_URL, err: reason }, "waiting for NATS");
   });
   natsUp = watchConnection(bus);
-  for (const note of await ensureJetStream(bus, streamSettings(config, process.env))) log[note.level](note.text);
+  const waiting = (reason: string) => log.warn({ waiting_for: reason }, "waiting for JetStream");
+  for (const note of await ensureJetStream(bus, streamSettings(config, process.env), waiting)) log[note.level](note.text);
   log.info({ nats: config.NATS_URL, docker: config.DOCKER_HOST, host_ip: config.BERTH_HOST_IP ?? null }, "started");
   const node = { name: nodeName, ...(config.BERTH_HOST_IP ? { hostIp: config.BERTH_HOST_IP } : {}) };
   const deps = {

@@ -15,7 +15,14 @@ import {
 export type Publish = (event: BerthEvent) => Promise<void>;
 
 const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 5_000;
+/**
+ * The longest wait between two tries. While a stream elects a leader (4–9 s after a server crashed)
+ * a publish is refused at once: tried twice a second, an event is stored within half a second of
+ * the election, never a doubling backoff's step later. While NATS is unreachable each try waits for
+ * its own request timeout first, so this never floods a server coming back.
+ */
+const RETRY_MAX_MS = 500;
+const LOG_EVERY = 20;
 
 /**
  * The schema refuses environment variables other than SERVICE_* (they hold passwords): an event it
@@ -64,7 +71,9 @@ export function eventPublisher(bus: Bus, log: Logger, signal: AbortSignal, metri
       } catch (err) {
         if (signal.aborted) throw err;
         const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
-        log.warn({ container: event.subject, err: (err as Error).message, retry_ms: delay }, "publish failed");
+        // The first failure, then one line every LOG_EVERY tries: tries come twice a second.
+        if (attempt % LOG_EVERY === 0)
+          log.warn({ container: event.subject, err: (err as Error).message, tries: attempt + 1, retry_ms: delay }, "publish failed");
         metrics.publishRetried(event.data.node.name);
         await sleep(delay, undefined, { signal }).catch(() => undefined);
       }

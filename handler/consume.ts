@@ -1,7 +1,7 @@
 // One message, one outcome, one info line: applied → ack; never valid → dead letter + ack; the
 // node's agent unable to take it now → recorded, left to a repair of the node, ack (P7); NATS
 // trouble → nak with backoff, so it is delivered again, never dropped.
-import type { InboundMessage } from "../common/nats/index.ts";
+import { isTransient, type InboundMessage } from "../common/nats/index.ts";
 import { SchemaError, decodeBerthEvent, parseSubject, type BerthEvent } from "../schemas/index.ts";
 import { applyContainerEvent } from "./apply-event.ts";
 import { reconcile } from "./apply-snapshot.ts";
@@ -16,10 +16,16 @@ export type { HandlerDeps };
 
 const RETRY_BASE_MS = 500;
 const RETRY_MAX_MS = 30_000;
+/**
+ * NATS trouble that passes by itself (a stream or the state bucket electing a leader after a server
+ * crashed: 4–9 s) is tried again at least this often, so the message is applied within a second of
+ * the election, not at the next step of a doubling backoff. What one handler holds bounds the retries.
+ */
+const NATS_RETRY_MAX_MS = 1_000;
 
-/** Backoff for the n-th delivery: 0.5 s, 1 s, 2 s … capped at 30 s. */
-export function retryDelay(deliveryCount: number): number {
-  return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, deliveryCount - 1));
+/** Backoff for the n-th delivery: 0.5 s, 1 s, 2 s … capped at 30 s (at 1 s while NATS elects a leader). */
+export function retryDelay(deliveryCount: number, transient = false): number {
+  return Math.min(transient ? NATS_RETRY_MAX_MS : RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, deliveryCount - 1));
 }
 
 class Rejected extends Error {
@@ -93,7 +99,7 @@ async function settleFailure(deps: HandlerDeps, message: InboundMessage, event: 
   } catch (settleErr) {
     err = settleErr; // the repair request or dead letter could not be published: NATS trouble, retried below
   }
-  const delay = retryDelay(message.deliveryCount);
+  const delay = retryDelay(message.deliveryCount, isTransient(err));
   message.nak(delay);
   metrics.retried(node);
   const code = (err as { code?: unknown }).code;

@@ -41,7 +41,8 @@ runMain("handler", async (signal) => {
   const bus = await connectBus(config, "berth-handler", (reason) => {
     log.warn({ nats: config.NATS_URL, err: reason }, "waiting for NATS");
   });
-  for (const note of await ensureJetStream(bus, streamSettings(config, process.env))) log[note.level](note.text);
+  const waiting = (reason: string) => log.warn({ waiting_for: reason }, "waiting for JetStream");
+  for (const note of await ensureJetStream(bus, streamSettings(config, process.env), waiting)) log[note.level](note.text);
   natsUp = watchConnection(bus);
   addConsumerLag(ops.registry, () => consumerLag(bus));
   addWaitingNodes(ops.registry, () => waitingNodes(bus));

@@ -14,8 +14,6 @@ import { RETRY_AFTER_MS } from "./node-gate.ts";
 import { readNode, repairNode } from "./repair.ts";
 import { DEFAULT_MAPPING_SETTINGS } from "../mapping/settings.ts";
 
-/** How often a long repair tells NATS it is still working on the request (its ack wait is 60 s). */
-const WORKING_EVERY_MS = 20_000;
 /** A node still waiting is logged on its first failed try and then every this many tries. */
 const LOG_EVERY_TRIES = 30;
 
@@ -51,10 +49,7 @@ export function repairHandler(deps: HandlerDeps) {
       message.nak(Math.max(deps.gate.retryIn(node), RETRY_AFTER_MS));
       return;
     }
-    repairing.add(node);
-    const working = setInterval(() => {
-      message.working();
-    }, WORKING_EVERY_MS);
+    repairing.add(node); // a long repair: the pull layer tells NATS it is still working on the request
     try {
       const settings = deps.mapping ?? DEFAULT_MAPPING_SETTINGS;
       const repairDeps = {
@@ -84,7 +79,6 @@ export function repairHandler(deps: HandlerDeps) {
         );
       }
     } finally {
-      clearInterval(working);
       repairing.delete(node);
     }
   };

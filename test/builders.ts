@@ -82,7 +82,6 @@ export function message(subject: string, data: Uint8Array, deliveryCount = 1) {
       settled.acked++;
     },
     nak: (delay) => void settled.naks.push(delay),
-    working: () => undefined,
   };
   return { msg, settled };
 }

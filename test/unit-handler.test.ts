@@ -143,7 +143,14 @@ describe("handler", () => {
     assert.deepEqual(await send(deps, event(), undefined, 2), { acked: 0, naks: [1000] });
   });
 
-  test("handler - retry delays grow and are capped", () => {
-    assert.deepEqual([1, 2, 3, 10, 100].map(retryDelay), [500, 1000, 2000, 30_000, 30_000]);
+  test("handler - retry delays grow and are capped; NATS electing a leader is tried again every second at most", () => {
+    assert.deepEqual(
+      [1, 2, 3, 10, 100].map((n) => retryDelay(n)),
+      [500, 1000, 2000, 30_000, 30_000],
+    );
+    assert.deepEqual(
+      [1, 2, 3, 10, 100].map((n) => retryDelay(n, true)),
+      [500, 1000, 1000, 1000, 1000],
+    );
   });
 });

@@ -42,6 +42,14 @@ export type Bus = {
   onDenied(listener: (denial: NatsPermissionError) => void): () => void;
 };
 
+/**
+ * How long a JetStream request (a publish's ack, a state bucket read or write) is waited for before it
+ * fails and is tried again. They are answered in milliseconds, even under a backlog; one sent while
+ * the connection moves to another server, or to a leader that just crashed, is never answered: two
+ * seconds instead of the client's five bound what such a request adds to an election (docs/scaling.md).
+ */
+const JETSTREAM_TIMEOUT_MS = 2_000;
+
 /** Credentials and TLS from the settings; file contents are read here, never logged. */
 function authOptions(settings: NatsSettings): Partial<ConnectionOptions> {
   const options: Partial<ConnectionOptions> = {};
@@ -140,7 +148,7 @@ export async function connectBus(settings: NatsSettings, name: string, onWait: (
   })();
   return {
     nc,
-    js: jetstream(nc),
+    js: jetstream(nc, { timeout: JETSTREAM_TIMEOUT_MS }),
     prefix: settings.BERTH_PREFIX,
     closed: async () => (await nc.closed()) ?? undefined,
     drain: () => nc.drain(),

@@ -47,6 +47,31 @@ export function isTransient(err: unknown): boolean {
   return false;
 }
 
+/**
+ * A JetStream write nobody answered ("no responders"), which nats.js reports as "jetstream is not
+ * enabled" — words that send an operator to the wrong place. On a cluster it means the stream has no
+ * leader: a server crashed and the survivors are electing one (4–9 s); else no stream takes the subject.
+ */
+export class NoLeaderError extends Error {
+  override readonly name = "NoLeaderError";
+  readonly code = "E_NATS_NO_LEADER";
+}
+
+function noResponders(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof NoRespondersError) return true;
+  return false;
+}
+
+/** Runs the JetStream write `work`, a "no responders" named for what it is: `what` (e.g. "the events stream") has no leader. */
+export async function leaderOrNamed<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (noResponders(err)) throw new NoLeaderError(`${what} has no leader (election in progress), or does not exist`, { cause: err });
+    throw err;
+  }
+}
+
 /** What unlessDenied needs of a connection (a Bus): who to tell of each subject the server refused. */
 type DenialSource = { onDenied(listener: (denial: NatsPermissionError) => void): () => void };
 

@@ -48,8 +48,9 @@ export const STREAM_ENV = {
     type: "integer",
     minimum: 1,
     maximum: 3600,
-    default: 30,
-    description: "a message a handler took and neither acked nor handed back is delivered again after this",
+    default: 4,
+    description:
+      "a message a handler took and neither acked nor handed back is delivered again after this (a live handler says it is still working every quarter of it)",
   },
   BERTH_MAX_ACK_PENDING: {
     type: "integer",

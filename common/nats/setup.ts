@@ -22,8 +22,11 @@ import {
   type StreamConfig,
 } from "./sdk.ts";
 
-/** A repair pass of one node may take a while with a slow agent: it tells NATS it is working meanwhile. */
-export const REPAIR_ACK_WAIT_SECONDS = 60;
+/**
+ * A repair request held by a handler that died or froze goes to another after this. A repair pass of
+ * one node may take much longer with a slow agent: the pull layer tells NATS it is still working.
+ */
+export const REPAIR_ACK_WAIT_SECONDS = 10;
 
 export type { SetupNote } from "./reconfigure.ts";
 
@@ -70,13 +73,32 @@ function streamsOf(prefix: string, s: StreamSettings) {
   ];
 }
 
+/** JetStream's "no suitable peers for placement": the cluster knows fewer servers than the replicas asked for, so far. */
+const NO_SUITABLE_PEERS = 10005;
+
 /**
- * The server's refusal of a replica count it cannot hold (a single server, or fewer servers than
- * replicas): no retry helps, so it stops the process with the reason (exit 2).
+ * A cluster still forming: its servers are up but have not all met yet, so placing replicas is
+ * refused for a moment (one `up` in thirteen, issue 24). Waited for like an election; a cluster
+ * that has too few servers for good is said in the line berth logs while it waits.
  */
-function replicasRefused(err: unknown, name: string, replicas: number): ConfigError | undefined {
+class PlacementPending extends Error {
+  constructor(name: string, replicas: number, cause: unknown) {
+    super(
+      `${replicas} JetStream servers to place ${name} on (BERTH_REPLICAS=${replicas}; NATS: ${(cause as Error).message}): a cluster still forming soon has them, one of fewer servers never will: then lower BERTH_REPLICAS`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * The server's refusal of a replica count it cannot hold (a single server, not a cluster): no retry
+ * helps, so it stops the process with the reason (exit 2). A cluster that cannot place the replicas
+ * yet is waited for (PlacementPending).
+ */
+function replicasRefused(err: unknown, name: string, replicas: number): Error | undefined {
   if (!(err instanceof JetStreamApiError) || replicas === 1 || !/replica|cluster|insufficient resources|peer/i.test(err.message))
     return undefined;
+  if (err.code === NO_SUITABLE_PEERS || /no suitable peers/i.test(err.message)) return new PlacementPending(name, replicas, err);
   return new ConfigError([
     `BERTH_REPLICAS=${replicas}: NATS cannot create ${name} with ${replicas} replicas (${err.message}): run a cluster of at least ${replicas} JetStream servers, or lower BERTH_REPLICAS`,
   ]);
@@ -135,7 +157,7 @@ async function ensureConsumer(
         ...valueOf(wanted),
       });
     } catch (addErr) {
-      if (!isApiError(addErr, [API_ERROR.consumerExists])) throw addErr;
+      if (!isApiError(addErr, [API_ERROR.consumerExists])) throw replicasRefused(addErr, `consumer ${name}`, s.replicas) ?? addErr;
     }
     return;
   }
@@ -175,20 +197,32 @@ export async function ensureJetStream(
   onWait: (reason: string) => void = () => undefined,
 ): Promise<SetupNote[]> {
   const notes: SetupNote[] = [];
-  // A cluster electing leaders, or moving replicas after a change above, answers late for a while.
+  // A cluster electing leaders, still forming, or moving replicas after a change above, answers late
+  // or refuses for a while: waited for, said once (again when the reason changes, and every minute).
+  let said = "";
   for (let attempt = 0; ; attempt++) {
     try {
       await ensureOnce(bus, s, notes); // what an attempt did before it failed is kept in `notes`
       return notes;
     } catch (err) {
-      if (!isTransient(err)) throw err;
-      if (attempt % 10 === 0) onWait((err as Error).message);
+      const waitingFor = pendingReason(err);
+      if (waitingFor === undefined) throw err;
+      if (waitingFor !== said || attempt % SAY_AGAIN_EVERY === 0) onWait((said = waitingFor));
       await sleep(SETUP_RETRY_MS);
     }
   }
 }
 
 const SETUP_RETRY_MS = 500;
+const SAY_AGAIN_EVERY = 120;
+
+/** What set-up waits for when `err` can pass with time; undefined when it cannot. */
+function pendingReason(err: unknown): string | undefined {
+  if (err instanceof PlacementPending) return err.message;
+  if (!isTransient(err)) return undefined;
+  if (err instanceof JetStreamApiError) return `JetStream's cluster to elect its leaders (NATS: ${err.message})`;
+  return `JetStream to answer (no meta leader yet, or none reachable: ${(err as Error).message})`;
+}
 
 function ensureOnce(bus: Bus, s: StreamSettings, notes: SetupNote[]): Promise<void> {
   return unlessDenied(

@@ -1,7 +1,7 @@
 // The state bucket: each container's latest desired state, read and written compare-and-set (P3).
 import { streamNames } from "../../schemas/index.ts";
 import type { Bus } from "./connect.ts";
-import { API_ERROR, isApiError } from "./errors.ts";
+import { API_ERROR, isApiError, leaderOrNamed } from "./errors.ts";
 import { Kvm, jetstreamManager, type KV, type KvStatus } from "./sdk.ts";
 
 /** The latest desired state of each container, `<node>.<container-id>` → event JSON (history 1). */
@@ -50,6 +50,7 @@ export async function entriesOf(bucket: Pick<StateBucket, "get">, keys: readonly
 export async function openStateBucket(bus: Bus): Promise<StateBucket> {
   const kvm = new Kvm(bus.js);
   const name = streamNames(bus.prefix).state;
+  const what = `the state bucket ${name}`;
   const status = await (await kvm.open(name)).status();
   const kv: KV = await kvm.open(name, { allow_direct: directGetsAreCurrent(status) });
   const bucket: StateBucket = {
@@ -60,7 +61,7 @@ export async function openStateBucket(bus: Bus): Promise<StateBucket> {
     },
     async deleteAt(key, revision) {
       try {
-        await kv.delete(key, { previousSeq: revision });
+        await leaderOrNamed(what, () => kv.delete(key, { previousSeq: revision }));
         return true;
       } catch (err) {
         if (isApiError(err, [API_ERROR.wrongLastSequence])) return false;
@@ -82,7 +83,7 @@ export async function openStateBucket(bus: Bus): Promise<StateBucket> {
     },
     async compareAndSet(key, value, revision) {
       try {
-        return revision === 0 ? await kv.create(key, value) : await kv.update(key, value, revision);
+        return await leaderOrNamed(what, () => (revision === 0 ? kv.create(key, value) : kv.update(key, value, revision)));
       } catch (err) {
         if (isApiError(err, [API_ERROR.wrongLastSequence])) return undefined;
         throw err;

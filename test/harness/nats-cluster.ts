@@ -5,6 +5,9 @@
 //   await cluster.kill(1)            // SIGKILL of server n1 (its store stays)
 //   await cluster.start(1)           // n1 again, same ports and store: it catches up from the others
 //   await cluster.leaderOf("BERTH_EVENTS")   // the index of the server leading a stream
+//   await cluster.leaderOf("BERTH_EVENTS", "BERTH_handlers")   // … or one of its consumers
+//   await startNatsCluster(3, { deferred: true })   // ports and stores chosen, no server started yet:
+//                                                    // the test starts each with start(i) when it wants
 //
 // Each server: `nats-server -c <dir>/n<i>.conf` (server_name n<i>, client, monitoring and cluster
 // ports on 127.0.0.1, jetstream store <dir>/n<i>). Ready when every server answers /healthz and
@@ -34,8 +37,8 @@ export type NatsCluster = {
   kill(i: number): Promise<void>;
   /** Starts server i again (same ports, same store) and waits until it answers. */
   start(i: number): Promise<void>;
-  /** The 1-based index of the server leading stream `name`, as the servers' monitoring says. */
-  leaderOf(name: string): Promise<number>;
+  /** The 1-based index of the server leading stream `name` (or its consumer `consumer`), as the servers' monitoring says. */
+  leaderOf(name: string, consumer?: string): Promise<number>;
   /** Servers (1-based) that hold `name` with every message `upTo` its last sequence (a caught-up replica or the leader). */
   current(name: string): Promise<number[]>;
   stop(): Promise<void>;
@@ -49,11 +52,12 @@ type Jsz = {
       name: string;
       cluster?: { leader?: string; replicas?: { name: string; current: boolean }[] };
       state: { last_seq: number };
+      consumer_detail?: { name: string; cluster?: { leader?: string } }[];
     }[];
   }[];
 };
 
-export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+export async function startNatsCluster(size = 3, opts: { deferred?: boolean } = {}): Promise<NatsCluster> {
   const bin = natsServerBinary();
   if (bin === undefined) throw new Error("nats-server binary not found");
   sweepStaleNats();
@@ -88,7 +92,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
     return s;
   };
   const jsz = async (i: number): Promise<Jsz> => {
-    const res = await httpGet(`http://127.0.0.1:${server(i).monitor}/jsz?streams=true&config=false`, { timeoutMs: 1000 });
+    const res = await httpGet(`http://127.0.0.1:${server(i).monitor}/jsz?consumers=true&config=false`, { timeoutMs: 1000 });
     return JSON.parse(res.body) as Jsz;
   };
   const start = async (i: number) => {
@@ -114,8 +118,10 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   };
   const runningIndexes = () => [...daemons.entries()].filter(([, d]) => d.running()).map(([i]) => i);
   try {
-    await Promise.all(servers.map((_, k) => start(k + 1)));
-    await waitFor(async () => (await jsz(1)).meta_cluster?.leader, { what: "a JetStream meta leader", timeoutMs: 30_000 });
+    if (!opts.deferred) {
+      await Promise.all(servers.map((_, k) => start(k + 1)));
+      await waitFor(async () => (await jsz(1)).meta_cluster?.leader, { what: "a JetStream meta leader", timeoutMs: 30_000 });
+    }
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
@@ -128,6 +134,17 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
         ?.flatMap((a) => a.stream_detail ?? [])
         .find((d) => d.name === name);
       if (found?.cluster?.leader === server(i).name) return found;
+    }
+    return undefined;
+  };
+  /** The leader of the stream's consumer, as the server leading it says (a running one). */
+  const consumerLeader = async (name: string, consumer: string) => {
+    for (const i of runningIndexes()) {
+      const found = (await jsz(i).catch(() => undefined))?.account_details
+        ?.flatMap((a) => a.stream_detail ?? [])
+        .find((d) => d.name === name)
+        ?.consumer_detail?.find((c) => c.name === consumer);
+      if (found?.cluster?.leader === server(i).name) return found.cluster.leader;
     }
     return undefined;
   };
@@ -145,9 +162,10 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       await d.exited;
     },
     start,
-    async leaderOf(name) {
-      return waitFor(async () => indexOf((await details(name))?.cluster?.leader) || undefined, {
-        what: `the leader of ${name}`,
+    async leaderOf(name, consumer) {
+      const leader = async () => (consumer === undefined ? (await details(name))?.cluster?.leader : await consumerLeader(name, consumer));
+      return waitFor(async () => indexOf(await leader()) || undefined, {
+        what: `the leader of ${consumer === undefined ? name : `${name} > ${consumer}`}`,
         timeoutMs: 30_000,
       });
     },

@@ -60,7 +60,8 @@ async function compose(opts: PipelineOptions, onStop: (stop: () => Promise<void>
   const natsSpec = opts.nats ?? {};
   let nats: NatsServer | undefined;
   let natsCluster: NatsCluster | undefined;
-  if (natsSpec !== false && "cluster" in natsSpec) natsCluster = await startNatsCluster(natsSpec.cluster);
+  if (natsSpec !== false && "cluster" in natsSpec)
+    natsCluster = await startNatsCluster(natsSpec.cluster, { deferred: natsSpec.deferred === true });
   else if (natsSpec !== false && !("url" in natsSpec)) nats = await startNatsServer(natsSpec);
   for (const server of [nats, natsCluster]) if (server) onStop(() => server.stop());
   const natsUrl = natsSpec !== false && "url" in natsSpec ? natsSpec.url : (natsCluster?.url ?? nats?.url ?? "");

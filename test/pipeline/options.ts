@@ -35,8 +35,8 @@ export type NatsSpec =
   | false
   /** One nats-server with JetStream; `config`: more configuration (e.g. examples/nats-server.conf). */
   | { config?: string }
-  /** A NATS cluster of `cluster` servers (test/harness/nats-cluster.ts). */
-  | { cluster: number }
+  /** A NATS cluster of `cluster` servers (test/harness/nats-cluster.ts); `deferred`: none started, the test starts each. */
+  | { cluster: number; deferred?: boolean }
   /** Servers the test started itself. */
   | { url: string };
 
