@@ -101,8 +101,11 @@ describe("failover", () => {
     );
     const applied = p.handlers.flatMap((h) => h.logs).filter((l) => l.msg === "applied" && l.node === "fo2");
     const took = Math.min(...applied.map((l) => Number(l.time) - publishedAt));
-    t.diagnostic(`${applied.length} applications of ${events.length} events, each ≥ ${took} ms after its publish (the agent answers each call in 2 s)`);
-    for (const e of events) assert.equal(applied.filter((l) => l.container === e.subject).length, 1, `${e.data.container.name} applied once`);
+    t.diagnostic(
+      `${applied.length} applications of ${events.length} events, each ≥ ${took} ms after its publish (the agent answers each call in 2 s)`,
+    );
+    for (const e of events)
+      assert.equal(applied.filter((l) => l.container === e.subject).length, 1, `${e.data.container.name} applied once`);
     const registers = p.agent("fo2").requests.filter((r) => r.method === "PUT" && r.path.startsWith("/v1/agent/service/register"));
     assert.equal(registers.length, events.length * 3, "each service registered once");
   });
