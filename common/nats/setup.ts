@@ -3,15 +3,14 @@
 // and handlers start at the same time.
 import { setTimeout as sleep } from "node:timers/promises";
 import { deadLetterSubjects, eventSubjects, repairSubjects, streamNames } from "../../schemas/index.ts";
-import { ConfigError } from "../config.ts";
 import type { Bus } from "./connect.ts";
-import { API_ERROR, isApiError, isTransient, unlessDenied } from "./errors.ts";
+import { API_ERROR, isApiError, unlessDenied } from "./errors.ts";
 import { bringTo, valueOf, type SetupNote, type Wanted } from "./reconfigure.ts";
+import { pendingReason, replicasRefused } from "./setup-refusals.ts";
 import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from "./settings.ts";
 import {
   AckPolicy,
   DiscardPolicy,
-  JetStreamApiError,
   Kvm,
   RetentionPolicy,
   StorageType,
@@ -71,37 +70,6 @@ function streamsOf(prefix: string, s: StreamSettings) {
       wanted: { num_replicas: replicas } satisfies Wanted<StreamConfig>,
     },
   ];
-}
-
-/** JetStream's "no suitable peers for placement": the cluster knows fewer servers than the replicas asked for, so far. */
-const NO_SUITABLE_PEERS = 10005;
-
-/**
- * A cluster still forming: its servers are up but have not all met yet, so placing replicas is
- * refused for a moment (one `up` in thirteen, issue 24). Waited for like an election; a cluster
- * that has too few servers for good is said in the line berth logs while it waits.
- */
-class PlacementPending extends Error {
-  constructor(name: string, replicas: number, cause: unknown) {
-    super(
-      `${replicas} JetStream servers to place ${name} on (BERTH_REPLICAS=${replicas}; NATS: ${(cause as Error).message}): a cluster still forming soon has them, one of fewer servers never will: then lower BERTH_REPLICAS`,
-      { cause },
-    );
-  }
-}
-
-/**
- * The server's refusal of a replica count it cannot hold (a single server, not a cluster): no retry
- * helps, so it stops the process with the reason (exit 2). A cluster that cannot place the replicas
- * yet is waited for (PlacementPending).
- */
-function replicasRefused(err: unknown, name: string, replicas: number): Error | undefined {
-  if (!(err instanceof JetStreamApiError) || replicas === 1 || !/replica|cluster|insufficient resources|peer/i.test(err.message))
-    return undefined;
-  if (err.code === NO_SUITABLE_PEERS || /no suitable peers/i.test(err.message)) return new PlacementPending(name, replicas, err);
-  return new ConfigError([
-    `BERTH_REPLICAS=${replicas}: NATS cannot create ${name} with ${replicas} replicas (${err.message}): run a cluster of at least ${replicas} JetStream servers, or lower BERTH_REPLICAS`,
-  ]);
 }
 
 async function ensureStream(jsm: JetStreamManager, s: StreamSettings, notes: SetupNote[], stream: ReturnType<typeof streamsOf>[number]) {
@@ -215,14 +183,6 @@ export async function ensureJetStream(
 
 const SETUP_RETRY_MS = 500;
 const SAY_AGAIN_EVERY = 120;
-
-/** What set-up waits for when `err` can pass with time; undefined when it cannot. */
-function pendingReason(err: unknown): string | undefined {
-  if (err instanceof PlacementPending) return err.message;
-  if (!isTransient(err)) return undefined;
-  if (err instanceof JetStreamApiError) return `JetStream's cluster to elect its leaders (NATS: ${err.message})`;
-  return `JetStream to answer (no meta leader yet, or none reachable: ${(err as Error).message})`;
-}
 
 function ensureOnce(bus: Bus, s: StreamSettings, notes: SetupNote[]): Promise<void> {
   return unlessDenied(
