@@ -53,7 +53,7 @@ export async function handleMessage(deps: HandlerDeps, message: InboundMessage):
   let event: BerthEvent | undefined;
   const received = performance.now();
   try {
-    event = decodeBerthEvent(message.data);
+    event = decodeBerthEvent(message.data, deps.onUnknown);
     const agent = checkRouting(deps, message, event);
     if (event.type === "io.berth.node.snapshot") await reconcile(deps, agent, event);
     else await applyContainerEvent(deps, agent, event, received);

@@ -2,6 +2,7 @@
 import type { Logger } from "../common/log.ts";
 import type { StateBucket } from "../common/nats/index.ts";
 import type { AgentClient } from "../consul/client.ts";
+import type { OnUnknown } from "../schemas/index.ts";
 import type { DeadLetterReason, DeadLetterSource } from "./dead-letter.ts";
 import type { HandlerMetrics } from "./metrics.ts";
 import type { NodeGate } from "./node-gate.ts";
@@ -22,4 +23,6 @@ export type HandlerDeps = {
   mapping?: MappingSettings;
   /** Prometheus counters (handler/metrics.ts); nothing is recorded when absent. */
   metrics?: HandlerMetrics;
+  /** Told of each attribute or field of a message berth does not know (handler/unknown-fields.ts); ignored when absent. */
+  onUnknown?: OnUnknown;
 };

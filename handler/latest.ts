@@ -1,6 +1,6 @@
 // Per-container latest desired state, shared by all workers through the state bucket (P3).
 import type { StateBucket, StateEntry } from "../common/nats/index.ts";
-import { parseContainerEvent, parseNodeSnapshot, type ContainerEvent, type NodeSnapshot } from "../schemas/index.ts";
+import { parseContainerEvent, parseNodeSnapshot, readStateEntry, type ContainerEvent, type NodeSnapshot } from "../schemas/index.ts";
 import { snapshotKey, snapshotTimeKey, stateKey } from "../common/state-keys.ts";
 
 const decoder = new TextDecoder();
@@ -8,8 +8,9 @@ const encoder = new TextEncoder();
 
 export { snapshotKey, snapshotTimeKey, stateKey } from "../common/state-keys.ts";
 
-export const decodeState = (entry: StateEntry): ContainerEvent => parseContainerEvent(JSON.parse(decoder.decode(entry.value)));
-export const decodeSnapshot = (entry: StateEntry): NodeSnapshot => parseNodeSnapshot(JSON.parse(decoder.decode(entry.value)));
+/** A container's state as stored; NewerVersion when a later berth wrote it in a format this one does not know. */
+export const decodeState = (entry: StateEntry): ContainerEvent => readStateEntry(entry.value, parseContainerEvent);
+export const decodeSnapshot = (entry: StateEntry): NodeSnapshot => readStateEntry(entry.value, parseNodeSnapshot);
 export const encode = (value: object) => encoder.encode(JSON.stringify(value));
 
 /**

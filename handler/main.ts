@@ -18,6 +18,7 @@ import { agentDirectory, consulTls, loadHandlerConfig } from "./config.ts";
 import { consumeLoop, handleMessage, type HandlerDeps } from "./consume.ts";
 import { deadLetter } from "./dead-letter.ts";
 import { nodeGate } from "./node-gate.ts";
+import { unknownFieldsNoter } from "./unknown-fields.ts";
 import { repairHandler, repairRequester } from "./repair-requests.ts";
 import { mappingSettings } from "../mapping/settings.ts";
 
@@ -58,6 +59,7 @@ runMain("handler", async (signal) => {
     log,
     mapping: mappingSettings(config),
     metrics,
+    onUnknown: unknownFieldsNoter(log, metrics),
   };
   const names = streamNames(bus.prefix);
   const events = pullMessages(

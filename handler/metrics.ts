@@ -19,6 +19,8 @@ export type HandlerMetrics = {
   deferred(node: string): void;
   /** A repair of a node tried: `done`, or `waiting` (its agent still could not take it). */
   repaired(node: string, outcome: "done" | "waiting"): void;
+  /** A field or attribute of a received message berth does not know, ignored (handler/unknown-fields.ts bounds `name`). */
+  unknownField(where: string, name: string): void;
 };
 
 export const NO_HANDLER_METRICS: HandlerMetrics = Object.freeze({
@@ -30,6 +32,7 @@ export const NO_HANDLER_METRICS: HandlerMetrics = Object.freeze({
   reconcileFixed: () => undefined,
   deferred: () => undefined,
   repaired: () => undefined,
+  unknownField: () => undefined,
 });
 
 /** Seconds, from 1 ms (the whole path's floor here is ~2 ms) to 5 min (an agent that was down). */
@@ -61,6 +64,11 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
     "node",
     "outcome",
   ]);
+  const unknown = registry.counter(
+    "berth_unknown_fields_total",
+    "Attributes and fields of received messages berth does not know: ignored (never stored, never forwarded), by where and name",
+    ["where", "name"],
+  );
   return {
     applied(type, node, latencySeconds) {
       applied.inc({ type, node });
@@ -73,6 +81,7 @@ export function handlerMetrics(registry: Registry): HandlerMetrics {
     reconcileFixed: (node, count) => fixed.inc({ node }, count),
     deferred: (node) => deferred.inc({ node }),
     repaired: (node, outcome) => repairs.inc({ node, outcome }),
+    unknownField: (where, name) => unknown.inc({ where, name }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { FromSchema } from "json-schema-to-ts";
+import { openRecord, type Known } from "./open.ts";
 import { CONTAINER_ID_PATTERN, NANOS_PATTERN, NODE_NAME_PATTERN } from "./patterns.ts";
 
 const PORT = { type: "integer", minimum: 0, maximum: 65535 } as const;
@@ -19,12 +20,11 @@ const NETWORKS = {
   type: "object",
   maxProperties: 64,
   propertyNames: { maxLength: 256 },
-  additionalProperties: { type: "object", additionalProperties: false, properties: { ipv4: IP_TEXT, ipv6: IP_TEXT } },
+  additionalProperties: { ...openRecord(16), properties: { ipv4: IP_TEXT, ipv6: IP_TEXT } },
 } as const;
 
 export const nodeSchema = {
-  type: "object",
-  additionalProperties: false,
+  ...openRecord(16),
   required: ["name"],
   properties: {
     name: { type: "string", pattern: NODE_NAME_PATTERN },
@@ -34,8 +34,7 @@ export const nodeSchema = {
 } as const;
 
 export const containerSchema = {
-  type: "object",
-  additionalProperties: false,
+  ...openRecord(64),
   required: ["id", "name"],
   properties: {
     id: { type: "string", pattern: CONTAINER_ID_PATTERN },
@@ -54,8 +53,7 @@ export const containerSchema = {
       type: "array",
       maxItems: 1024,
       items: {
-        type: "object",
-        additionalProperties: false,
+        ...openRecord(16),
         required: ["containerPort", "protocol"],
         properties: { containerPort: PORT, protocol: PROTOCOL, hostIp: IP_TEXT, hostPort: PORT },
       },
@@ -63,12 +61,7 @@ export const containerSchema = {
     exposedPorts: {
       type: "array",
       maxItems: 1024,
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["containerPort", "protocol"],
-        properties: { containerPort: PORT, protocol: PROTOCOL },
-      },
+      items: { ...openRecord(16), required: ["containerPort", "protocol"], properties: { containerPort: PORT, protocol: PROTOCOL } },
     },
     health: { enum: ["none", "starting", "healthy", "unhealthy"] },
     exitCode: { type: "integer", minimum: -2147483648, maximum: 2147483647 },
@@ -81,8 +74,7 @@ export const containerSchema = {
 } as const;
 
 const dataSchema = {
-  type: "object",
-  additionalProperties: false,
+  ...openRecord(32),
   required: ["node", "timeNano", "container"],
   properties: { node: nodeSchema, timeNano: { type: "string", pattern: NANOS_PATTERN }, container: containerSchema },
 } as const;
@@ -105,13 +97,29 @@ export const cloudEventAttributes = {
   datacontenttype: { const: "application/json" },
 } as const;
 
+/**
+ * The envelope is open to the attributes berth does not read — CloudEvents' optional ones
+ * (`dataschema`), extensions (`traceparent`, `tracestate`, any other) — within CloudEvents' own
+ * grammar: an attribute's name is lower-case ASCII letters and digits (the spec asks for at most 20
+ * characters; up to 64 are taken), its value a JSON string, number, boolean or null (never an
+ * object or array, which no CloudEvents attribute is). A name or value outside that grammar is not
+ * a CloudEvent: refused.
+ */
+export const cloudEventEnvelope = {
+  type: "object",
+  $comment:
+    "Open to CloudEvents attributes berth does not read (optional ones such as dataschema, extensions such as traceparent): accepted and ignored (never stored, never forwarded, counted in berth_unknown_fields_total), at most 40 attributes in all, each named as CloudEvents names attributes and holding a string of at most 2048 characters, a number, a boolean or null.",
+  maxProperties: 40,
+  propertyNames: { pattern: "^[a-z0-9]{1,64}$" },
+  additionalProperties: { anyOf: [{ type: "string", maxLength: 2048 }, { type: "number" }, { type: "boolean" }, { type: "null" }] },
+} as const;
+
 /** CloudEvents 1.0, structured JSON mode, carrying one normalised container. */
 export const containerEventSchema = {
   $id: "https://berth.dev/schemas/container-event.v1.json",
   $schema: "http://json-schema.org/draft-07/schema#",
   title: "berth container event",
-  type: "object",
-  additionalProperties: false,
+  ...cloudEventEnvelope,
   required: CLOUD_EVENT_REQUIRED,
   properties: {
     ...cloudEventAttributes,
@@ -121,7 +129,8 @@ export const containerEventSchema = {
   },
 } as const;
 
-export type ContainerEvent = FromSchema<typeof containerEventSchema>;
+/** The event as berth reads it: what the schema names (the rest is taken out by stripUnknown). */
+export type ContainerEvent = Known<FromSchema<typeof containerEventSchema>>;
 export type Container = ContainerEvent["data"]["container"];
 export type NodeInfo = ContainerEvent["data"]["node"];
 export type ContainerEventType = ContainerEvent["type"];

@@ -2,6 +2,7 @@
 // emitter writes one for an event it refused to publish, the handler for a message it received;
 // `berth status` reads them. Built, encoded and read here only.
 import type { FromSchema } from "json-schema-to-ts";
+import { openRecord, type Known } from "./open.ts";
 import { MAX_PROBLEMS, MAX_PROBLEM_TEXT, clipProblems, clipText } from "./errors.ts";
 
 /**
@@ -21,8 +22,7 @@ export const deadLetterSchema = {
   $id: "https://berth.dev/schemas/dead-letter.v1.json",
   $schema: "http://json-schema.org/draft-07/schema#",
   title: "berth dead letter",
-  type: "object",
-  additionalProperties: false,
+  ...openRecord(32),
   required: ["reason", "problems", "subject", "payload", "encoding", "truncated", "at"],
   properties: {
     reason: { enum: DEAD_LETTER_REASONS },
@@ -40,7 +40,7 @@ export const deadLetterSchema = {
   },
 } as const;
 
-export type DeadLetter = FromSchema<typeof deadLetterSchema>;
+export type DeadLetter = Known<FromSchema<typeof deadLetterSchema>>;
 export type DeadLetterReason = DeadLetter["reason"];
 
 /** The message a letter is about: where it was (or would have been) published, and its bytes. */

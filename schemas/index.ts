@@ -31,5 +31,7 @@ export type { NodeSnapshot } from "./node-snapshot.ts";
 export type { Container, ContainerEvent, ContainerEventType, NodeInfo } from "./container-event.ts";
 export type { ParsedSubject } from "./subjects.ts";
 export { repairRequestSchema } from "./repair-request.ts";
+export { NewerVersion, STATE_VERSION, STATE_VERSION_ATTRIBUTE, readStateEntry } from "./state-entry.ts";
+export type { OnUnknown } from "./open.ts";
 export type { RepairRequest } from "./repair-request.ts";
 export type { DeadLetter, DeadLetterReason, RefusedMessage } from "./dead-letter.ts";

@@ -1,5 +1,6 @@
 import type { FromSchema } from "json-schema-to-ts";
-import { CLOUD_EVENT_REQUIRED, cloudEventAttributes, nodeSchema } from "./container-event.ts";
+import { CLOUD_EVENT_REQUIRED, cloudEventAttributes, cloudEventEnvelope, nodeSchema } from "./container-event.ts";
+import { openRecord, type Known } from "./open.ts";
 import { CONTAINER_ID_PATTERN, NANOS_PATTERN, NODE_NAME_PATTERN } from "./patterns.ts";
 
 /** Upper bound of containers one snapshot can name (64-hex IDs keep it far below NATS's 1 MiB). */
@@ -14,16 +15,14 @@ export const nodeSnapshotSchema = {
   $id: "https://berth.dev/schemas/node-snapshot.v1.json",
   $schema: "http://json-schema.org/draft-07/schema#",
   title: "berth node snapshot",
-  type: "object",
-  additionalProperties: false,
+  ...cloudEventEnvelope,
   required: CLOUD_EVENT_REQUIRED,
   properties: {
     ...cloudEventAttributes,
     type: { const: "io.berth.node.snapshot" },
     subject: { type: "string", pattern: NODE_NAME_PATTERN },
     data: {
-      type: "object",
-      additionalProperties: false,
+      ...openRecord(32),
       required: ["node", "timeNano", "containers"],
       properties: {
         node: nodeSchema,
@@ -39,4 +38,4 @@ export const nodeSnapshotSchema = {
   },
 } as const;
 
-export type NodeSnapshot = FromSchema<typeof nodeSnapshotSchema>;
+export type NodeSnapshot = Known<FromSchema<typeof nodeSnapshotSchema>>;

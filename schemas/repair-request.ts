@@ -3,14 +3,14 @@
 // from there. The stream keeps the newest request per node; `berth status` shows them as the nodes
 // that wait, and for what.
 import type { FromSchema } from "json-schema-to-ts";
+import { openRecord, type Known } from "./open.ts";
 import { NODE_NAME_PATTERN } from "./patterns.ts";
 
 export const repairRequestSchema = {
   $id: "https://berth.dev/schemas/repair-request.v1.json",
   $schema: "http://json-schema.org/draft-07/schema#",
   title: "berth repair request",
-  type: "object",
-  additionalProperties: false,
+  ...openRecord(32),
   required: ["node", "reason", "since", "at"],
   properties: {
     node: { type: "string", pattern: NODE_NAME_PATTERN },
@@ -23,4 +23,4 @@ export const repairRequestSchema = {
   },
 } as const;
 
-export type RepairRequest = FromSchema<typeof repairRequestSchema>;
+export type RepairRequest = Known<FromSchema<typeof repairRequestSchema>>;

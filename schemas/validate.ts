@@ -1,11 +1,14 @@
 // Every message read off the wire is parsed here, by the validators compiled ahead of time from the
 // schemas (wire-validators.generated.ts, `npm run schemas:write`; a unit test keeps them current).
+// What the schemas name is validated; what they do not name is taken out (schemas/open.ts) and
+// reported to the caller's `onUnknown`, so nothing berth does not know is stored or forwarded.
 import type { ValidateFunction } from "./ajv.ts";
-import type { ContainerEvent } from "./container-event.ts";
-import type { DeadLetter } from "./dead-letter.ts";
+import { containerEventSchema, type ContainerEvent } from "./container-event.ts";
+import { deadLetterSchema, type DeadLetter } from "./dead-letter.ts";
 import { SchemaError, describeErrors } from "./errors.ts";
-import type { NodeSnapshot } from "./node-snapshot.ts";
-import type { RepairRequest } from "./repair-request.ts";
+import { nodeSnapshotSchema, type NodeSnapshot } from "./node-snapshot.ts";
+import { stripUnknown, type OnUnknown } from "./open.ts";
+import { repairRequestSchema, type RepairRequest } from "./repair-request.ts";
 import * as compiled from "./wire-validators.generated.ts";
 
 const validateContainerEvent = compiled.containerEvent as ValidateFunction<ContainerEvent>;
@@ -18,32 +21,60 @@ export const MAX_EVENT_BYTES = 1024 * 1024;
 
 export type BerthEvent = ContainerEvent | NodeSnapshot;
 
-/**
- * A parser of one kind of event: the schema, plus the rules JSON Schema cannot say (the source and
- * subject agree with the data).
- */
-function parserOf<T extends BerthEvent>(what: string, validate: ValidateFunction<T>, subjectIs: string, subjectOf: (event: T) => string) {
-  return (value: unknown): T => {
+/** Validates `value` as `schema` says, then takes out what the schema does not name (reported as under `where`). */
+function readerOf<T>(what: string, validate: ValidateFunction<T>, schema: object, where: string) {
+  return (value: unknown, onUnknown?: OnUnknown): T => {
     if (!validate(value)) throw new SchemaError(`invalid ${what}`, describeErrors(validate.errors));
-    const problems: string[] = [];
-    if (value.source !== `berth://${value.data.node.name}`) problems.push("/source must name data.node.name");
-    if (value.subject !== subjectOf(value)) problems.push(`/subject must equal ${subjectIs}`);
-    if (problems.length > 0) throw new SchemaError(`invalid ${what}`, problems);
+    stripUnknown(schema, value, where, onUnknown);
     return value;
   };
 }
 
-export const parseContainerEvent = parserOf("container event", validateContainerEvent, "data.container.id", (e) => e.data.container.id);
-export const parseNodeSnapshot = parserOf("node snapshot", validateNodeSnapshot, "data.node.name", (e) => e.data.node.name);
+/**
+ * A parser of one kind of event: the schema, plus the rules JSON Schema cannot say (the source and
+ * subject agree with the data).
+ */
+function parserOf<T extends BerthEvent>(
+  what: string,
+  validate: ValidateFunction<T>,
+  schema: object,
+  subjectIs: string,
+  subjectOf: (event: T) => string,
+) {
+  const read = readerOf(what, validate, schema, what === "node snapshot" ? "snapshot" : "event");
+  return (value: unknown, onUnknown?: OnUnknown): T => {
+    const event = read(value, onUnknown);
+    const problems: string[] = [];
+    if (event.source !== `berth://${event.data.node.name}`) problems.push("/source must name data.node.name");
+    if (event.subject !== subjectOf(event)) problems.push(`/subject must equal ${subjectIs}`);
+    if (problems.length > 0) throw new SchemaError(`invalid ${what}`, problems);
+    return event;
+  };
+}
+
+export const parseContainerEvent = parserOf(
+  "container event",
+  validateContainerEvent,
+  containerEventSchema,
+  "data.container.id",
+  (e) => e.data.container.id,
+);
+export const parseNodeSnapshot = parserOf(
+  "node snapshot",
+  validateNodeSnapshot,
+  nodeSnapshotSchema,
+  "data.node.name",
+  (e) => e.data.node.name,
+);
 
 /** Any berth event, told apart by its `type`. */
-export function parseBerthEvent(value: unknown): BerthEvent {
+export function parseBerthEvent(value: unknown, onUnknown?: OnUnknown): BerthEvent {
   const type = typeof value === "object" && value !== null ? (value as { type?: unknown }).type : undefined;
-  return type === "io.berth.node.snapshot" ? parseNodeSnapshot(value) : parseContainerEvent(value);
+  return type === "io.berth.node.snapshot" ? parseNodeSnapshot(value, onUnknown) : parseContainerEvent(value, onUnknown);
 }
 
 /** Decodes bytes off the wire; anything that is not a JSON object of the contract is a SchemaError. */
-export function decodeBerthEvent(bytes: Uint8Array): BerthEvent {
+export function decodeBerthEvent(bytes: Uint8Array, onUnknown?: OnUnknown): BerthEvent {
   if (bytes.byteLength > MAX_EVENT_BYTES) {
     throw new SchemaError("invalid event", [`message is ${bytes.byteLength} bytes, over ${MAX_EVENT_BYTES}`]);
   }
@@ -53,16 +84,10 @@ export function decodeBerthEvent(bytes: Uint8Array): BerthEvent {
   } catch (err) {
     throw new SchemaError("undecodable message", [(err as Error).message], { cause: err });
   }
-  return parseBerthEvent(value);
+  return parseBerthEvent(value, onUnknown);
 }
 
-export function parseRepairRequest(value: unknown): RepairRequest {
-  if (!validateRepairRequest(value)) throw new SchemaError("invalid repair request", describeErrors(validateRepairRequest.errors));
-  return value;
-}
+export const parseRepairRequest = readerOf("repair request", validateRepairRequest, repairRequestSchema, "repair-request");
 
 /** A letter read off the dead-letter stream (JSON-decoded); anything else is a SchemaError. */
-export function parseDeadLetter(value: unknown): DeadLetter {
-  if (!validateDeadLetter(value)) throw new SchemaError("invalid dead letter", describeErrors(validateDeadLetter.errors));
-  return value;
-}
+export const parseDeadLetter = readerOf("dead letter", validateDeadLetter, deadLetterSchema, "dead-letter");
