@@ -129,7 +129,7 @@ export const containerEventSchema = {
   },
 } as const;
 
-/** The event as berth reads it: what the schema names (the rest is taken out by stripUnknown). */
+/** The event as berth reads it: what the schema names (the rest is taken out: schemas/open.ts). */
 export type ContainerEvent = Known<FromSchema<typeof containerEventSchema>>;
 export type Container = ContainerEvent["data"]["container"];
 export type NodeInfo = ContainerEvent["data"]["node"];

@@ -24,31 +24,49 @@ const ignore: OnUnknown = () => undefined;
 
 type SchemaNode = { properties?: Record<string, SchemaNode>; items?: SchemaNode; additionalProperties?: boolean | SchemaNode };
 
-/**
- * Removes from `value`, in place, every field its schema's records do not name, and tells
- * `onUnknown` of each. `value` has passed the schema already: what is left is exactly what the
- * types derived from it say.
- */
-export function stripUnknown(schema: SchemaNode, value: unknown, where: string, onUnknown: OnUnknown = ignore): void {
+/** What a stripper walks, made once per schema: each record's fields and its place, named ahead (no string built per event). */
+type Shape = { where: string; fields?: Map<string, Shape | undefined>; items?: Shape; values?: Shape };
+
+function shapeOf(schema: SchemaNode, where: string): Shape | undefined {
+  if (schema.properties) {
+    const fields = new Map(Object.entries(schema.properties).map(([name, field]) => [name, shapeOf(field, `${where}.${name}`)]));
+    return { where, fields };
+  }
+  const items = schema.items && shapeOf(schema.items, where);
+  if (items) return { where, items };
+  const values = typeof schema.additionalProperties === "object" ? shapeOf(schema.additionalProperties, `${where}.*`) : undefined;
+  return values && { where, values };
+}
+
+function strip(shape: Shape, value: unknown, onUnknown: OnUnknown): void {
   if (typeof value !== "object" || value === null) return;
   if (Array.isArray(value)) {
-    if (schema.items) for (const item of value) stripUnknown(schema.items, item, where, onUnknown);
+    if (shape.items) for (const item of value) strip(shape.items, item, onUnknown);
     return;
   }
   const record = value as Record<string, unknown>;
-  const known = schema.properties;
-  if (known) {
+  if (shape.fields) {
     for (const name of Object.keys(record)) {
-      const field = Object.hasOwn(known, name) ? known[name] : undefined;
-      if (field) stripUnknown(field, record[name], `${where}.${name}`, onUnknown);
-      else {
+      const field = shape.fields.get(name);
+      if (field) strip(field, record[name], onUnknown);
+      else if (!shape.fields.has(name)) {
         Reflect.deleteProperty(record, name);
-        onUnknown(where, name);
+        onUnknown(shape.where, name);
       }
     }
-  } else if (typeof schema.additionalProperties === "object") {
-    for (const entry of Object.values(record)) stripUnknown(schema.additionalProperties, entry, `${where}.*`, onUnknown);
-  }
+  } else if (shape.values) for (const entry of Object.values(record)) strip(shape.values, entry, onUnknown);
+}
+
+/**
+ * A function that removes from a value, in place, every field the records of `schema` do not
+ * name, and tells `onUnknown` of each (`where`: `root` and the path, e.g. `event.data.container`).
+ * The value has passed the schema already: what is left is exactly what the types derived from it say.
+ */
+export function unknownStripper(schema: object, root: string): (value: unknown, onUnknown?: OnUnknown) => void {
+  const shape = shapeOf(schema, root);
+  return (value, onUnknown = ignore) => {
+    if (shape) strip(shape, value, onUnknown);
+  };
 }
 
 /** Drops a record's index signature (its ignored fields) from a type derived from a schema; maps keep theirs. */

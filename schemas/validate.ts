@@ -7,7 +7,7 @@ import { containerEventSchema, type ContainerEvent } from "./container-event.ts"
 import { deadLetterSchema, type DeadLetter } from "./dead-letter.ts";
 import { SchemaError, describeErrors } from "./errors.ts";
 import { nodeSnapshotSchema, type NodeSnapshot } from "./node-snapshot.ts";
-import { stripUnknown, type OnUnknown } from "./open.ts";
+import { unknownStripper, type OnUnknown } from "./open.ts";
 import { repairRequestSchema, type RepairRequest } from "./repair-request.ts";
 import * as compiled from "./wire-validators.generated.ts";
 
@@ -23,9 +23,10 @@ export type BerthEvent = ContainerEvent | NodeSnapshot;
 
 /** Validates `value` as `schema` says, then takes out what the schema does not name (reported as under `where`). */
 function readerOf<T>(what: string, validate: ValidateFunction<T>, schema: object, where: string) {
+  const stripUnknown = unknownStripper(schema, where);
   return (value: unknown, onUnknown?: OnUnknown): T => {
     if (!validate(value)) throw new SchemaError(`invalid ${what}`, describeErrors(validate.errors));
-    stripUnknown(schema, value, where, onUnknown);
+    stripUnknown(value, onUnknown);
     return value;
   };
 }
