@@ -95,10 +95,13 @@ describe("upgrade", () => {
 
   /** Every running container killed and a new one started on each node: the handlers running now read the states the others wrote. */
   async function turnOver() {
-    for (const { name } of NODES) {
-      for (const id of await p.running(name)) await docker(p.engine(name), "kill", id);
-      await p.run(name);
-    }
+    await Promise.all(
+      NODES.map(async ({ name }) => {
+        const running = [...(await p.running(name))];
+        if (running.length > 0) await docker(p.engine(name), "kill", ...running);
+        await p.run(name);
+      }),
+    );
   }
 
   async function assertConverged(when: string, t: TestContext) {
