@@ -12,6 +12,7 @@ import { candidatePorts, portLabel, type Candidate, type Port, type Skipped } fr
 import { isOn, keysForPort, type PortKeys, type Warn } from "./service-keys.ts";
 import type { MappingSettings } from "./settings.ts";
 import { swarmServiceOf } from "./swarm.ts";
+import { dnsNameWarnings } from "./dns-names.ts";
 
 export { OWNER_META, ownedByContainer };
 export type { Skipped };
@@ -106,5 +107,6 @@ export function servicesFor(event: ContainerEvent, settings: MappingSettings): M
       services.push(withHealthCheck(service, container, settings));
     }
   }
+  warnings.push(...dnsNameWarnings(services.map((s) => s.Name)));
   return { services, keep: false, skipped, warnings };
 }

@@ -71,6 +71,18 @@ describe("explain", () => {
     assert.match(out.stderr, /^skipped 9000\/tcp: exposed but not published/m);
   });
 
+  test("explain - a name Consul's DNS cannot serve is warned about on stderr, as Consul's agent does", async (t) => {
+    if (!prereq(t)) return;
+    await run("--name", "dnsname", "-p", "18183:8080", "-e", "SERVICE_NAME=my web ☃ café", TEST_IMAGE);
+    const out = await explain(engine.host, ["dnsname", "--node", "node7"]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal((JSON.parse(out.stdout) as { Name: string }[])[0]?.Name, "my web ☃ café", "registered all the same");
+    assert.match(
+      out.stderr,
+      /^warning: service name "my web ☃ café" will not be discoverable via DNS due to invalid characters\. Valid characters include all alpha-numerics and dashes\.$/m,
+    );
+  });
+
   test("explain - flags override the environment; unflagged variables still apply", async (t) => {
     if (!prereq(t)) return;
     await run("--name", "web2", "-p", "18181:8080", TEST_IMAGE);
