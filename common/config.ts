@@ -1,6 +1,6 @@
 import { accessSync, constants } from "node:fs";
-import type { ValidateFunction } from "../schemas/ajv.ts";
-import { describeErrors } from "../schemas/errors.ts";
+import type { ErrorObject, ValidateFunction } from "../schemas/ajv.ts";
+import { clipProblems } from "../schemas/errors.ts";
 import * as compiled from "./env-validators.generated.ts";
 import { redactText, registerSecret } from "./redact.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "./log.ts";
@@ -95,22 +95,38 @@ export function readEnv<T extends object>(
 ): Readonly<T> {
   const validate = validatorOf(schema);
   const picked: Record<string, string> = {};
-  for (const key of Object.keys(schema.properties)) {
+  for (const [key, property] of Object.entries(schema.properties)) {
     const value = env[key];
-    if (value !== undefined && value !== "") picked[key] = value;
+    if (value !== undefined && value !== "") picked[key] = caseOfEnum(value, property);
     // NATS_PASSWORD, NATS_TOKEN, CONSUL_HTTP_TOKEN …: censored in every line this process prints.
     if (SECRET_KEY.test(key)) registerSecret(value);
   }
+  const written = { ...picked }; // the validator coerces in place: problems quote what the user wrote
   const valid = validate(picked);
   // The extra rules read only string-valued keys, so they run even when the schema failed:
   // the operator sees every problem at once.
   const problems = [
-    ...(valid ? [] : describeErrors(validate.errors, "env").map((p) => p.replace("env/", ""))),
+    ...(valid ? [] : clipProblems((validate.errors ?? []).map((e) => envProblem(e, schema.properties, written)))),
     ...checkNatsAuth(picked),
     ...check(picked as T),
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(picked as T);
+}
+
+/** An enum's value in any case (LOG_LEVEL=DEBUG): the enum's own spelling when it matches but for case. */
+function caseOfEnum(value: string, property: object): string {
+  const allowed = (property as { enum?: readonly unknown[] }).enum;
+  return (allowed?.find((a) => typeof a === "string" && a.toLowerCase() === value.toLowerCase()) as string | undefined) ?? value;
+}
+
+/** One problem: the variable, what it must be (an enum's values listed), and the value as written. */
+function envProblem(e: ErrorObject, properties: Readonly<Record<string, object>>, written: Record<string, string>): string {
+  const key = e.instancePath.slice(1);
+  const allowed = (properties[key] as { enum?: readonly unknown[] } | undefined)?.enum;
+  const rule = e.keyword === "enum" && allowed ? `must be one of ${allowed.join(", ")}` : (e.message ?? e.keyword);
+  const value = written[key];
+  return `${key || "/"} ${rule}${value !== undefined ? `, not "${value}"` : ""}`;
 }
 
 /** One way to authenticate to NATS at a time, and every file named must be readable (its content is never printed). */

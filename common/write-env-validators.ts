@@ -15,7 +15,9 @@ export async function renderEnvValidators(): Promise<string> {
   const schemas = Object.fromEntries(
     [...ENV_SCHEMAS].sort(([a], [b]) => a.localeCompare(b)).map(([name, p]) => [name, envObjectSchema(p)]),
   );
-  return validatorsSource("env", schemas);
+  // Every variable some part of berth reads: what common/env-names.ts tells a look-alike from.
+  const names = [...new Set([...ENV_SCHEMAS.values()].flatMap((p) => Object.keys(p)))].sort();
+  return `${await validatorsSource("env", schemas)}export const ENV_NAMES = ${JSON.stringify(names)};\n`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) writeFileSync(ENV_VALIDATORS_FILE, await renderEnvValidators());

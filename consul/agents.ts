@@ -12,14 +12,15 @@ export type AgentDirectory = { kind: "map"; agents: ReadonlyMap<string, AgentEnt
 
 export const DEFAULT_AGENT_TEMPLATE = "http://{node}:8500";
 
-function checkAgentUrl(text: string, what: string): string | undefined {
+/** A problem of an agent URL; `written`: the text to quote, what the user wrote (a template, not the URL it makes). */
+function checkAgentUrl(text: string, what: string, written: string = text): string | undefined {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return `${what} is not a URL: "${redactUrl(text)}"`;
+    return `${what} is not a URL: "${redactUrl(written)}"`;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return `${what} must be http:// or https://, not "${redactUrl(text)}"`;
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `${what} must be http:// or https://, not "${redactUrl(written)}"`;
   if (url.username || url.password) return `${what} must not carry credentials; use CONSUL_HTTP_TOKEN`;
   if (url.search || url.hash) return `${what} must not have a query or fragment`;
   return undefined;
@@ -85,11 +86,12 @@ export function parseAgentMap(text: string): { agents: Map<string, AgentEntry>; 
  */
 export function checkAgentTemplate(template: string): string[] {
   const sample = template.replaceAll("{node}", "node-1");
-  const problem = checkAgentUrl(sample, "BERTH_CONSUL_AGENT_TEMPLATE");
-  if (problem) return [problem];
+  const problem = checkAgentUrl(sample, "BERTH_CONSUL_AGENT_TEMPLATE", template);
+  if (problem) return [template.includes("{node}") ? `${problem} (with {node} = node-1: "${redactUrl(sample)}")` : problem];
   const url = new URL(sample);
   const withoutHost = `${url.protocol}//${url.port}${url.pathname}`;
-  if (withoutHost.includes("node-1")) return ["BERTH_CONSUL_AGENT_TEMPLATE may use {node} only in the host name"];
+  if (withoutHost.includes("node-1"))
+    return [`BERTH_CONSUL_AGENT_TEMPLATE may use {node} only in the host name, not "${redactUrl(template)}"`];
   return [];
 }
 

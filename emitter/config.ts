@@ -53,7 +53,7 @@ const properties = {
 export type EmitterConfig = FromSchema<{ type: "object"; properties: typeof properties; additionalProperties: false }>;
 export type EmitterHostConfig = FromSchema<{ type: "object"; properties: typeof HOST_ENV; additionalProperties: false }>;
 
-const emitterEnv = envSchema<EmitterConfig>("emitter", properties);
+export const emitterEnv = envSchema<EmitterConfig>("emitter", properties);
 const hostEnv = envSchema<EmitterHostConfig>("emitterHost", HOST_ENV);
 
 /** The rule a schema cannot say. */

@@ -37,7 +37,7 @@ const properties = {
 
 export type HandlerConfig = FromSchema<{ type: "object"; properties: typeof properties; additionalProperties: false }>;
 
-const handlerEnv = envSchema<HandlerConfig>("handler", properties);
+export const handlerEnv = envSchema<HandlerConfig>("handler", properties);
 
 export function loadHandlerConfig(env: NodeJS.ProcessEnv): Readonly<HandlerConfig> {
   return readEnv(handlerEnv, env, (c) => [
@@ -78,4 +78,13 @@ export function consulTls(c: HandlerConfig): ConsulTls | undefined {
 export function agentDirectory(config: HandlerConfig): AgentDirectory {
   if (config.BERTH_CONSUL_AGENTS === undefined) return { kind: "template", template: config.BERTH_CONSUL_AGENT_TEMPLATE };
   return { kind: "map", agents: parseAgentMap(config.BERTH_CONSUL_AGENTS).agents };
+}
+
+/** How the handler finds each node's agent, for its `started` line: each node's URL, or the template as written. */
+export function describeAgents(directory: AgentDirectory): Record<string, unknown> {
+  if (directory.kind === "template") return { agents_from: "BERTH_CONSUL_AGENT_TEMPLATE", agent_template: directory.template };
+  return {
+    agents_from: "BERTH_CONSUL_AGENTS",
+    agents: Object.fromEntries([...directory.agents].map(([node, entry]) => [node, entry.url])),
+  };
 }

@@ -1,4 +1,5 @@
 import { runMain } from "../common/main.ts";
+import { strangerVariables } from "../common/env-names.ts";
 import { createLogger } from "../common/log.ts";
 import {
   connectBus,
@@ -14,7 +15,7 @@ import { startOps } from "../common/ops-server.ts";
 import { streamNames } from "../schemas/index.ts";
 import { addConsumerLag, addWaitingNodes, handlerMetrics } from "./metrics.ts";
 import { agentPool } from "../consul/agent-pool.ts";
-import { agentDirectory, consulTls, loadHandlerConfig } from "./config.ts";
+import { agentDirectory, consulTls, describeAgents, loadHandlerConfig } from "./config.ts";
 import { consumeLoop, handleMessage, type HandlerDeps } from "./consume.ts";
 import { deadLetter } from "./dead-letter.ts";
 import { nodeGate } from "./node-gate.ts";
@@ -31,6 +32,7 @@ runMain("handler", async (signal) => {
   signal.addEventListener("abort", () => {
     log.info({ signal: String(signal.reason) }, "draining");
   });
+  for (const stranger of strangerVariables(process.env)) log.warn({ variable: stranger.variable }, stranger.text);
   let natsUp = () => false;
   let bound = false;
   const ops = await startOps(config, () => ({ nats: natsUp(), consumer: bound }));
@@ -39,16 +41,14 @@ runMain("handler", async (signal) => {
   const directory = agentDirectory(config);
   const agents = agentPool(directory, config.CONSUL_HTTP_TOKEN, consulTls(config));
 
-  const bus = await connectBus(config, "berth-handler", (reason) => {
-    log.warn({ nats: config.NATS_URL, err: reason }, "waiting for NATS");
-  });
-  const waiting = (reason: string) => log.warn({ waiting_for: reason }, "waiting for JetStream");
-  for (const note of await ensureJetStream(bus, streamSettings(config, process.env), waiting)) log[note.level](note.text);
-  natsUp = watchConnection(bus);
+  const bus = await connectBus(config, "berth-handler", { log, signal });
+  for (const note of await ensureJetStream(bus, streamSettings(config, process.env), { log, signal })) log[note.level](note.text);
+  natsUp = watchConnection(bus, log);
   addConsumerLag(ops.registry, () => consumerLag(bus));
   addWaitingNodes(ops.registry, () => waitingNodes(bus));
   const bucket = await openStateBucket(bus);
-  log.info({ nats: config.NATS_URL, agents: directory.kind, concurrency: config.BERTH_HANDLER_CONCURRENCY }, "started");
+  // What it resolved, once: the agent of each node (BERTH_CONSUL_AGENTS), or the template that makes it.
+  log.info({ nats: config.NATS_URL, ...describeAgents(directory), concurrency: config.BERTH_HANDLER_CONCURRENCY }, "started");
   const deps: HandlerDeps = {
     prefix: bus.prefix,
     bucket,

@@ -1,7 +1,8 @@
 // The connection to NATS: servers, credentials, TLS, refusals a retry cannot fix, and its state.
 import { readFileSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigError } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { NOT_WAITING, waitUntilUp, type Waiting } from "../waiting.ts";
 import { NatsPermissionError } from "./errors.ts";
 import {
   AuthorizationError,
@@ -98,45 +99,49 @@ function refusal(err: unknown, settings: NatsSettings): ConfigError | undefined 
   return undefined;
 }
 
-/**
- * The first connection: retried while the server cannot be reached (it may start after berth),
- * but a refusal of credentials or certificate stops the process with the reason.
- */
-async function connectFirst(options: ConnectionOptions, settings: NatsSettings, onWait: (reason: string) => void): Promise<NatsConnection> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await connect({ ...options, waitOnFirstConnect: false });
-    } catch (err) {
-      const refused = refusal(err, settings);
-      if (refused) throw refused;
-      // Said at once, then every 40 attempts (10 s): a wrong NATS_URL must not look like a quiet start.
-      if (attempt % 40 === 0) onWait((err as Error).message);
-      await sleep(options.reconnectTimeWait ?? 250);
-    }
-  }
+/** What to check when NATS does not answer, by the reason. */
+function natsHint(reason: string, settings: NatsSettings): string {
+  return /refused|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|timeout/i.test(reason)
+    ? `is nats-server running (with -js, JetStream) at NATS_URL=${settings.NATS_URL}? set NATS_URL to where it listens`
+    : `check NATS_URL=${settings.NATS_URL}`;
 }
 
 /**
  * Connects to any of NATS_URL's servers (comma-separated; the client also learns the rest of a
- * cluster from the server) and follows it through reconnects to the others. `onWait` is told why
- * the first connection is not there yet, while it is retried.
+ * cluster from the server) and follows it through reconnects to the others. The first connection
+ * is waited for while the server cannot be reached (it may start after berth; `waiting` says so in
+ * its log and ends the wait on its signal), but a refusal of credentials or certificate stops the
+ * process with the reason.
  */
-export async function connectBus(settings: NatsSettings, name: string, onWait: (reason: string) => void = () => undefined): Promise<Bus> {
-  const nc = await connectFirst(
-    {
-      servers: settings.NATS_URL.split(","),
-      name,
-      // Replies come to `_INBOX.<name>.…`, so nats-server permissions can give each process its own inboxes.
-      inboxPrefix: `_INBOX.${name}`,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      // Otherwise every request (each KV read and write) builds two Errors with stack traces in
-      // advance, for a context berth never logs: about a tenth of a busy handler's CPU (npm run bench).
-      noAsyncTraces: true,
-      ...authOptions(settings),
+export async function connectBus(settings: NatsSettings, name: string, waiting: Waiting = NOT_WAITING): Promise<Bus> {
+  const options: ConnectionOptions = {
+    servers: settings.NATS_URL.split(","),
+    name,
+    // Replies come to `_INBOX.<name>.…`, so nats-server permissions can give each process its own inboxes.
+    inboxPrefix: `_INBOX.${name}`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    waitOnFirstConnect: false,
+    // Otherwise every request (each KV read and write) builds two Errors with stack traces in
+    // advance, for a context berth never logs: about a tenth of a busy handler's CPU (npm run bench).
+    noAsyncTraces: true,
+    ...authOptions(settings),
+  };
+  const nc = await waitUntilUp(
+    async () => {
+      try {
+        return await connect(options);
+      } catch (err) {
+        throw refusal(err, settings) ?? err;
+      }
     },
-    settings,
-    onWait,
+    {
+      ...waiting,
+      what: "NATS",
+      hint: (reason) => natsHint(reason, settings),
+      fatal: (err) => err instanceof ConfigError,
+      discard: (late) => void (late as NatsConnection).close(),
+    },
   );
   const listeners = new Set<(denial: NatsPermissionError) => void>();
   void (async () => {
@@ -159,13 +164,22 @@ export async function connectBus(settings: NatsSettings, name: string, onWait: (
   };
 }
 
-/** Tracks the connection: false from a disconnect until the next reconnect, and once closed. */
-export function watchConnection(bus: Bus): () => boolean {
+/**
+ * Tracks the connection: false from a disconnect until the next reconnect, and once closed. Each
+ * disconnect and reconnect is one line in `log`, naming the server (the client's many
+ * `reconnecting` attempts in between are not).
+ */
+export function watchConnection(bus: Bus, log?: Logger): () => boolean {
   let connected = true;
   void (async () => {
     for await (const s of bus.nc.status()) {
-      if (s.type === "disconnect") connected = false;
-      else if (s.type === "reconnect") connected = true;
+      if (s.type === "disconnect") {
+        connected = false;
+        log?.warn({ server: s.server }, "NATS disconnected: reconnecting");
+      } else if (s.type === "reconnect") {
+        connected = true;
+        log?.info({ server: s.server }, "NATS reconnected");
+      }
     }
   })().catch(() => undefined);
   return () => connected && !bus.nc.isClosed();

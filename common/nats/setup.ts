@@ -1,8 +1,8 @@
 // Creates berth's streams, consumers and state bucket when missing, and brings what exists to the
 // settings the operator set (common/nats/settings.ts). Idempotent, and safe when several emitters
 // and handlers start at the same time.
-import { setTimeout as sleep } from "node:timers/promises";
 import { deadLetterSubjects, eventSubjects, repairSubjects, streamNames } from "../../schemas/index.ts";
+import { NOT_WAITING, waitUntilUp, type Waiting } from "../waiting.ts";
 import type { Bus } from "./connect.ts";
 import { API_ERROR, isApiError, unlessDenied } from "./errors.ts";
 import { bringTo, valueOf, type SetupNote, type Wanted } from "./reconfigure.ts";
@@ -154,35 +154,38 @@ async function ensureStateBucket(bus: Bus, jsm: JetStreamManager, s: StreamSetti
   }
 }
 
+/** What to check when JetStream does not answer, by the reason. */
+const jetStreamHint = (reason: string) =>
+  /not enabled|no responders|503/i.test(reason)
+    ? "is JetStream on? start nats-server with -js, and give the account berth uses `jetstream: enabled`"
+    : "JetStream answers late: a NATS cluster electing a leader or moving replicas; it passes";
+
 /**
  * Creates the streams, the consumers and the state bucket if missing; brings those that exist to
  * the settings the operator set. A refused JetStream API call fails at once with a
- * NatsPermissionError naming it (instead of a timeout). Resolves with what it did, to be logged.
+ * NatsPermissionError naming it (instead of a timeout). A JetStream that does not answer yet (a
+ * cluster electing leaders, or moving replicas after a change above; a server without -js) is
+ * waited for, as `waiting` says. Resolves with what it did, to be logged.
  */
 export async function ensureJetStream(
   bus: Bus,
   s: StreamSettings = DEFAULT_STREAM_SETTINGS,
-  onWait: (reason: string) => void = () => undefined,
+  waiting: Waiting = NOT_WAITING,
 ): Promise<SetupNote[]> {
   const notes: SetupNote[] = [];
   // A cluster electing leaders, still forming, or moving replicas after a change above, answers late
-  // or refuses for a while: waited for, said once (again when the reason changes, and every minute).
-  let said = "";
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await ensureOnce(bus, s, notes); // what an attempt did before it failed is kept in `notes`
-      return notes;
-    } catch (err) {
-      const waitingFor = pendingReason(err);
-      if (waitingFor === undefined) throw err;
-      if (waitingFor !== said || attempt % SAY_AGAIN_EVERY === 0) onWait((said = waitingFor));
-      await sleep(SETUP_RETRY_MS);
-    }
-  }
+  // or refuses for a while: waited for, said once (again when the reason changes, and at growing intervals).
+  await waitUntilUp(() => ensureOnce(bus, s, notes), {
+    ...waiting,
+    what: "JetStream",
+    hint: jetStreamHint,
+    fatal: (err) => pendingReason(err) === undefined,
+    reasonOf: (err) => pendingReason(err) ?? String(err),
+    reasonField: "waiting_for",
+    firstRetryMs: 500,
+  });
+  return notes;
 }
-
-const SETUP_RETRY_MS = 500;
-const SAY_AGAIN_EVERY = 120;
 
 function ensureOnce(bus: Bus, s: StreamSettings, notes: SetupNote[]): Promise<void> {
   return unlessDenied(
