@@ -36,6 +36,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin/entrypoint.sh ./bin/
+# `berth <command>` on PATH too (docker exec <container> berth status): the entry point's wrapper.
+COPY bin/berth-on-path.sh /usr/local/bin/berth
 # The base image's unprivileged `node` user, by number so that runAsNonRoot-style checks can
 # verify it. The emitter reads the Docker socket through the socket's group (compose: group_add).
 USER 1000:1000

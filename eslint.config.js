@@ -33,4 +33,11 @@ export default defineConfig(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
     },
   },
+  {
+    // Plain JavaScript that an older Node runs before anything else (the Node version check): no
+    // types to check, Node's globals.
+    files: ["bin/node-check.js"],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: { process: "readonly", URL: "readonly" } },
+  },
 );

@@ -6,6 +6,8 @@ import { describe, test } from "node:test";
 import {
   BUILD_ENTRY,
   ENTRY_SCRIPT,
+  PATH_COMMAND,
+  PATH_WRAPPER,
   buildConfig,
   dockerfile,
   dockerignored,
@@ -91,10 +93,17 @@ describe("packaging", () => {
       .flatMap((c) => c.sources);
     assert.deepEqual(
       runtimeFromContext,
-      ["package.json", ENTRY_SCRIPT],
-      'the runtime stage takes only package.json ("type": "module") and the entry script from the sources',
+      ["package.json", ENTRY_SCRIPT, PATH_WRAPPER],
+      'the runtime stage takes only package.json ("type": "module"), the entry script and its wrapper on PATH from the sources',
     );
     for (const source of [...fromContext, ...runtimeFromContext]) assert.ok(!dockerignored(source), `${source} is in the build context`);
+  });
+
+  test("packaging - berth is on the image's PATH: /usr/local/bin/berth execs the entry point with the arguments given", () => {
+    const wrapper = runtimeCopies().find((c) => c.sources.includes(PATH_WRAPPER));
+    assert.equal(wrapper?.dest, PATH_COMMAND, `${PATH_WRAPPER} is copied to ${PATH_COMMAND}, on the base image's PATH`);
+    const entrypoint = (JSON.parse(ops(runtime, "ENTRYPOINT")[0]!.args) as string[])[0]!;
+    assert.match(read(PATH_WRAPPER), new RegExp(`^exec ${entrypoint.replaceAll("/", "\\/")} "\\$@"$`, "m"));
   });
 
   test("packaging - .dockerignore keeps node_modules, a local build, tests and the git history out of the build context", () => {

@@ -77,6 +77,9 @@ export function buildConfig(): BuildConfig {
 export const BUILD_ENTRY = "bin/berth-main.ts";
 /** The image's ENTRYPOINT: node with each process's flags, then the build of BUILD_ENTRY. */
 export const ENTRY_SCRIPT = "bin/entrypoint.sh";
+/** `berth` on the image's PATH: a wrapper that execs ENTRY_SCRIPT (docker exec <container> berth status). */
+export const PATH_WRAPPER = "bin/berth-on-path.sh";
+export const PATH_COMMAND = "/usr/local/bin/berth";
 
 /** Every .ts file reachable through relative imports (static and import()) from the build's entry. */
 export function runtimeFiles(): Set<string> {

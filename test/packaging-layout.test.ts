@@ -11,7 +11,19 @@ import { imageNodeArgs, npmRunArgs, startBerth } from "./berth-process.ts";
 import { registerCleanup, cleanupAll } from "./harness/cleanup.ts";
 import { isRoot } from "./harness/prereq.ts";
 import { waitFor } from "./harness/wait.ts";
-import { ENTRY_SCRIPT, ROOT, dockerfile, ops, parseCopy, read, runtimeFiles, runtimeUser, walk, workdir } from "./packaging-fixture.ts";
+import {
+  ENTRY_SCRIPT,
+  PATH_COMMAND,
+  ROOT,
+  dockerfile,
+  ops,
+  parseCopy,
+  read,
+  runtimeFiles,
+  runtimeUser,
+  walk,
+  workdir,
+} from "./packaging-fixture.ts";
 import { startPipeline } from "./pipeline/index.ts";
 
 const { stages, runtime, outDir, builtEntry } = dockerfile();
@@ -61,7 +73,9 @@ describe("packaging - the production layout", () => {
           const { from, sources, dest } = parseCopy(ins.args);
           for (const source of sources) {
             const origin = from === undefined ? join(ROOT, source) : join(roots.get(from)!, source);
-            const target = dest.endsWith("/") ? join(base, dest, source.split("/").at(-1)!) : join(base, dest);
+            // An absolute destination is in the stage's root, a relative one in its WORKDIR.
+            const into = dest.startsWith("/") ? root : base;
+            const target = dest.endsWith("/") ? join(into, dest, source.split("/").at(-1)!) : join(into, dest);
             cpSync(origin, target, { recursive: true });
           }
         } else if (ins.op === "RUN") {
@@ -137,8 +151,9 @@ describe("packaging - the production layout", () => {
     assert.deepEqual(imageNodeArgs("emitter"), ["--lite-mode"]);
     assert.deepEqual(imageNodeArgs("handler"), []);
     // No launcher process and no flag: lite mode has no WebAssembly, which Node's type stripping needs.
-    assert.deepEqual(npmRunArgs("emitter"), ["emitter/main.ts"]);
-    assert.deepEqual(npmRunArgs("handler"), ["handler/main.ts"]);
+    // bin/berth.js runs the Node check, then imports the entry into its own process (test/cli.test.ts).
+    assert.deepEqual(npmRunArgs("emitter"), ["bin/berth.js", "emitter"]);
+    assert.deepEqual(npmRunArgs("handler"), ["bin/berth.js", "handler"]);
     // The process itself: sh hands over to node (same pid), which waits for a NATS that is not there.
     for (const kind of ["emitter", "handler"] as const) {
       const child = spawn(join(app, ENTRY_SCRIPT), [kind], {
@@ -194,5 +209,21 @@ describe("packaging - the production layout", () => {
     const help = berth(["--help"]);
     assert.equal(help.code, 0, "the usage asked for is no error");
     assert.match(help.out, /usage: berth <emitter\|handler\|explain\|status>/);
+    const handlerHelp = berth(["handler", "--help"]);
+    assert.equal(handlerHelp.code, 0, handlerHelp.err);
+    assert.match(handlerHelp.out, /^usage: berth handler\n[^]*\n {2}BERTH_CONSUL_AGENTS\n/);
+  });
+
+  test("packaging - berth on the image's PATH runs the entry point: berth --version names berth's version from the layout", () => {
+    // The wrapper as the image holds it, its absolute path to the entry point moved into the layout.
+    const root = app.slice(0, app.length - workdir(runtime).length); // the runtime stage's root in the layout
+    const wrapper = join(root, PATH_COMMAND);
+    assert.ok(existsSync(wrapper), `${PATH_COMMAND} is in the layout`);
+    const entry = `${workdir(runtime)}/${ENTRY_SCRIPT}`;
+    const script = readFileSync(wrapper, "utf8").replace(entry, join(app, ENTRY_SCRIPT));
+    const r = spawnSync("sh", ["-c", script, "berth", "--version"], { cwd: app, env: env(), encoding: "utf8", timeout: 30_000, ...user() });
+    assert.equal(r.status, 0, r.stderr);
+    const pkg = JSON.parse(read("package.json")) as { version: string };
+    assert.equal(r.stdout, `berth ${pkg.version} (Node ${process.version})\n`);
   });
 });
