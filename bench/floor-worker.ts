@@ -5,10 +5,13 @@
 //
 // Run as a child process: node bench/floor-worker.ts
 // env: NATS_URL, FLOOR_STREAM, FLOOR_CONSUMER, AGENT_URL, CONCURRENCY (messages in flight, like
-// BERTH_HANDLER_CONCURRENCY). Prints a JSON line with msg "floor worker ready" once consuming (read
+// BERTH_HANDLER_CONCURRENCY); FLOOR_TIMED=1 (the quiet host): each registration's Meta also says
+// when the publisher began (floor_sent_ms) and when the message reached this worker
+// (floor_consumed_ms), monotonic ms, for the hop alone. A stopped event deregisters. Prints a JSON line with msg "floor worker ready" once consuming (read
 // as a log line by test/berth-process.ts); SIGTERM stops it.
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { SENT_HEADER, monotonicMs } from "./floor-clock.ts";
 import { floorHttp } from "./floor-http.ts";
 
 const env = (name: string) => {
@@ -20,27 +23,35 @@ const env = (name: string) => {
 const nc = await connect({ servers: env("NATS_URL"), name: "bench-floor-worker" });
 const js = jetstream(nc);
 const concurrency = Number(env("CONCURRENCY"));
+const timed = process.env.FLOOR_TIMED === "1";
 const http = floorHttp(env("AGENT_URL"), 16);
 const consumer = await js.consumers.get(env("FLOOR_STREAM"), env("FLOOR_CONSUMER"));
 const messages = await consumer.consume({ max_messages: concurrency * 2 });
 process.on("SIGTERM", () => messages.stop());
 process.stdout.write(`${JSON.stringify({ level: "info", msg: "floor worker ready" })}\n`);
 
-/** The same registration a real handler would send for a one-port container, built by hand. */
-async function put(data: Uint8Array): Promise<void> {
-  const event = JSON.parse(new TextDecoder().decode(data)) as { subject: string; data: { node: { name: string } } };
+type Timing = { floor_sent_ms: string; floor_consumed_ms: string };
+
+/** The same registration a real handler would send for a one-port container, built by hand; a stop removes it. */
+async function put(data: Uint8Array, timing: Timing | undefined): Promise<void> {
+  const event = JSON.parse(new TextDecoder().decode(data)) as { type: string; subject: string; data: { node: { name: string } } };
+  const id = `floor:${event.subject.slice(0, 12)}:8080`;
+  if (event.type === "io.berth.container.stopped") return http.put(`/v1/agent/service/deregister/${id}`);
   const body = JSON.stringify({
-    ID: `floor:${event.subject.slice(0, 12)}:8080`,
+    ID: id,
     Name: "floor",
     Port: 8080,
-    Meta: { berth_node: event.data.node.name, berth_container: event.subject },
+    Meta: { berth_node: event.data.node.name, berth_container: event.subject, ...timing },
   });
   await http.put("/v1/agent/service/register", body);
 }
 
 const inFlight = new Set<Promise<void>>();
 for await (const m of messages) {
-  const work = put(m.data).then(
+  const consumed = timed ? monotonicMs() : 0; // first: the hop ends as the message is in hand
+  const sent = timed ? m.headers?.get(SENT_HEADER) : undefined;
+  const timing = sent ? { floor_sent_ms: sent, floor_consumed_ms: String(consumed) } : undefined;
+  const work = put(m.data, timing).then(
     () => m.ack(),
     (err: unknown) => {
       process.stderr.write(`floor-worker: ${(err as Error).message}\n`);

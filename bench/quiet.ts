@@ -1,48 +1,32 @@
 // Item: the quiet host, the case users meet every day. A private dockerd, berth's compiled emitter
-// and two handlers; one container started (Docker's API, from this process) every `spacing` ms,
-// then killed `spacing` ms later: time from `start` returning to the registration stored in the
-// agent, and from `kill` returning to the last service removed. Beside it, in the same run: when
-// Docker's own event came (relative to the same moment), and a bare publish → pull → PUT of the
-// same event bytes on connections idle as long (bench/floor-*.ts).
-import { request } from "node:http";
+// and two handlers, and beside them the floor's publisher and two workers (bench/floor-quiet.ts),
+// all started together. In each round, one event every `spacing` ms on the host: berth's container
+// started (Docker's API, from this process), the floor's started, berth's killed, the floor's
+// stopped — so berth's processes and the floor's sleep equally long (2 spacings) before each start.
+// Berth: `start` returned → registered in the agent, `kill` returned → last service removed. Floors:
+// Docker's own events (relative to the same moments), one bus hop (publish → consumed) and the bare
+// publish → pull → PUT. The first rounds warm both up and are not counted.
 import { setTimeout as sleep } from "node:timers/promises";
-import { normaliseContainer } from "../emitter/normalise.ts";
-import { toContainerEvent } from "../schemas/index.ts";
-import { startDockerd, type PrivateDockerEngine } from "../test/harness/dockerd.ts";
-import { RUN_LABEL_KEY, RUN_ID } from "../test/harness/docker-cli.ts";
-import { TEST_IMAGE, ensureTestImage } from "../test/harness/image.ts";
+import { startDockerd } from "../test/harness/dockerd.ts";
+import { ensureTestImage } from "../test/harness/image.ts";
 import { waitFor } from "../test/harness/wait.ts";
 import type { BerthProcess } from "../test/berth-process.ts";
-import { startEmitter, startFloorWorker, startHandlers, stopAll, type Launch } from "./children.ts";
+import { startEmitter, startHandlers, stopAll, type Launch } from "./children.ts";
 import { dockerEvents } from "./docker-burst.ts";
 import type { FastAgent } from "./fast-agent.ts";
-import { openFloorBus } from "./floor-publish.ts";
+import { startQuietFloor, type QuietFloor } from "./floor-quiet.ts";
 import { percentile, round } from "./measure.ts";
-import { containerId, inspectOf } from "./synthetic.ts";
+import { quick } from "./quick.ts";
+import { createQuietContainer, dockerApi } from "./quiet-docker.ts";
+import { QUIET_TARGET } from "./targets.ts";
+import { quietVerdict, statsOf, type QuietVerdict, type Stats } from "./quiet-verdict.ts";
 
 const NODE = "quiet";
-/** Starts (and kills) per spacing; BENCH_QUIET_SAMPLES to change it. */
-const SAMPLES = Number(process.env.BENCH_QUIET_SAMPLES ?? 30);
-/** Floor samples per spacing: a bare path varies little. */
-const FLOOR_SAMPLES = 10;
+/** Counted rounds per spacing (BENCH_QUIET_SAMPLES to change them), after WARMUP_ROUNDS that are not. */
+const ROUNDS: Record<number, number> = { 500: quick(30, 4), 5_000: quick(20, 3) };
+const WARMUP_ROUNDS = quick(2, 1);
 const QUIET_SPACINGS_MS = [500, 5_000] as const;
-
-/** One call to Docker's API over the engine's socket; resolves with the parsed answer once it returned. */
-function dockerApi(engine: PrivateDockerEngine, method: string, path: string, body?: object): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: engine.socketPath, method, path, headers: { "content-type": "application/json" } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => {
-        if ((res.statusCode ?? 500) >= 300) reject(new Error(`docker ${method} ${path}: ${res.statusCode}: ${text}`));
-        else resolve(text === "" ? undefined : JSON.parse(text));
-      });
-    });
-    req.on("error", reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
+const WAIT = { timeoutMs: 10_000, intervalMs: 5 } as const;
 
 /** The median of each step the emitter and the handlers timed (their debug lines), over every event. */
 function stepMedians(processes: readonly BerthProcess[]) {
@@ -63,32 +47,34 @@ function stepMedians(processes: readonly BerthProcess[]) {
   return out;
 }
 
-type Stats = { median_ms: number; p90_ms: number };
-/** One spacing's figures; Docker's events and the bare path are the floor beside berth's. */
+/** One spacing's figures: berth's, the floors beside them, and the verdict. */
 export type QuietSpacing = {
-  samples: number;
+  rounds: number;
+  warmup_rounds: number;
   start_returned_to_registered: Stats;
   kill_returned_to_removed: Stats;
   floor_docker_start_event: Stats;
   floor_docker_die_event: Stats;
+  floor_hop_publish_to_consumed: Stats;
   floor_publish_pull_put: Stats;
+  floor_checks: QuietVerdict["checks"];
+  target: QuietVerdict["target"];
   met: boolean;
 };
 
-const stats = (samples: readonly number[]): Stats => ({
-  median_ms: round(percentile(samples, 50)),
-  p90_ms: round(percentile(samples, 90)),
-});
-
-export type QuietOptions = { launch: Launch; samples: number; spacings: readonly number[] };
+export type QuietOptions = { launch: Launch; rounds?: number; spacings: readonly number[] };
 
 /** The item as `npm run bench` runs it: the image's processes at each spacing. */
-const QUIET_IMAGE: QuietOptions = { launch: "image", samples: SAMPLES, spacings: QUIET_SPACINGS_MS };
+const QUIET_IMAGE: QuietOptions = { launch: "image", spacings: QUIET_SPACINGS_MS };
 
-/** The same with berth as `npm run emitter|handler` runs it in a clone: for its memory, fewer samples. */
-export const QUIET_CLONE: QuietOptions = { launch: "clone", samples: 10, spacings: [500] };
+/** The same with berth as `npm run emitter|handler` runs them in a clone: for its memory, fewer rounds. */
+export const QUIET_CLONE: QuietOptions = { launch: "clone", rounds: quick(10, 2), spacings: [500] };
 
-export async function measureQuiet(natsUrl: string, agent: FastAgent, { launch, samples, spacings }: QuietOptions = QUIET_IMAGE) {
+const roundsAt = (spacing: number, o: QuietOptions) =>
+  Number(process.env.BENCH_QUIET_SAMPLES ?? o.rounds ?? ROUNDS[spacing] ?? quick(20, 3)) + WARMUP_ROUNDS;
+
+export async function measureQuiet(natsUrl: string, agent: FastAgent, o: QuietOptions = QUIET_IMAGE) {
+  const { launch } = o;
   const engine = await startDockerd({ name: "quiet", ip: "127.0.0.78" });
   await ensureTestImage(engine);
   const events = dockerEvents(engine);
@@ -99,92 +85,85 @@ export async function measureQuiet(natsUrl: string, agent: FastAgent, { launch, 
     { ...env, DOCKER_HOST: engine.host, BERTH_NODE: NODE, BERTH_HOST_IP: engine.ip, BERTH_RESYNC_SECONDS: "0" },
     launch,
   );
-  const floorBus = await openFloorBus(natsUrl, "FLOOR_QUIET");
-  const processes = [emitter];
+  const processes: BerthProcess[] = [emitter];
+  let floor: QuietFloor | undefined;
+  let k = 0; // the floor's containers, in the order its publisher has them
   try {
     await emitter.waitForLog((l) => l.msg === "watching docker", "emitter watching docker", 30_000);
-    processes.push(...(await startHandlers(2, { ...env, BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}` }, launch)));
-    const floor = await startFloorWorker({
-      NATS_URL: natsUrl,
-      FLOOR_STREAM: floorBus.stream,
-      FLOOR_CONSUMER: floorBus.consumer,
-      AGENT_URL: agent.url,
-      CONCURRENCY: "64",
-    });
-    processes.push(floor);
+    const floorOptions = { name: `FLOOR_QUIET_${launch.toUpperCase()}`, node: `${NODE}-floor`, hostIp: engine.ip, workers: 2 };
+    const containers = o.spacings.reduce((sum, s) => sum + roundsAt(s, o), 0);
+    const [handlers, started] = await Promise.all([
+      startHandlers(2, { ...env, BERTH_CONSUL_AGENTS: `${NODE}=${agent.url}` }, launch),
+      startQuietFloor(natsUrl, agent, { ...floorOptions, containers }),
+    ]);
+    processes.push(...handlers);
+    floor = started;
     const bySpacing: Record<string, QuietSpacing> = {};
-    for (const spacing of spacings) {
-      const start: number[] = [];
-      const kill: number[] = [];
-      const dockerStart: number[] = [];
-      const dockerDie: number[] = [];
-      for (let k = 0; k < samples; k++) {
-        const created = (await dockerApi(engine, "POST", `/containers/create?name=quiet-${launch}-${spacing}-${k}`, {
-          Image: TEST_IMAGE,
-          Env: ["SERVICE_NAME=quiet"],
-          ExposedPorts: { "8080/tcp": {} },
-          Labels: { [RUN_LABEL_KEY]: RUN_ID },
-          HostConfig: { PortBindings: { "8080/tcp": [{ HostPort: "" }] } },
-        })) as { Id: string };
-        await sleep(spacing); // the host is quiet this long before the start
-        await dockerApi(engine, "POST", `/containers/${created.Id}/start`);
+    for (const spacing of o.spacings) {
+      const s = {
+        start: [] as number[],
+        kill: [] as number[],
+        dockerStart: [] as number[],
+        dockerDie: [] as number[],
+        hop: [] as number[],
+        whole: [] as number[],
+      };
+      const rounds = roundsAt(spacing, o);
+      let id = await createQuietContainer(engine, `quiet-${launch}-${spacing}-0`);
+      for (let r = 0; r < rounds; r++) {
+        const counted = r >= WARMUP_ROUNDS;
+        await sleep(spacing);
+        await dockerApi(engine, "POST", `/containers/${id}/start`);
         const started = performance.now();
-        await waitFor(() => agent.registeredAt.has(created.Id), {
-          what: "the quiet container registered",
-          timeoutMs: 10_000,
-          intervalMs: 5,
-        });
+        await waitFor(() => agent.registeredAt.has(id), { what: "the quiet container registered", ...WAIT });
         await sleep(spacing);
-        await dockerApi(engine, "POST", `/containers/${created.Id}/kill`);
+        const floorSample = await floor.start(k);
+        await sleep(spacing);
+        await dockerApi(engine, "POST", `/containers/${id}/kill`);
         const killed = performance.now();
-        await waitFor(() => agent.goneAt.has(created.Id), { what: "the quiet container removed", timeoutMs: 10_000, intervalMs: 5 });
-        start.push(agent.registeredAt.get(created.Id)! - started);
-        kill.push(agent.goneAt.get(created.Id)! - killed);
-        dockerStart.push(events.seen.start.get(created.Id)! - started);
-        dockerDie.push(events.seen.die.get(created.Id)! - killed);
-        await dockerApi(engine, "DELETE", `/containers/${created.Id}?force=true`);
-      }
-      // The floor: the bytes berth's emitter would publish for such a container, on connections idle as long.
-      const floorLag: number[] = [];
-      for (let k = 0; k < FLOOR_SAMPLES; k++) {
-        const id = containerId(`quiet-floor-${launch}-${spacing}-${k}`);
-        const event = toContainerEvent(
-          "io.berth.container.started",
-          { name: NODE, hostIp: engine.ip },
-          BigInt(Date.now()) * 1_000_000n,
-          normaliseContainer(inspectOf(id, k), []),
-        );
-        const bytes = new TextEncoder().encode(JSON.stringify(event));
+        await waitFor(() => agent.goneAt.has(id), { what: "the quiet container removed", ...WAIT });
+        if (counted) {
+          s.start.push(agent.registeredAt.get(id)! - started);
+          s.kill.push(agent.goneAt.get(id)! - killed);
+          s.dockerStart.push(events.seen.start.get(id)! - started);
+          s.dockerDie.push(events.seen.die.get(id)! - killed);
+          s.hop.push(floorSample.hop_ms);
+          s.whole.push(floorSample.whole_ms);
+        }
+        await dockerApi(engine, "DELETE", `/containers/${id}?force=true`);
+        if (r + 1 < rounds) id = await createQuietContainer(engine, `quiet-${launch}-${spacing}-${r + 1}`);
         await sleep(spacing);
-        const sent = performance.now();
-        await floorBus.publish(bytes, event.id);
-        await waitFor(() => agent.registeredAt.has(id), { what: "the floor's registration", timeoutMs: 10_000, intervalMs: 5 });
-        floorLag.push(agent.registeredAt.get(id)! - sent);
+        await floor.stop(k++);
       }
+      const verdict = quietVerdict(s.start, s.hop, s.whole);
       bySpacing[`every_${spacing}_ms`] = {
-        samples,
-        start_returned_to_registered: stats(start),
-        kill_returned_to_removed: stats(kill),
-        floor_docker_start_event: stats(dockerStart),
-        floor_docker_die_event: stats(dockerDie),
-        floor_publish_pull_put: stats(floorLag),
-        met: percentile(start, 50) <= 3 && percentile(start, 90) <= 5,
+        rounds: rounds - WARMUP_ROUNDS,
+        warmup_rounds: WARMUP_ROUNDS,
+        start_returned_to_registered: statsOf(s.start),
+        kill_returned_to_removed: statsOf(s.kill),
+        floor_docker_start_event: statsOf(s.dockerStart),
+        floor_docker_die_event: statsOf(s.dockerDie),
+        floor_hop_publish_to_consumed: statsOf(s.hop),
+        floor_publish_pull_put: statsOf(s.whole),
+        floor_checks: verdict.checks,
+        target: verdict.target,
+        met: verdict.met,
       };
     }
     const steps = stepMedians(processes);
     const [emitterPeak, ...handlerPeaks] = await stopAll(processes);
     return {
       launch,
-      target: "start returned → registered: median ≤ 3 ms, p90 ≤ 5 ms",
+      target: `start returned → registered: median ≤ hop floor + ${QUIET_TARGET.median_over_hop_ms} ms, p90 ≤ hop floor + ${QUIET_TARGET.p90_over_hop_ms} ms`,
       spacings: bySpacing,
       steps_median_ms: steps,
       emitter_peak_rss_mb: emitterPeak,
-      handler_peak_rss_mb: handlerPeaks.slice(0, 2),
+      handler_peak_rss_mb: handlerPeaks,
     };
   } finally {
     await stopAll(processes);
+    await floor?.close();
     events.close();
-    await floorBus.close();
     await engine.stop();
   }
 }
