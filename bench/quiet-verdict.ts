@@ -17,9 +17,12 @@ export function statsOf(samples: readonly number[]): Stats {
 
 export type QuietVerdict = { checks: { whole: FloorCheck; hop: FloorCheck }; target: { median_ms: number; p90_ms: number }; met: boolean };
 
-/** `start`: berth's start returned → registered; `hop` and `whole`: the floor's publish → consumed and → registered. */
-export function quietVerdict(start: readonly number[], hop: readonly number[], whole: readonly number[]): QuietVerdict {
-  const what = "start returned → registered";
+/**
+ * `start`: berth's start returned → registered; `hop` and `whole`: the floor's publish → consumed and
+ * → registered; `every`: the spacing, as the refusals name it (e.g. "every 500 ms").
+ */
+export function quietVerdict(start: readonly number[], hop: readonly number[], whole: readonly number[], every = ""): QuietVerdict {
+  const what = `start returned → registered${every === "" ? "" : ` ${every}`}`;
   const checks = {
     whole: checkFloor(`${what}, beside the bare publish → pull → PUT`, " ms", "lower", start, whole),
     hop: checkFloor(`${what}, beside one bus hop`, " ms", "lower", start, hop),

@@ -135,7 +135,7 @@ export async function measureQuiet(natsUrl: string, agent: FastAgent, o: QuietOp
         await sleep(spacing);
         await floor.stop(k++);
       }
-      const verdict = quietVerdict(s.start, s.hop, s.whole);
+      const verdict = quietVerdict(s.start, s.hop, s.whole, `every ${spacing} ms`);
       bySpacing[`every_${spacing}_ms`] = {
         rounds: rounds - WARMUP_ROUNDS,
         warmup_rounds: WARMUP_ROUNDS,
