@@ -10,11 +10,15 @@ export type Gauge<L extends string> = Counter<L> & {
   clear(): void;
 };
 export type Histogram<L extends string> = { observe(labels: Record<L, string>, value: number): void };
+/** A figure the process keeps itself (CPU seconds), copied in at each scrape: a counter that is set, not added to. */
+export type Sampled = { set(value: number): void };
 
 export type Registry = {
   counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L>;
   gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L>;
   histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets: readonly number[]): Histogram<L>;
+  /** One series without labels whose value is read from elsewhere (set in a collector). */
+  sampled(name: string, help: string, type: "counter" | "gauge"): Sampled;
   /** Runs before every render (e.g. to read the consumer's lag); a failing collector is skipped. */
   onCollect(collect: () => Promise<void> | void): void;
   render(): Promise<string>;
@@ -113,6 +117,11 @@ export function createRegistry(): Registry {
         },
       };
     },
+    sampled(name, help, type) {
+      let value = 0;
+      declare({ name, help, type, render: () => [`${name} ${formatNumber(value)}`] }, []);
+      return { set: (v) => void (value = v) };
+    },
     onCollect: (collect) => void collectors.push(collect),
     async render() {
       await Promise.all(collectors.map(async (c) => c()).map((p) => p.catch(() => undefined)));
@@ -129,12 +138,4 @@ export function deadLetterCounter(registry: Registry): Counter<"reason" | "node"
     "reason",
     "node",
   ]);
-}
-
-/** Standard process metrics, read at each scrape. */
-export function addProcessMetrics(registry: Registry): void {
-  const start = registry.gauge("process_start_time_seconds", "Start time of the process since the epoch, in seconds", []);
-  const rss = registry.gauge("process_resident_memory_bytes", "Resident memory size in bytes", []);
-  start.set({}, Math.round(Date.now() / 1000 - process.uptime()));
-  registry.onCollect(() => rss.set({}, process.memoryUsage.rss()));
 }

@@ -3,7 +3,8 @@
 // connected: 200 when every check is true, else 503, with the checks as JSON either way).
 import type { AddressInfo } from "node:net";
 import { http, type ServerResponse } from "./node-http.ts";
-import { CONTENT_TYPE, addProcessMetrics, createRegistry, type Registry } from "./metrics.ts";
+import { CONTENT_TYPE, createRegistry, type Registry } from "./metrics.ts";
+import { addRuntimeMetrics } from "./runtime-metrics.ts";
 
 /** Each named dependency → whether it is usable right now. */
 export type Readiness = () => Record<string, boolean> | Promise<Record<string, boolean>>;
@@ -57,13 +58,23 @@ export async function startOpsServer({ port, host, registry, readiness }: OpsOpt
 export type OpsSettings = { BERTH_METRICS_PORT?: number | undefined; BERTH_METRICS_ADDRESS: string };
 
 /**
- * The process's registry (with process metrics), and its server when BERTH_METRICS_PORT is set.
+ * The process's registry, and its server when BERTH_METRICS_PORT is set, with the runtime metrics
+ * (which sample the event loop and watch the garbage collector: only when someone can scrape them).
  * Started before anything connects, so /healthz answers and /readyz says what is still missing.
  */
 export async function startOps(config: OpsSettings, readiness: Readiness): Promise<{ registry: Registry; server: OpsServer | undefined }> {
   const registry = createRegistry();
-  addProcessMetrics(registry);
   if (config.BERTH_METRICS_PORT === undefined) return { registry, server: undefined };
+  const stopRuntime = addRuntimeMetrics(registry);
   const server = await startOpsServer({ port: config.BERTH_METRICS_PORT, host: config.BERTH_METRICS_ADDRESS, registry, readiness });
-  return { registry, server };
+  return {
+    registry,
+    server: {
+      port: server.port,
+      close: async () => {
+        stopRuntime();
+        await server.close();
+      },
+    },
+  };
 }

@@ -7,6 +7,7 @@ import type { BerthProcess } from "./berth-process.ts";
 import { waitFor } from "./harness/wait.ts";
 import { get, metricsPortOf, parseExposition, valueOf, type Exposition } from "./metrics-scrape.ts";
 import { startPipeline, type Pipeline } from "./pipeline/index.ts";
+import { RUNTIME_METRICS } from "./runtime-metric-names.ts";
 import { startSocketProxy, type SocketProxy } from "./socket-proxy.ts";
 
 export const PREFIX = "ops";
@@ -23,8 +24,7 @@ export const EXPECTED = {
     berth_publish_retries_total: "counter",
     berth_events_dead_lettered_total: "counter",
     berth_docker_connected: "gauge",
-    process_start_time_seconds: "gauge",
-    process_resident_memory_bytes: "gauge",
+    ...RUNTIME_METRICS,
   },
   handler: {
     berth_events_applied_total: "counter",
@@ -36,8 +36,7 @@ export const EXPECTED = {
     berth_reconcile_differences_fixed_total: "counter",
     berth_consumer_pending: "gauge",
     berth_consumer_ack_pending: "gauge",
-    process_start_time_seconds: "gauge",
-    process_resident_memory_bytes: "gauge",
+    ...RUNTIME_METRICS,
   },
 } as const;
 

@@ -249,7 +249,7 @@ describe("metrics", () => {
     if (!prerequisites(t)) return;
     const readme = readFileSync(new URL("../docs/operating.md", import.meta.url), "utf8");
     const section = readme.slice(readme.indexOf("### Metrics"), readme.indexOf("### `berth status`"));
-    const rows = [...section.matchAll(/^\| `([a-z_]+)` \| (\w+) \| ([^|]+) \| (\w+) \|/gm)].map(([, name, type, labels, where]) => ({
+    const rows = [...section.matchAll(/^\| `([a-z0-9_]+)` \| (\w+) \| ([^|]+) \| (\w+) \|/gm)].map(([, name, type, labels, where]) => ({
       name: name!,
       type: type!,
       labels: [...labels!.matchAll(/`(\w+)`/g)].map((m) => m[1]!).sort(),
