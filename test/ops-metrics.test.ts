@@ -12,6 +12,7 @@ import { bytesOf, event } from "./builders.ts";
 import { cleanupAll } from "./harness/cleanup.ts";
 import { waitFor } from "./harness/wait.ts";
 import { get, histogramOf, parseExposition, valueOf, type Exposition } from "./metrics-scrape.ts";
+import { alertExpressions, dashboardExpressions, metricNames, seriesNames } from "./promql-names.ts";
 import type { Pipeline } from "./pipeline/index.ts";
 import type { SocketProxy } from "./socket-proxy.ts";
 import { CONTENT_TYPE, EXPECTED, NODE, PREFIX, STARTED, STOPPED, opsProbes, startOpsPipeline } from "./ops-metrics-fixture.ts";
@@ -273,5 +274,21 @@ describe("metrics", () => {
           );
       }
     }
+  });
+
+  test("metrics - every metric examples/prometheus-alerts.yaml and examples/grafana-dashboard.json name is exported by the emitter or the handler", async (t) => {
+    if (!prerequisites(t)) return;
+    const exported = new Set(["up"]); // Prometheus' own, per scrape target
+    for (const who of ["emitter", "handler"] as const)
+      for (const family of (await scrape(who)).families.values()) for (const name of seriesNames(family)) exported.add(name);
+    const unknown = [
+      ...alertExpressions().map((a) => ({ where: `alert ${a.alert}`, expr: a.expr })),
+      ...dashboardExpressions().map((q) => ({ where: `panel ${q.panel}`, expr: q.expr })),
+    ].flatMap(({ where, expr }) =>
+      metricNames(expr)
+        .filter((name) => !exported.has(name))
+        .map((name) => `${where}: ${name}`),
+    );
+    assert.deepEqual(unknown, []);
   });
 });
