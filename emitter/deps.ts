@@ -1,4 +1,5 @@
 import type { Logger } from "../common/log.ts";
+import type { Tracer } from "../common/tracing/index.ts";
 import type { NodeInfo } from "../schemas/index.ts";
 import type { DockerSource } from "./docker.ts";
 import type { Publish } from "./publish.ts";
@@ -11,6 +12,8 @@ export type WatchDeps = {
   labelPrefixes: readonly string[];
   log: Logger;
   signal: AbortSignal;
+  /** A trace per Docker event (common/tracing/); none when absent. */
+  tracer?: Tracer;
   /** Told when the Docker event stream is open (true) and when it broke (false): readiness. */
   onDocker?: (up: boolean) => void;
 };

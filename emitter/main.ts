@@ -3,6 +3,7 @@ import { strangerVariables } from "../common/env-names.ts";
 import { createLogger } from "../common/log.ts";
 import { connectBus, ensureJetStream, streamSettings, watchConnection } from "../common/nats/index.ts";
 import { startOps } from "../common/ops-server.ts";
+import { loadTracer } from "../common/tracing/index.ts";
 import { emitterMetrics } from "./metrics.ts";
 import { labelPrefixes, loadEmitterConfig } from "./config.ts";
 import { dockerSource } from "./docker.ts";
@@ -26,6 +27,9 @@ runMain("emitter", async (signal) => {
   const nodeName = node.name;
   const log = createLogger("emitter", config.LOG_LEVEL, { node: nodeName }, config.LOG_FORMAT);
   if (ops.server) log.info({ port: ops.server.port }, "metrics listening");
+  const tracer = await loadTracer(process.env, "berth-emitter", (text) => {
+    log.warn(text);
+  });
   const metrics = emitterMetrics(ops.registry);
   const onDocker = (up: boolean) => {
     dockerUp = up;
@@ -44,9 +48,11 @@ runMain("emitter", async (signal) => {
     log,
     signal,
     onDocker,
+    tracer,
   };
   await Promise.all([watchDocker(deps), config.BERTH_RESYNC_SECONDS > 0 ? resyncEvery(deps, config.BERTH_RESYNC_SECONDS) : undefined]);
   await bus.drain();
+  await tracer.shutdown();
   docker.close();
   await ops.server?.close();
   log.info("stopped");

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { logMs } from "../common/log.ts";
+import { NO_SPAN, NO_TRACER, type Span, type Tracer } from "../common/tracing/index.ts";
 import type { DockerEvent, DockerSource } from "./docker.ts";
 import { toContainerEvent, type ContainerEvent } from "../schemas/index.ts";
 import type { WatchDeps } from "./deps.ts";
@@ -51,6 +52,27 @@ export async function emitEvent(deps: WatchDeps, event: DockerEvent): Promise<vo
 }
 
 /**
+ * A Docker event's trace, from Docker's event time: its read by the emitter, the inspect (and
+ * normalising), then the publish the caller times. The publish span's context goes on the event.
+ */
+function traceEmit(tracer: Tracer, event: DockerEvent, berthEvent: ContainerEvent, read: number, inspected: number): Span {
+  const dockerAt = Math.min(read, event.timeNano / 1e6 - performance.timeOrigin);
+  const root = tracer.start("berth emit", {
+    start: dockerAt,
+    attributes: {
+      "docker.action": event.Action,
+      "container.id": event.Actor.ID,
+      "cloudevents.event_id": berthEvent.id,
+      "cloudevents.event_type": berthEvent.type,
+      "berth.node": berthEvent.data.node.name,
+    },
+  });
+  root.child("docker event read", { start: dockerAt }).end(read);
+  root.child("docker inspect", { kind: "client", start: read }).end(inspected);
+  return root;
+}
+
+/**
  * How many events may be inspected ahead of the one being published. An inspect waits for the
  * container's lock, which Docker holds while it kills or starts it: one at a time, a burst of 50
  * kills queued each stop about a second behind its die (npm run bench).
@@ -77,11 +99,15 @@ function orderedEmitter(deps: WatchDeps) {
       prepared.catch(() => undefined); // reported in order below
       waiting++;
       published = published.then(async () => {
+        let trace = NO_SPAN;
         try {
           const berthEvent = await prepared;
           if (!berthEvent) return;
           const turn = performance.now();
-          await deps.publish(berthEvent);
+          trace = traceEmit(deps.tracer ?? NO_TRACER, event, berthEvent, read, inspected);
+          const publishing = trace.child("nats publish", { kind: "producer", start: turn });
+          await deps.publish(publishing.traceparent ? { ...berthEvent, traceparent: publishing.traceparent } : berthEvent);
+          publishing.end();
           // Where the time goes, per event (LOG_LEVEL=debug): Docker → read, inspect, in line, published.
           deps.log.debug(
             {
@@ -94,8 +120,10 @@ function orderedEmitter(deps: WatchDeps) {
             "emit timing",
           );
         } catch (err) {
+          trace.fail(err);
           report(event, err);
         } finally {
+          trace.end();
           waiting--;
         }
       });

@@ -1,9 +1,11 @@
 // A container event: its state recorded (P3), then applied to its node's agent through the gate.
 import { logMs } from "../common/log.ts";
+import { NO_TRACER, type Span } from "../common/tracing/index.ts";
 import { NOTHING_APPLIED, NOTHING_LISTED, applyToAgent, type Applied } from "./apply.ts";
 import type { AgentClient } from "../consul/client.ts";
 import type { HandlerDeps } from "./deps.ts";
 import { gateClosed, throughGate } from "./gate-call.ts";
+import { tracedAgent } from "./trace-agent.ts";
 import { applyLatest, recordIfNewer, stateKey, stoppedAt } from "./latest.ts";
 import { NO_HANDLER_METRICS } from "./metrics.ts";
 import { DEFAULT_MAPPING_SETTINGS } from "../mapping/settings.ts";
@@ -25,9 +27,33 @@ const JUST_HAPPENED_MS = 2_000;
  * `received`: when the message arrived, for the step timings logged at debug level.
  */
 export async function applyContainerEvent(deps: HandlerDeps, agent: AgentClient, event: ContainerEvent, received: number): Promise<void> {
+  // The emitter's trace continued (`traceparent`), from the message's arrival to the agent holding the result.
+  const trace = (deps.tracer ?? NO_TRACER).start("berth apply", {
+    parent: event.traceparent,
+    kind: "consumer",
+    start: received,
+    attributes: {
+      "cloudevents.event_id": event.id,
+      "cloudevents.event_type": event.type,
+      "container.id": event.subject,
+      "berth.node": event.data.node.name,
+    },
+  });
+  try {
+    await applyTraced(deps, trace.recording ? tracedAgent(agent, trace) : agent, event, received, trace);
+  } catch (err) {
+    trace.fail(err);
+    throw err;
+  } finally {
+    trace.end();
+  }
+}
+
+async function applyTraced(deps: HandlerDeps, agent: AgentClient, event: ContainerEvent, received: number, trace: Span): Promise<void> {
   const settings = deps.mapping ?? DEFAULT_MAPPING_SETTINGS;
   const node = event.data.node.name;
   const decoded = performance.now();
+  trace.child("decode", { start: received }).end(decoded);
   const eventMs = Number(BigInt(event.data.timeNano) / 1_000_000n);
   const age = Date.now() - eventMs;
   const early: Promise<Outcome> | undefined =
@@ -39,6 +65,7 @@ export async function applyContainerEvent(deps: HandlerDeps, agent: AgentClient,
       : undefined;
   const recorded = await recordIfNewer(deps.bucket, event);
   const stored = performance.now();
+  trace.child("state record", { start: decoded }).end(stored);
   const outcome = early && (await early);
   let applied: Applied = NOTHING_APPLIED;
   let firstApplied = 0;
@@ -63,6 +90,7 @@ export async function applyContainerEvent(deps: HandlerDeps, agent: AgentClient,
       known,
     ),
   );
+  trace.child("state re-read", { start: firstApplied || stored, attributes: { "berth.rounds": rounds } }).end();
   const where = { node, container: event.subject };
   // Where the time goes, per event (LOG_LEVEL=debug): decode, the state's record, the agent's apply, the re-read.
   const timing = {

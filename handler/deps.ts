@@ -1,5 +1,6 @@
 // What a handler's message handling needs, given by handler/main.ts (and by unit tests).
 import type { Logger } from "../common/log.ts";
+import type { Tracer } from "../common/tracing/index.ts";
 import type { StateBucket } from "../common/nats/index.ts";
 import type { AgentClient } from "../consul/client.ts";
 import type { OnUnknown } from "../schemas/index.ts";
@@ -25,4 +26,6 @@ export type HandlerDeps = {
   metrics?: HandlerMetrics;
   /** Told of each attribute or field of a message berth does not know (handler/unknown-fields.ts); ignored when absent. */
   onUnknown?: OnUnknown;
+  /** Continues each event's trace (common/tracing/); none when absent. */
+  tracer?: Tracer;
 };

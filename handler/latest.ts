@@ -115,7 +115,9 @@ export type Recorded = { entry: StateEntry; created: boolean; event?: ContainerE
  */
 export async function recordIfNewer(bucket: StateBucket, event: ContainerEvent): Promise<Recorded | undefined> {
   const key = stateKey(event.data.node.name, event.data.container.id);
-  const value = encode(event);
+  // The trace context is the message's, not the container's: a state is applied again later, untraced.
+  const { traceparent, tracestate, ...state } = event;
+  const value = encode(traceparent === undefined && tracestate === undefined ? event : state);
   const at = BigInt(event.data.timeNano);
   let stored = event.type === "io.berth.container.started" ? undefined : await bucket.get(key);
   for (;;) {

@@ -12,6 +12,7 @@ import {
   watchConnection,
 } from "../common/nats/index.ts";
 import { startOps } from "../common/ops-server.ts";
+import { loadTracer } from "../common/tracing/index.ts";
 import { streamNames } from "../schemas/index.ts";
 import { addConsumerLag, addWaitingNodes, handlerMetrics } from "./metrics.ts";
 import { agentPool } from "../consul/agent-pool.ts";
@@ -38,6 +39,9 @@ runMain("handler", async (signal) => {
   const ops = await startOps(config, () => ({ nats: natsUp(), consumer: bound }));
   if (ops.server) log.info({ port: ops.server.port }, "metrics listening");
   const metrics = handlerMetrics(ops.registry);
+  const tracer = await loadTracer(process.env, "berth-handler", (text) => {
+    log.warn(text);
+  });
   const directory = agentDirectory(config);
   const agents = agentPool(directory, config.CONSUL_HTTP_TOKEN, consulTls(config));
 
@@ -60,6 +64,7 @@ runMain("handler", async (signal) => {
     mapping: mappingSettings(config),
     metrics,
     onUnknown: unknownFieldsNoter(log, metrics),
+    tracer,
   };
   const names = streamNames(bus.prefix);
   const events = pullMessages(
@@ -75,6 +80,7 @@ runMain("handler", async (signal) => {
     consumeLoop(repairs, REPAIR_CONCURRENCY, repairHandler(deps)),
   ]);
   await bus.drain();
+  await tracer.shutdown();
   await agents.closeAll();
   await ops.server?.close();
   log.info("stopped");
