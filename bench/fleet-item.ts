@@ -1,6 +1,8 @@
 // Item: a fleet of 1,000 simulated nodes × 50 containers (bench/fleet.ts) against two compiled
-// handlers, with its own nats-server and agent stand-in (the figures are the fleet's alone).
+// handlers, with its own nats-server and agent stand-in (the figures are the fleet's alone); or, the
+// same fleet on three clustered nats-servers with BERTH_REPLICAS=3 (`fleet-cluster`).
 import { startNatsServer } from "../test/harness/nats.ts";
+import { startNatsCluster } from "../test/harness/nats-cluster.ts";
 import { startHandlers, stopAll } from "./children.ts";
 import { startFastAgent } from "./fast-agent.ts";
 import { fleetAgents, runFleet, type FleetOptions } from "./fleet.ts";
@@ -18,20 +20,31 @@ const FLEET: FleetOptions = {
 
 export const FLEET_TARGETS = { p99_ms: 50, reconcile_round_s: 10, handler_rss_mb: 150, min_share: 1 / 3 } as const;
 
-export async function measureFleet() {
-  const nats = await startNatsServer();
+/** One nats-server, or three clustered; either with its URL, its servers' pids and how to stop it. */
+async function natsFor(cluster: boolean) {
+  if (!cluster) {
+    const one = await startNatsServer();
+    return { url: one.url, pids: () => [one.pid], stop: () => one.stop(), replicas: {} };
+  }
+  const three = await startNatsCluster(3);
+  return { url: three.url, pids: () => three.pids(), stop: () => three.stop(), replicas: { BERTH_REPLICAS: "3" } };
+}
+
+export async function measureFleet(cluster = false) {
+  const nats = await natsFor(cluster);
   const agent = await startFastAgent();
   const handlers = await startHandlers(2, {
     NATS_URL: nats.url,
     BERTH_PREFIX: FLEET.prefix,
     BERTH_CONSUL_AGENTS: fleetAgents(FLEET.nodes, agent.url),
+    ...nats.replicas,
   });
   try {
     const appliedBy = () => handlers.map((h) => h.logs.filter((l) => l.msg === "applied" || l.msg === "reconciled").length);
     const report = await runFleet(
       nats.url,
       agent,
-      { handlerPids: handlers.map((h) => h.pid), natsPid: nats.pid, appliedBy },
+      { handlerPids: handlers.map((h) => h.pid), natsPids: nats.pids(), appliedBy },
       FLEET,
       (text) => {
         process.stderr.write(`bench: ${text}\n`);
@@ -39,6 +52,7 @@ export async function measureFleet() {
     );
     const t = FLEET_TARGETS;
     return {
+      nats_servers: cluster ? 3 : 1,
       ...report,
       targets: t,
       met: {

@@ -83,7 +83,8 @@ function clock() {
   };
 }
 
-export type FleetProcesses = { handlerPids: number[]; natsPid: number; appliedBy: () => number[] };
+/** `natsPids`: one nats-server, or each of a cluster's (their CPU is summed, their RSS the largest). */
+export type FleetProcesses = { handlerPids: number[]; natsPids: number[]; appliedBy: () => number[] };
 
 export async function runFleet(
   natsUrl: string,
@@ -134,9 +135,10 @@ export async function runFleet(
   agent.resetRecords();
   const startedAt = new Map<string, number>();
   const stoppedAt = new Map<string, number>();
-  const cpu0 = { handlers: processes.handlerPids.map(cpuMs), nats: cpuMs(processes.natsPid), applied: processes.appliedBy() };
+  const natsCpuMs = () => processes.natsPids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const cpu0 = { handlers: processes.handlerPids.map(cpuMs), nats: natsCpuMs(), applied: processes.appliedBy() };
   // From here on the fleet is at rest but for the churn and the snapshots (the peaks before include the populate's backlog).
-  const rss = sampleRss([...processes.handlerPids, processes.natsPid]);
+  const rss = sampleRss([...processes.handlerPids, ...processes.natsPids]);
   const random = (n: number) => Math.floor(Math.random() * n);
   const tickMs = 50;
   const ticks = Math.round((o.churnSeconds * 1000) / tickMs);
@@ -172,7 +174,7 @@ export async function runFleet(
   const churnEvents = startedAt.size + stoppedAt.size;
   const applied = processes.appliedBy().map((n, k) => n - cpu0.applied[k]!);
   const handlerCpu = processes.handlerPids.reduce((sum, pid, k) => sum + cpuMs(pid) - cpu0.handlers[k]!, 0);
-  const natsCpu = cpuMs(processes.natsPid) - cpu0.nats;
+  const natsCpu = natsCpuMs() - cpu0.nats;
   const startLag = [...startedAt].map(([id, t]) => agent.registeredAt.get(id)! - t);
   const stopLag = [...stoppedAt].map(([id, t]) => agent.goneAt.get(id)! - t);
 
@@ -222,9 +224,9 @@ export async function runFleet(
     drifted: lost.length,
     state_bucket: { keys: kv.state.messages, bytes: kv.state.bytes },
     handler_peak_rss_mb: processes.handlerPids.map((pid) => peakRssMb(pid) ?? Number.NaN),
-    nats_server_peak_rss_mb: peakRssMb(processes.natsPid),
-    handler_rss_under_churn_mb: steady.slice(0, -1),
-    nats_server_rss_under_churn_mb: steady.at(-1)!,
+    nats_server_peak_rss_mb: Math.max(...processes.natsPids.map((pid) => peakRssMb(pid) ?? Number.NaN)),
+    handler_rss_under_churn_mb: steady.slice(0, processes.handlerPids.length),
+    nats_server_rss_under_churn_mb: Math.max(...steady.slice(processes.handlerPids.length)),
     work_share: applied.map((n) => round(sum === 0 ? 0 : n / sum, 2)),
     final,
   };

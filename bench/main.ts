@@ -27,7 +27,7 @@ import { measureThroughput } from "./throughput.ts";
 const RESULTS = new URL("./results.json", import.meta.url).pathname;
 const say = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
-const ITEMS = ["latency", "throughput", "burst", "reconcile", "quiet", "fleet"] as const;
+const ITEMS = ["latency", "throughput", "burst", "reconcile", "quiet", "fleet", "fleet-cluster"] as const;
 type Item = (typeof ITEMS)[number];
 
 /**
@@ -96,6 +96,7 @@ async function partial(items: readonly Item[]): Promise<void> {
     if (item === "reconcile") out[item] = await measureReconcile(nats.url);
     if (item === "quiet") out[item] = dockerdMissing() ?? (await measureQuiet(nats.url, agent));
     if (item === "fleet") out[item] = await measureFleet();
+    if (item === "fleet-cluster") out[item] = await measureFleet(true);
   }
   // Other work on the machine shows here: figures from a loaded machine are not to be quoted.
   out.load_average_1min = { start: round(loadAtStart), end: round(loadavg()[0]!) };
@@ -134,6 +135,8 @@ async function main(): Promise<void> {
   const latencyClone = await measureLatency(nats.url, agent, "clone");
   say("6/7 a fleet of 1,000 nodes × 50 containers (~3 min)");
   const fleet = await measureFleet();
+  say("   …and the same fleet on three clustered nats-servers with BERTH_REPLICAS=3 (~4 min)");
+  const fleetCluster = await measureFleet(true);
   say("7/7 memory floor of the runtime");
   const measured = {
     latency,
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
     quiet_clone: quietClone,
     latency_clone: latencyClone,
     fleet,
+    fleet_cluster: fleetCluster,
   };
   const results: Results = {
     generated: new Date().toISOString(),

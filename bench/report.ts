@@ -1,5 +1,6 @@
 // The bench's table (stdout, and README's Performance section) from the figures in results.json.
 import { refusalsIn } from "./floor-check.ts";
+import { clusterRows } from "./report-cluster.ts";
 import { hostRows } from "./report-host.ts";
 import { pipelineRows } from "./report-pipeline.ts";
 import type { Row } from "./report-cells.ts";
@@ -18,7 +19,7 @@ const HEADER: Row = [
 
 /** A Markdown table: readable in a terminal and pasted as is into README's Performance section. */
 export function formatTable(results: Results): string {
-  const rows = [HEADER, ...pipelineRows(results), ...hostRows(results)];
+  const rows = [HEADER, ...pipelineRows(results), ...hostRows(results), ...clusterRows(results)];
   const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: Row) => `| ${r.map((cell, i) => cell.padEnd(widths[i]!)).join(" | ")} |`;
   const table = [line(HEADER), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.slice(1).map(line)].join("\n");

@@ -34,5 +34,7 @@ export type Results = {
   quiet_clone: Awaited<ReturnType<typeof measureQuiet>> | Skipped;
   latency_clone: Awaited<ReturnType<typeof measureLatency>>;
   fleet: Awaited<ReturnType<typeof measureFleet>>;
+  /** The fleet on three clustered nats-servers, BERTH_REPLICAS=3 (absent from runs before 2026-12-07). */
+  fleet_cluster?: Awaited<ReturnType<typeof measureFleet>>;
   memory: Memory;
 };

@@ -24,7 +24,7 @@ test("fleet - 100 nodes × 10 containers under churn and snapshots: every agent 
   const report = await runFleet(
     nats.url,
     agent,
-    { handlerPids: handlers.map((h) => h.pid), natsPid: nats.pid, appliedBy },
+    { handlerPids: handlers.map((h) => h.pid), natsPids: [nats.pid], appliedBy },
     { prefix: "fleet", nodes, containersPerNode: 10, churnPerSecond: 40, churnSeconds: 6, snapshotEverySeconds: 3, driftPerNode: 1 },
     (text) => {
       t.diagnostic(text);

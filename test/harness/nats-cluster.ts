@@ -33,6 +33,8 @@ export type NatsCluster = {
   size: number;
   /** Server i's process is running. */
   running(i: number): boolean;
+  /** The running servers' process IDs (the bench reads their CPU and memory). */
+  pids(): number[];
   /** SIGKILL of server i (1-based); its store stays for start(i). */
   kill(i: number): Promise<void>;
   /** Starts server i again (same ports, same store) and waits until it answers. */
@@ -155,6 +157,7 @@ export async function startNatsCluster(size = 3, opts: { deferred?: boolean } = 
     monitors: servers.map((s) => `http://127.0.0.1:${s.monitor}`),
     size,
     running: (i) => daemons.get(i)?.running() ?? false,
+    pids: () => [...daemons.values()].filter((d) => d.running()).map((d) => d.pid),
     async kill(i) {
       const d = daemons.get(i);
       if (!d) return;
