@@ -1,6 +1,6 @@
 import type { FromSchema } from "json-schema-to-ts";
 import { openRecord, type Known } from "./open.ts";
-import { CONTAINER_ID_PATTERN, NANOS_PATTERN, NODE_NAME_PATTERN, TRACEPARENT_PATTERN } from "./patterns.ts";
+import { CONTAINER_ID_PATTERN, NANOS_PATTERN, NODE_NAME_PATTERN } from "./patterns.ts";
 
 const PORT = { type: "integer", minimum: 0, maximum: 65535 } as const;
 const PROTOCOL = { enum: ["tcp", "udp", "sctp"] } as const;
@@ -95,12 +95,6 @@ export const cloudEventAttributes = {
   source: { type: "string", pattern: `^berth://${NODE_NAME_PATTERN.slice(1)}` },
   time: { type: "string", maxLength: 64 },
   datacontenttype: { const: "application/json" },
-  /**
-   * The CloudEvents distributed-tracing extension: the W3C trace context of the span that published
-   * the event (the emitter's), continued by the handler. Optional; vendors' `tracestate` passed on as it is.
-   */
-  traceparent: { type: "string", pattern: TRACEPARENT_PATTERN },
-  tracestate: { type: "string", maxLength: 512 },
 } as const;
 
 /**
@@ -129,6 +123,15 @@ export const containerEventSchema = {
   required: CLOUD_EVENT_REQUIRED,
   properties: {
     ...cloudEventAttributes,
+    /**
+     * The CloudEvents distributed-tracing extension: the W3C trace context of the span that published
+     * the event (the emitter's), continued by the handler; container events only (snapshots are not
+     * traced). Bounded, not refused when malformed: as W3C trace context asks, a traceparent that does
+     * not parse starts a new trace (common/tracing/span.ts), and a registration is never dead-lettered
+     * for its trace. Vendors' `tracestate` is passed on as it is.
+     */
+    traceparent: { type: "string", maxLength: 2048 },
+    tracestate: { type: "string", maxLength: 2048 },
     type: { enum: CONTAINER_EVENT_TYPES },
     subject: { type: "string", pattern: CONTAINER_ID_PATTERN },
     data: dataSchema,

@@ -10,9 +10,6 @@ export const CONTAINER_ID_PATTERN = "^[0-9a-f]{64}$";
 export const PREFIX_PATTERN = "^[a-z][a-z0-9_-]{0,31}$";
 /** Docker event time in nanoseconds since the epoch, as decimal text (it does not fit a double). */
 export const NANOS_PATTERN = "^[0-9]{1,20}$";
-/** W3C trace context's `traceparent` (the CloudEvents distributed-tracing extension), version 00. */
-export const TRACEPARENT_PATTERN = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$";
-
 const nodeName = new RegExp(NODE_NAME_PATTERN);
 const containerId = new RegExp(CONTAINER_ID_PATTERN);
 const prefix = new RegExp(PREFIX_PATTERN);

@@ -40,7 +40,7 @@ export const NO_SPAN: Span = Object.freeze({
 
 export const NO_TRACER: Tracer = Object.freeze({ start: () => NO_SPAN, shutdown: () => Promise.resolve() });
 
-/** W3C trace context, version 00: the grammar the wire schema also checks (schemas/patterns.ts). */
+/** W3C trace context, version 00 (the wire schema only bounds it: a malformed one starts a new trace). */
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 export type SpanContext = { traceId: string; spanId: string; sampled: boolean };
