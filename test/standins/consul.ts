@@ -9,7 +9,11 @@ import { startConsulDouble } from "../consul-double/index.ts";
 
 const HTTP_PORT = 8500;
 const [command, ...args] = process.argv.slice(2);
-const flag = (name: string) => args.find((a) => a.startsWith(`-${name}=`))?.slice(name.length + 2);
+/** A flag's value, in either of Consul's forms: `-node=node1` or `-node node1`. */
+const flag = (name: string) => {
+  const at = args.findIndex((a) => a === `-${name}` || a.startsWith(`-${name}=`));
+  return at < 0 ? undefined : args[at]!.includes("=") ? args[at]!.slice(name.length + 2) : args[at + 1];
+};
 
 if (command === "agent") {
   const agent = await startConsulDouble({ node: flag("node") ?? "node1", port: HTTP_PORT, network: "host" });
