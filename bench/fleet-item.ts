@@ -57,6 +57,8 @@ export async function measureFleet() {
       },
     };
   } finally {
+    const killed = cgroups.map((c) => c.oomKills());
+    if (killed.some((n) => n > 0)) process.stderr.write(`bench: fleet: OOM kills in the handlers' cgroups: ${killed.join(", ")}\n`);
     await stopAll(handlers);
     await agent.close();
     await nats.stop();

@@ -230,6 +230,6 @@ export async function ensureStandins(engine: DockerEngine, say: (text: string) =
   await consulImage(engine, nodeKey, say);
   await natsImage(engine, say);
   await nginxImage(engine, say);
-  // Layers of stand-ins replaced by newer recipes.
-  await docker(engine, "image", "prune", "-f");
+  // Layers of stand-ins replaced by newer recipes, and of berth:dev builds before the last (vfs: a copy each).
+  await dockerSlow(engine, "image", "prune", "-f");
 }
