@@ -7,10 +7,11 @@
 # needs: `npm run emitter` in a clone (the TypeScript sources) runs without it.
 main="$(dirname "$0")/../dist/bin/berth-main.js"
 # A memory limit (a container's --memory, a cgroup's) is not one V8 keeps to: Node reads it
-# (process.constrainedMemory()) but sizes the heap from the machine, 262 MB under a 128 MiB limit,
-# so a backlog's garbage outgrows the limit before V8 collects it and the process is OOM-killed.
-# Under a limit the old generation gets half of it, the rest is for code, buffers and the young
-# generation (sized by V8 from the old). A --max-old-space-size in NODE_OPTIONS wins.
+# (process.constrainedMemory()) and sizes the young generation from it, but lets the heap reach
+# 262 MB under a 128 MiB limit, so V8 may collect later than the kernel kills (an old generation
+# larger than the limit got a handler OOM-killed by the fleet bench's backlog). Under a limit the
+# old generation gets half of it, the rest is for code, buffers and the young generation
+# (docs/operating.md#memory). A --max-old-space-size in NODE_OPTIONS wins.
 heap=""
 case "${NODE_OPTIONS:-}" in
 *max-old-space-size*) ;;
