@@ -1,8 +1,9 @@
 // The bench measures what the image runs: berth compiled by tsconfig.build.json (as `npm run build`
 // does), from the current sources, once per run, into a temp dir — never a dist/ left from earlier.
-// The temp dir gets package.json's "type": "module" and a link to node_modules, as /app has in the image.
+// The temp dir gets package.json's "type": "module", a link to node_modules and bin/entrypoint.sh, as /app
+// has in the image: berth's processes are started by the entry script, with the node flags it computes.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Compiled } from "../test/berth-process.ts";
@@ -21,10 +22,12 @@ async function build(): Promise<Compiled> {
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
   const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
   await promisify(execFile)(process.execPath, [tsc, "-p", join(ROOT, "tsconfig.build.json"), "--outDir", join(dir, "dist")], { cwd: ROOT });
-  return { entry: join(dir, "dist/bin/berth-main.js") };
+  mkdirSync(join(dir, "bin"));
+  copyFileSync(join(ROOT, "bin/entrypoint.sh"), join(dir, "bin/entrypoint.sh"));
+  return { entry: join(dir, "dist/bin/berth-main.js"), script: join(dir, "bin/entrypoint.sh") };
 }
 
-/** The compiled entry (`node <entry> emitter|handler`), built on first use. */
+/** The compiled entry (`node <entry> emitter|handler`) and the entry script that runs it, built on first use. */
 export function compiledBerth(): Promise<Compiled> {
   built ??= build();
   return built;

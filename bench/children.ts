@@ -2,6 +2,7 @@
 // compiled as the image runs them: bench/build.ts) and the floor worker. Every one is registered with the harness cleanup, so nothing outlives the run.
 import { mkdirSync } from "node:fs";
 import { npmRunArgs, startBerth, startLoggingProcess, type BerthProcess } from "../test/berth-process.ts";
+import { memoryCgroup, type MemoryCgroup } from "../test/harness/memory-cgroup.ts";
 import { compiledBerth } from "./build.ts";
 import { peakRssMb } from "./measure.ts";
 
@@ -20,13 +21,14 @@ export function profiling(): Record<string, string> {
  */
 export type Launch = "image" | "clone";
 
-function start(kind: "emitter" | "handler", env: Record<string, string>, launch: Launch): Promise<BerthProcess> {
+function start(kind: "emitter" | "handler", env: Record<string, string>, launch: Launch, cgroup?: MemoryCgroup): Promise<BerthProcess> {
   const full = { ...env, ...profiling() };
   if (launch === "clone") return startLoggingProcess(kind, npmRunArgs(kind), { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...full });
   // BENCH_EMITTER_NODE_ARGS: node's own flags for the emitter instead of the image's (e.g. "" to try it without --lite-mode).
   const override = process.env.BENCH_EMITTER_NODE_ARGS;
   const nodeArgs = kind === "emitter" && override !== undefined ? { nodeArgs: override.split(" ").filter(Boolean) } : {};
-  return compiledBerth().then((compiled) => startBerth(kind, full, { ...compiled, ...nodeArgs }));
+  const limited = cgroup ? { wrap: cgroup.wrap } : {};
+  return compiledBerth().then((compiled) => startBerth(kind, full, { ...compiled, ...nodeArgs, ...limited }));
 }
 
 /** The emitter, as `launch` says (by default as the image runs it). */
@@ -39,6 +41,17 @@ export async function startHandlers(count: number, env: Record<string, string>, 
   const handlers = await Promise.all(Array.from({ length: count }, () => start("handler", env, launch)));
   await Promise.all(handlers.map((h) => h.waitForLog((l) => l.msg === "started", "handler started", 30_000)));
   return handlers;
+}
+
+/**
+ * `count` handlers as the image runs them, each in a memory cgroup of `limitMib` of its own (as
+ * under `docker run --memory`; root only): the entry script sizes the heap from the limit.
+ */
+export async function startLimitedHandlers(count: number, env: Record<string, string>, limitMib: number) {
+  const cgroups = Array.from({ length: count }, () => memoryCgroup(limitMib));
+  const handlers = await Promise.all(cgroups.map((cgroup) => start("handler", env, "image", cgroup)));
+  await Promise.all(handlers.map((h) => h.waitForLog((l) => l.msg === "started", "handler started", 30_000)));
+  return { handlers, cgroups };
 }
 
 /** Peak RSS of each process, read just before it is stopped. */

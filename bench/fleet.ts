@@ -52,7 +52,7 @@ export type FleetReport = {
   final: { missing: number; stale: number };
 };
 
-const nodeName = (i: number) => `f${String(i).padStart(4, "0")}`;
+export const nodeName = (i: number) => `f${String(i).padStart(4, "0")}`;
 const idOf = (prefix: string, node: number, serial: number) => createHash("sha256").update(`${prefix}/${node}/${serial}`).digest("hex");
 
 /** BERTH_CONSUL_AGENTS for the handlers: every node's agent is the one stand-in. */
@@ -60,7 +60,8 @@ export function fleetAgents(nodes: number, agentUrl: string): string {
   return Array.from({ length: nodes }, (_, i) => `${nodeName(i)}=${agentUrl}`).join(",");
 }
 
-function containerOf(id: string, serial: number): Container {
+/** The fleet's container number `serial`: one published port, a SERVICE_NAME shared by every 50th. */
+export function containerOf(id: string, serial: number): Container {
   return {
     id,
     name: `svc-${serial}`,

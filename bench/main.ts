@@ -66,7 +66,7 @@ function memory(r: Omit<Results, "memory" | "generated" | "machine" | "duration_
     floor,
     emitter_met: emitter === undefined ? undefined : emitter <= MEMORY_TARGETS.emitter_mb,
     handler_met: handler !== undefined && handler <= MEMORY_TARGETS.handler_mb,
-    note: "VmHWM of each child, read just before it stops. Emitter: the real emitter of items 3 and 5 (the image's command: compiled, bin/entrypoint.sh's flags), and in a clone (npm run emitter) in item 5's shorter second run. Handler: at 100 events/s (item 1) as the image runs it and as npm run handler runs it; busiest: items 2 and 4",
+    note: "VmHWM of each child, read just before it stops. Emitter: the real emitter of items 3 and 5 (the image's command: compiled, started by bin/entrypoint.sh), and in a clone (npm run emitter) in item 5's shorter second run. Handler: at 100 events/s (item 1) as the image runs it and as npm run handler runs it; busiest: items 2 and 4",
   };
 }
 

@@ -97,18 +97,19 @@ export function hostRows(r: Results): Row[] {
         `${f.handler_rss_under_churn_mb.map(mb).join(", ")}; ${mb(f.nats_server_rss_under_churn_mb)}`,
         "",
         "",
-        `handler ≤ ${f.targets.handler_rss_mb} MB`,
-        yes(f.met.handler_rss),
+        "",
+        "",
       ]),
     );
+    const limit = f.handler_memory_limit_mib === null ? "no memory limit" : `each under a ${f.handler_memory_limit_mib} MiB limit`;
     rows.push(
       wide([
-        "6 fleet: peak RSS with the populate's backlog (50,000 starts at once)",
-        `${f.handler_peak_rss_mb.map(mb).join(", ")}; ${mb(f.nats_server_peak_rss_mb)}`,
+        `6 fleet: peak RSS with the populate's backlog (50,000 starts at once), handlers (${limit}); nats-server`,
+        `${f.handler_peak_rss_mb.map(mb).join(", ")}; ${mb(f.nats_server_peak_rss_mb)}; OOM kills ${f.handler_oom_kills.join(", ") || "-"}`,
         "",
         "",
-        "",
-        "",
+        `handler ≤ ${f.targets.handler_rss_mb} MB, no OOM kill`,
+        yes(f.met.handler_rss && f.handler_oom_kills.every((n) => n === 0)),
       ]),
     );
     rows.push(

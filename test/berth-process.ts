@@ -23,12 +23,15 @@ const ENTRY = { emitter: "emitter/main.ts", handler: "handler/main.ts" } as cons
 
 const ROOT = new URL("../", import.meta.url);
 
-/** Node's flags for `kind` as the image runs it: the `exec node …` line of bin/entrypoint.sh that `kind` reaches. */
+/**
+ * Node's flags for `kind` as the image runs it outside a memory limit: the `exec node …` line of
+ * bin/entrypoint.sh that `kind` reaches, without the flags it computes (`$heap`: none without a limit).
+ */
 export function imageNodeArgs(kind: keyof typeof ENTRY): string[] {
   const script = readFileSync(new URL("bin/entrypoint.sh", ROOT), "utf8");
   const own = new RegExp(`^if \\[ "\\$1" = ${kind} \\]; then exec node (.*)"\\$main" "\\$@"; fi$`, "m").exec(script);
   const rest = /^exec node (.*)"\$main" "\$@"$/m.exec(script);
-  return (own ?? rest)![1]!.split(" ").filter(Boolean);
+  return (own ?? rest)![1]!.split(" ").filter((a) => a !== "" && !a.startsWith("$"));
 }
 
 /** The arguments `npm run <kind>` gives node in a clone (package.json's script). */
@@ -41,17 +44,28 @@ export function npmRunArgs(kind: keyof typeof ENTRY): string[] {
 
 /**
  * `entry`: a compiled bin/berth-main.js (`npm run build`), run as the image runs it: `node <nodeArgs> <entry> <kind>`,
- * nodeArgs by default bin/entrypoint.sh's for `kind`; `user`: uid/gid to run as (root only).
+ * nodeArgs by default bin/entrypoint.sh's for `kind`; `script`: the entry script itself instead (`sh <script> <kind>`,
+ * with the flags it computes, e.g. under a memory limit); `user`: uid/gid to run as (root only); `wrap`: the command
+ * line that runs it (e.g. in a memory cgroup: test/harness/memory-cgroup.ts).
  */
-export type Compiled = { entry: string; user?: { uid: number; gid: number }; nodeArgs?: readonly string[] };
+export type Compiled = {
+  entry: string;
+  user?: { uid: number; gid: number };
+  nodeArgs?: readonly string[];
+  script?: string;
+  wrap?: (command: string, args: readonly string[]) => [string, string[]];
+};
 
 export async function startBerth(kind: keyof typeof ENTRY, env: Record<string, string>, compiled?: Compiled): Promise<BerthProcess> {
   const args = compiled ? [...(compiled.nodeArgs ?? imageNodeArgs(kind)), compiled.entry, kind] : [ENTRY[kind]];
-  return startLoggingProcess(kind, args, { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env }, compiled?.user);
+  const direct: [string, string[]] =
+    compiled?.script !== undefined && compiled.nodeArgs === undefined ? ["sh", [compiled.script, kind]] : [process.execPath, args];
+  const [command, commandArgs] = compiled?.wrap ? compiled.wrap(...direct) : direct;
+  return startLoggingProcess(kind, commandArgs, { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env }, compiled?.user, command);
 }
 
 /**
- * `node <args>` with exactly `env`, whose stdout is JSON log lines (other lines go to `stderr`):
+ * `node <args>` (or `command <args>`) with exactly `env`, whose stdout is JSON log lines (other lines go to `stderr`):
  * registered with the harness cleanup (SIGKILL) until stopped. `name` names it in errors and cleanup.
  */
 export async function startLoggingProcess(
@@ -59,8 +73,9 @@ export async function startLoggingProcess(
   args: readonly string[],
   env: Record<string, string>,
   user?: Compiled["user"],
+  command: string = process.execPath,
 ): Promise<BerthProcess> {
-  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"], ...user });
+  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], ...user });
   const pid = await new Promise<number>((resolve, reject) => {
     child.once("spawn", () => resolve(child.pid!));
     child.once("error", reject);

@@ -52,7 +52,7 @@ describe("compose", () => {
         servers.map(([name]) => name),
         expected,
       );
-      assert.deepEqual(Object.keys(services).sort(), ["consul", "emitter", "handler", "handler-2", ...expected].sort());
+      assert.deepEqual(Object.keys(services).sort(), ["berth", "consul", "emitter", "handler", "handler-2", ...expected].sort());
 
       const stores = servers.map(([name, nats]) => {
         assert.deepEqual(nats.command?.slice(0, 3), ["-js", "-sd", "/data"], name);
@@ -84,7 +84,7 @@ describe("compose", () => {
         for (const port of (svc.ports ?? []).map(portText))
           assert.ok(port.startsWith("127.0.0.1:"), `${name} publishes ${port} on loopback only`);
         if (hostNetwork(svc)) assert.deepEqual(svc.ports ?? [], [], `${name} is in the host's network: nothing to publish`);
-        assert.ok(svc.healthcheck?.test?.length, `${name} has a healthcheck`);
+        if (svc.profiles === undefined) assert.ok(svc.healthcheck?.test?.length, `${name} has a healthcheck`);
         for (const [dependency, { condition }] of Object.entries(svc.depends_on ?? {})) {
           // A handler waits for the emitter only to have its image built: started is enough.
           const wanted = dependency === "emitter" ? "service_started" : "service_healthy";
@@ -96,7 +96,16 @@ describe("compose", () => {
       for (const { name, svc, program } of berth) {
         if (program === "handler")
           assert.deepEqual(Object.keys(svc.depends_on ?? {}).sort(), ["consul", "emitter", ...expected].sort(), name);
+        // The entry script sizes the heap from it (docs/operating.md#memory).
+        assert.ok([134217728, "128m", "134217728"].includes(svc.mem_limit ?? ""), `${name}: mem_limit 128m, got ${String(svc.mem_limit)}`);
       }
+      // berth's CLI, run one-off (docker-compose run --rm berth status): out of `up`, and linked to nothing, which
+      // Docker refuses in the host's network.
+      const cli = services.berth!;
+      assert.deepEqual(cli.profiles, ["cli"]);
+      assert.equal(cli.image, "berth:dev");
+      assert.ok(hostNetwork(cli), "in the host's network, where node1's agent answers on 127.0.0.1");
+      assert.equal(cli.depends_on, undefined, "no dependency: `run` would link to it");
     });
   }
 });

@@ -25,6 +25,8 @@ export type Service = {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test?: string[] };
   read_only?: boolean;
+  profiles?: string[];
+  mem_limit?: string | number;
 };
 export type Compose = { services: Record<string, Service>; volumes?: Record<string, unknown> };
 
@@ -72,8 +74,11 @@ export const PROGRAMS: Record<"emitter" | "handler", (env: NodeJS.ProcessEnv) =>
   emitter: loadEmitterConfig,
   handler: loadHandlerConfig,
 };
-/** The berth services of the stack, by program: the command each runs. */
-const programOf = (svc: Service) => (svc.image === "berth:dev" ? (svc.command?.[0] as keyof typeof PROGRAMS | undefined) : undefined);
+/** The berth services of the stack, by program: the command each runs (the `berth` CLI service runs neither). */
+const programOf = (svc: Service) => {
+  const command = svc.image === "berth:dev" ? svc.command?.[0] : undefined;
+  return command !== undefined && Object.hasOwn(PROGRAMS, command) ? (command as keyof typeof PROGRAMS) : undefined;
+};
 export const berthServices = (services: Record<string, Service>) =>
   Object.entries(services).flatMap(([name, svc]) => {
     const program = programOf(svc);

@@ -74,7 +74,11 @@ export function canStartDockerd(): boolean {
   return missingForDockerd().length === 0;
 }
 
-export async function startDockerd(opts: { name: string; ip?: string }): Promise<PrivateDockerEngine> {
+/**
+ * `dataRoot`: the engine's images, containers and volumes there instead of in its temp dir, kept when
+ * it stops (e.g. images cached between runs); at most one engine at a time may use it.
+ */
+export async function startDockerd(opts: { name: string; ip?: string; dataRoot?: string }): Promise<PrivateDockerEngine> {
   const { name } = opts;
   const ip = opts.ip ?? "127.0.0.1";
   if (!/^[A-Za-z0-9_-]{1,16}$/.test(name)) throw new Error(`bad engine name ${JSON.stringify(name)}`);
@@ -83,7 +87,7 @@ export async function startDockerd(opts: { name: string; ip?: string }): Promise
 
   sweepStaleEngines();
   const dir = mkdtempSync(`/tmp/berth-${name}-`); // /tmp, not $TMPDIR: unix socket paths must stay short
-  const dataRoot = join(dir, "data");
+  const dataRoot = opts.dataRoot ?? join(dir, "data");
   const execRoot = join(dir, "exec");
   const socketPath = join(dir, "docker.sock");
   const host = `unix://${socketPath}`;
@@ -119,7 +123,7 @@ export async function startDockerd(opts: { name: string; ip?: string }): Promise
     bridge = createBridge();
     cgroupParent = `/berth-${bridge.name}`;
     claimDir(dir, "dockerd", parts());
-    mkdirSync(dataRoot);
+    mkdirSync(dataRoot, { recursive: true });
     mkdirSync(execRoot);
     writeFileSync(join(dir, "daemon.json"), JSON.stringify({ "deprecated-key-path": join(dir, "key.json") }));
     containerd = await startContainerd(dir, dataRoot, execRoot);
