@@ -7,6 +7,8 @@ import type { HandlerDeps } from "../handler/deps.ts";
 import type { DeadLetterReason } from "../handler/dead-letter.ts";
 import { nodeGate } from "../handler/node-gate.ts";
 import { DEFAULT_MAPPING_SETTINGS, type MappingSettings } from "../mapping/settings.ts";
+import assert from "node:assert/strict";
+import { ConfigError } from "../common/config.ts";
 
 export const ID_A = "a".repeat(64);
 export const ID_B = "b".repeat(64);
@@ -214,4 +216,15 @@ export function memoryAgent() {
     async close() {},
   };
   return agent;
+}
+
+/** The problems of the ConfigError `load` throws (it must throw one). */
+export function configProblems(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  assert.fail("expected a ConfigError");
 }

@@ -13,17 +13,7 @@ import { dockerHint } from "../emitter/node-name.ts";
 import { agentDirectory, describeAgents, handlerEnv, loadHandlerConfig } from "../handler/config.ts";
 import { dnsNameWarning } from "../mapping/dns-names.ts";
 import { servicesFor } from "../mapping/services-for.ts";
-import { event, settings } from "./builders.ts";
-
-function problems(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail("expected a ConfigError");
-}
+import { event, settings, configProblems } from "./builders.ts";
 
 /** A logger whose lines are kept, parsed. */
 function recordingLog() {
@@ -60,13 +50,13 @@ describe("configuration mistakes named", () => {
 
   test("config - an enum's problem lists the allowed values and quotes the value written; LOG_LEVEL in any case", () => {
     assert.deepEqual(
-      problems(() => loadEmitterConfig({ LOG_LEVEL: "verbose" })),
+      configProblems(() => loadEmitterConfig({ LOG_LEVEL: "verbose" })),
       ['LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, not "verbose"'],
     );
     assert.equal(loadEmitterConfig({ LOG_LEVEL: "DEBUG" }).LOG_LEVEL, "debug");
     assert.equal(loadHandlerConfig({ LOG_FORMAT: "Json", BERTH_DEREGISTER: "On-Success" }).BERTH_DEREGISTER, "on-success");
     assert.deepEqual(
-      problems(() => loadHandlerConfig({ BERTH_HANDLER_CONCURRENCY: "lots" })),
+      configProblems(() => loadHandlerConfig({ BERTH_HANDLER_CONCURRENCY: "lots" })),
       ['BERTH_HANDLER_CONCURRENCY must be integer, not "lots"'],
     );
   });

@@ -1,21 +1,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { ConfigError } from "../common/config.ts";
 import { ENV_VALIDATORS_FILE, renderEnvValidators } from "../common/write-env-validators.ts";
 import { loadEmitterConfig } from "../emitter/config.ts";
 import { agentEntryFor, checkAgentTemplate, parseAgentMap } from "../consul/agents.ts";
 import { agentDirectory, loadHandlerConfig } from "../handler/config.ts";
-
-function problems(load: () => unknown): string[] {
-  try {
-    load();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail("expected a ConfigError");
-}
+import { configProblems } from "./builders.ts";
 
 describe("config", () => {
   test("config - the validators compiled from the declared variables are up to date (run `npm run schemas:write`)", async () => {
@@ -32,7 +22,7 @@ describe("config", () => {
   });
 
   test("config - every bad emitter value is listed at once", () => {
-    const found = problems(() =>
+    const found = configProblems(() =>
       loadEmitterConfig({ NATS_URL: "http://x", BERTH_NODE: "a.b", LOG_LEVEL: "loud", BERTH_PREFIX: "Up", BERTH_HOST_IP: "nowhere" }),
     );
     assert.equal(found.length, 5, found.join("\n"));
@@ -42,7 +32,7 @@ describe("config", () => {
         key,
       );
     assert.deepEqual(
-      problems(() => loadEmitterConfig({ BERTH_HOST_IP: "nowhere" })),
+      configProblems(() => loadEmitterConfig({ BERTH_HOST_IP: "nowhere" })),
       ['BERTH_HOST_IP must be an IP address, not "nowhere"'],
     );
   });
@@ -61,7 +51,7 @@ describe("config", () => {
   test("config - bad agent maps list every problem", () => {
     const { problems: found } = parseAgentMap("node1=ftp://x,bad node=http://y,node1=http://z,node2=http://u:p@h,node4");
     assert.equal(found.length, 4, found.join("\n"));
-    assert.ok(problems(() => loadHandlerConfig({ BERTH_CONSUL_AGENTS: ",", BERTH_HANDLER_CONCURRENCY: "0" })).length === 2);
+    assert.ok(configProblems(() => loadHandlerConfig({ BERTH_CONSUL_AGENTS: ",", BERTH_HANDLER_CONCURRENCY: "0" })).length === 2);
   });
 
   test("config - the agent template may use {node} only in the host", () => {

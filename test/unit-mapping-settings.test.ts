@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { ConfigError } from "../common/config.ts";
 import { createLogger } from "../common/log.ts";
 import type { ContainerInspect, DockerSource } from "../emitter/docker.ts";
 import { emitEvent } from "../emitter/watch.ts";
@@ -11,15 +10,11 @@ import { loadHandlerConfig } from "../handler/config.ts";
 import { loadMappingSettings } from "../cli/mapping-config.ts";
 import { DEFAULT_MAPPING_SETTINGS, mappingSettings } from "../mapping/settings.ts";
 import { parseContainerEvent, toContainerEvent, type BerthEvent, type ContainerEvent } from "../schemas/index.ts";
+import { configProblems } from "./builders.ts";
 
 const running = JSON.parse(readFileSync("test/fixtures/inspect-running.json", "utf8")) as ContainerInspect;
 
 /** The problems of the ConfigError `load` throws. */
-function problems(load: () => unknown): string[] {
-  let found: string[] = [];
-  assert.throws(load, (err) => err instanceof ConfigError && (found = err.problems).length > 0);
-  return found;
-}
 
 describe("mapping settings", () => {
   test("mapping settings - defaults are registrator's", () => {
@@ -63,14 +58,14 @@ describe("mapping settings", () => {
       BERTH_NAME_SUFFIX: "sometimes",
       BERTH_ADDRESS_FAMILY: "ipv5",
     };
-    const found = problems(() => loadMappingSettings(env));
+    const found = configProblems(() => loadMappingSettings(env));
     assert.equal(found.length, 7, found.join("\n"));
     for (const key of Object.keys(env))
       assert.ok(
         found.some((p) => p.includes(key)),
         key,
       );
-    assert.equal(problems(() => loadHandlerConfig(env)).length, 7);
+    assert.equal(configProblems(() => loadHandlerConfig(env)).length, 7);
   });
 
   test("mapping wire - container:<x> network mode: the emitter adds <x>'s networks", () => {
