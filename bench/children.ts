@@ -24,9 +24,10 @@ export type Launch = "image" | "clone";
 function start(kind: "emitter" | "handler", env: Record<string, string>, launch: Launch, cgroup?: MemoryCgroup): Promise<BerthProcess> {
   const full = { ...env, ...profiling() };
   if (launch === "clone") return startLoggingProcess(kind, npmRunArgs(kind), { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...full });
-  // BENCH_EMITTER_NODE_ARGS: node's own flags for the emitter instead of the image's (e.g. "" to try it without --lite-mode).
-  const override = process.env.BENCH_EMITTER_NODE_ARGS;
-  const nodeArgs = kind === "emitter" && override !== undefined ? { nodeArgs: override.split(" ").filter(Boolean) } : {};
+  // BENCH_EMITTER_NODE_ARGS, BENCH_HANDLER_NODE_ARGS: node's own flags instead of the image's (e.g. "" to try
+  // the emitter without --lite-mode; V8 flags, which NODE_OPTIONS refuses).
+  const override = process.env[kind === "emitter" ? "BENCH_EMITTER_NODE_ARGS" : "BENCH_HANDLER_NODE_ARGS"];
+  const nodeArgs = override !== undefined ? { nodeArgs: override.split(" ").filter(Boolean) } : {};
   const limited = cgroup ? { wrap: cgroup.wrap } : {};
   return compiledBerth().then((compiled) => startBerth(kind, full, { ...compiled, ...nodeArgs, ...limited }));
 }

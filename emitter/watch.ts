@@ -112,6 +112,7 @@ function orderedEmitter(deps: WatchDeps) {
           deps.log.debug(
             {
               container: event.Actor.ID,
+              action: event.Action,
               since_docker_ms: logMs(read - (event.timeNano / 1e6 - performance.timeOrigin)),
               inspect_ms: logMs(inspected - read),
               waited_turn_ms: logMs(Math.max(0, turn - inspected)),

@@ -99,7 +99,7 @@ async function applyTraced(deps: HandlerDeps, agent: AgentClient, event: Contain
     apply_ms: logMs(firstApplied - decoded),
     reread_ms: logMs(performance.now() - firstApplied),
   };
-  deps.log.debug({ ...where, ...timing }, "apply timing");
+  deps.log.debug({ ...where, type: event.type, early: outcome !== undefined, ...timing }, "apply timing");
   if (applied.warnings.length > 0) deps.log.warn({ ...where, warnings: applied.warnings }, "mapping warnings");
   deps.log.info(
     {

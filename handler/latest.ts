@@ -109,9 +109,13 @@ export type Recorded = { entry: StateEntry; created: boolean; event?: ContainerE
  * event history.
  *
  * A start is most often its container's first event, so it tries to create the key at once
- * (create-then-fall-back: one round trip where read-then-create takes two). Only an absent key
- * needs the snapshot guard — a stored state is compared by time — and its read runs beside the
- * create; the rare event it finds to be history is taken back out.
+ * (create-then-fall-back: one round trip where read-then-create takes two). A key that never held
+ * anything needs no snapshot guard: a start is history only once its container's stop is recorded
+ * (then the key holds it) or was pruned behind a snapshot, which leaves the deletion's marker for
+ * the bucket's TTL (then the fresh create fails) — or while the stop is still on its way, and then
+ * the stop, newer, takes the key when it comes. So only a start older than half the TTL (whose
+ * marker may have expired) or one that meets a marker reads the snapshot's time, beside its create;
+ * the rare event it finds to be history is taken back out.
  */
 export async function recordIfNewer(bucket: StateBucket, event: ContainerEvent): Promise<Recorded | undefined> {
   const key = stateKey(event.data.node.name, event.data.container.id);
@@ -119,7 +123,14 @@ export async function recordIfNewer(bucket: StateBucket, event: ContainerEvent):
   const { traceparent, tracestate, ...state } = event;
   const value = encode(traceparent === undefined && tracestate === undefined ? event : state);
   const at = BigInt(event.data.timeNano);
-  let stored = event.type === "io.berth.container.started" ? undefined : await bucket.get(key);
+  const created = (revision: number) => ({ entry: { value, revision, created: new Date() }, created: true, event });
+  let stored: StateEntry | undefined;
+  if (event.type !== "io.berth.container.started") stored = await bucket.get(key);
+  else if (Date.now() - Number(at / 1_000_000n) < (bucket.ttlSeconds * 1000) / 2) {
+    const revision = await bucket.createFresh(key, value);
+    if (revision !== undefined) return created(revision);
+    stored = await bucket.get(key);
+  }
   for (;;) {
     if (stored && BigInt(decodeState(stored).data.timeNano) >= at) return { entry: stored, created: false };
     if (stored) {
@@ -127,7 +138,7 @@ export async function recordIfNewer(bucket: StateBucket, event: ContainerEvent):
       if (revision !== undefined) return { entry: { value, revision, created: new Date() }, created: false, event };
     } else {
       const [revision, history] = await Promise.all([bucket.compareAndSet(key, value, 0), supersededBySnapshot(bucket, event)]);
-      if (revision !== undefined && !history) return { entry: { value, revision, created: new Date() }, created: true, event };
+      if (revision !== undefined && !history) return created(revision);
       if (revision !== undefined) {
         await bucket.deleteAt(key, revision); // false: a newer event is stored now, which the apply reads
         return undefined;

@@ -123,29 +123,41 @@ export function handlerDeps(agent: AgentClient, extra: Partial<HandlerDeps> = {}
   return { deps, letters, repairs };
 }
 
-/** The state bucket's contract (compare-and-set on a revision, subject-style key filters) in memory. */
-export function memoryBucket(): StateBucket & { entries: Map<string, StateEntry> } {
+/**
+ * The state bucket's contract (compare-and-set on a revision, subject-style key filters) in memory;
+ * a deleted key keeps its deletion's marker (`deleted`), as JetStream's does until the bucket's TTL.
+ */
+export function memoryBucket(): StateBucket & { entries: Map<string, StateEntry>; deleted: Map<string, number> } {
   const entries = new Map<string, StateEntry>();
+  const deleted = new Map<string, number>();
   let revision = 0;
   const matches = (filter: string, key: string) => {
     const f = filter.split(".");
     const k = key.split(".");
     return f.length === k.length && f.every((t, i) => t === "*" || t === k[i]);
   };
+  const write = (key: string, value: Uint8Array) => {
+    deleted.delete(key);
+    entries.set(key, { value, revision: ++revision, created: new Date() });
+    return Promise.resolve(revision);
+  };
   return {
     entries,
+    deleted,
     ttlSeconds: 7 * 24 * 3600,
     get(key) {
       return Promise.resolve(entries.get(key));
     },
     compareAndSet(key, value, expected) {
       if ((entries.get(key)?.revision ?? 0) !== expected) return Promise.resolve(undefined);
-      entries.set(key, { value, revision: ++revision, created: new Date() });
-      return Promise.resolve(revision);
+      return write(key, value);
+    },
+    createFresh(key, value) {
+      return entries.has(key) || deleted.has(key) ? Promise.resolve(undefined) : write(key, value);
     },
     deleteAt(key, expected) {
       if ((entries.get(key)?.revision ?? 0) !== expected) return Promise.resolve(false);
-      ++revision;
+      deleted.set(key, ++revision);
       entries.delete(key);
       return Promise.resolve(true);
     },

@@ -83,6 +83,7 @@ export function gated(bucket: StateBucket, agent: AgentClient, gate: Gate) {
   const gatedBucket: StateBucket = {
     get: g("kv.get", bucket.get.bind(bucket)),
     compareAndSet: g("kv.cas", bucket.compareAndSet.bind(bucket)),
+    createFresh: g("kv.create", bucket.createFresh.bind(bucket)),
     deleteAt: g("kv.delete", bucket.deleteAt.bind(bucket)),
     entriesMatching: g("kv.entries", bucket.entriesMatching.bind(bucket)),
     ttlSeconds: bucket.ttlSeconds,

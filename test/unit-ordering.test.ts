@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { handleMessage } from "../handler/consume.ts";
-import { subjectFor, type ContainerEvent } from "../schemas/index.ts";
+import { subjectFor, toNodeSnapshot, type BerthEvent } from "../schemas/index.ts";
 import { bytesOf, event, handlerDeps, memoryAgent, memoryBucket, message } from "./builders.ts";
 import { forEverySchedule, gated, runScheduled, seeded } from "./scheduler.ts";
 
@@ -13,7 +13,7 @@ const stop = (t: bigint, id = A) =>
   event({ type: "io.berth.container.stopped", timeNano: t, container: { id, name: "svc4", exitCode: 137 } });
 
 /** Runs each worker's messages in order, the workers interleaved as `choose` says; returns the agent. */
-async function schedule(perWorker: ContainerEvent[][], choose: (n: number) => number) {
+async function schedule(perWorker: BerthEvent[][], choose: (n: number) => number) {
   const agent = memoryAgent();
   const bucket = memoryBucket();
   const trace = await runScheduled((gate) => {
@@ -135,6 +135,15 @@ describe("ordering", () => {
       const events = fresh();
       const { agent, trace } = await schedule([[events[0]!, events[2]!], [events[1]!]], seeded(seed));
       assert.equal(registered(agent), 1, `the last a start, seed ${seed}: ${trace.join(" ")}`);
+    }
+  });
+
+  test("ordering - a start of now late on one worker while another records its stop and a snapshot that prunes it: the service ends gone (2,000 seeded schedules)", async () => {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const snapshot = toNodeSnapshot({ name: "node3", hostIp: "10.0.0.3" }, now + 5n, []);
+    for (let seed = 0; seed < 2000; seed++) {
+      const { agent, trace } = await schedule([[start(now + 1n)], [stop(now + 2n), snapshot]], seeded(seed));
+      assert.equal(registered(agent), 0, `seed ${seed}: ${trace.join(" ")}`);
     }
   });
 

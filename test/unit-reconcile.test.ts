@@ -87,6 +87,32 @@ describe("reconcile", () => {
     assert.equal(agent.services_.size, 0);
   });
 
+  test("reconcile - a start of now redelivered after its stop was pruned meets the deletion's marker: history, not resurrected", async () => {
+    const { agent, bucket, send, snapshot } = setup();
+    const now = BigInt(Date.now()) * 1_000_000n;
+    await send(started("a", now + 1n));
+    await send(event({ type: "io.berth.container.stopped", timeNano: now + 2n, container: { id: ID("a"), name: "svc-a" } }));
+    await snapshot(now + 5n, []);
+    assert.equal(bucket.entries.has(`node3.${ID("a")}`), false, "the stopped state is pruned");
+    assert.ok(bucket.deleted.has(`node3.${ID("a")}`), "its deletion's marker stays");
+    await send(started("a", now + 1n));
+    assert.equal(agent.services_.size, 0);
+    await send(started("a", now + 9n)); // started again, after the snapshot: not history
+    assert.equal(agent.services_.size, 1);
+  });
+
+  test("reconcile - a container's first start (of now) reads neither the snapshot nor its time: one create, then the re-read", async () => {
+    const { agent, bucket, send, snapshot } = setup();
+    const now = BigInt(Date.now()) * 1_000_000n;
+    await snapshot(now, []);
+    const read: string[] = [];
+    const get = bucket.get.bind(bucket);
+    bucket.get = (key) => (read.push(key), get(key));
+    await send(started("a", now + 1n));
+    assert.equal(agent.services_.size, 1);
+    assert.deepEqual(read, [`node3.${ID("a")}`], "only the re-read after the registration");
+  });
+
   test("reconcile - under on-success, a failed container's kept services survive later snapshots (its state is not pruned)", async () => {
     const { agent, bucket, send, snapshot } = setup(settings({ deregister: "on-success" }));
     const snap = (at: bigint) => snapshot(at, []);

@@ -11,7 +11,12 @@ export type StateBucket = {
   get(key: string): Promise<StateEntry | undefined>;
   /** Writes only if the key is still at `revision` (0: absent): the new revision, or undefined when someone else wrote first. */
   compareAndSet(key: string, value: Uint8Array, revision: number): Promise<number | undefined>;
-  /** Deletes only if the key is still at `revision`; false when someone else wrote first. */
+  /**
+   * Writes only if the key never held anything: no value, and no deletion's marker (which stays
+   * for the bucket's TTL). The new revision, or undefined when the key holds or held something.
+   */
+  createFresh(key: string, value: Uint8Array): Promise<number | undefined>;
+  /** Deletes only if the key is still at `revision`, leaving a deletion's marker; false when someone else wrote first. */
   deleteAt(key: string, revision: number): Promise<boolean>;
   /** The entry of every key matching `filter`, read in one pass over the bucket instead of one request per key. */
   entriesMatching(filter: string): Promise<Map<string, StateEntry>>;
@@ -80,6 +85,15 @@ export async function openStateBucket(bus: Bus): Promise<StateBucket> {
         bucket,
         Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length)),
       );
+    },
+    async createFresh(key, value) {
+      try {
+        // kv.create would write over a deletion's marker: a put expecting no message at all does not.
+        return await leaderOrNamed(what, () => kv.put(key, value, { previousSeq: 0 }));
+      } catch (err) {
+        if (isApiError(err, [API_ERROR.wrongLastSequence])) return undefined;
+        throw err;
+      }
     },
     async compareAndSet(key, value, revision) {
       try {
