@@ -65,6 +65,7 @@ export function portServices(candidate: Candidate, keys: PortKeys, ctx: PortCont
   return names.map(({ name, base }) => ({
     ID: serviceId(node.name, container, candidate, keys, group, names.length > 1 ? base : undefined),
     Name: name,
-    ...structuredClone(body),
+    // Several names share one body: each its own copy, so no two services share a nested object.
+    ...(names.length > 1 ? structuredClone(body) : body),
   }));
 }

@@ -74,6 +74,9 @@ export function parseBerthEvent(value: unknown, onUnknown?: OnUnknown): BerthEve
   return type === "io.berth.node.snapshot" ? parseNodeSnapshot(value, onUnknown) : parseContainerEvent(value, onUnknown);
 }
 
+/** Stateless between calls (no `stream`): one for every message. */
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Decodes bytes off the wire; anything that is not a JSON object of the contract is a SchemaError. */
 export function decodeBerthEvent(bytes: Uint8Array, onUnknown?: OnUnknown): BerthEvent {
   if (bytes.byteLength > MAX_EVENT_BYTES) {
@@ -81,7 +84,7 @@ export function decodeBerthEvent(bytes: Uint8Array, onUnknown?: OnUnknown): Bert
   }
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    value = JSON.parse(utf8.decode(bytes));
   } catch (err) {
     throw new SchemaError("undecodable message", [(err as Error).message], { cause: err });
   }
