@@ -34,7 +34,7 @@ const WAIT = { timeoutMs: 10_000, intervalMs: 5 } as const;
  * a start's apart from a stop's: they take different paths (a just-happened start registers while
  * its state is recorded; a stop reads its state first and lists the agent).
  */
-function stepMedians(processes: readonly BerthProcess[]) {
+function stepMedians(processes: readonly BerthProcess[], registeredAtMs: ReadonlyMap<string, number>) {
   const median = (lines: readonly Record<string, unknown>[], f: string) =>
     round(
       percentile(
@@ -53,8 +53,23 @@ function stepMedians(processes: readonly BerthProcess[]) {
     const steps: Record<string, number> = {};
     for (const f of ["since_docker_ms", "inspect_ms", "waited_turn_ms", "publish_ms"]) steps[f] = median(emits, f);
     for (const f of ["decode_ms", "record_ms", "apply_ms", "reread_ms"]) steps[f] = median(applies, f);
-    if (kind === "start")
+    if (kind === "start") {
       steps.registered_early_share = round(applies.filter((l) => l.early === true).length / Math.max(1, applies.length));
+      // Across processes, on the machine's clock: the emitter's publish → a handler has the message
+      // (the bus hop inside berth's path), and that arrival → the agent has the registration.
+      const publishedAt = new Map(emits.map((l) => [String(l.container), Number(l.publish_at_ms)]));
+      const hop: number[] = [];
+      const toAgent: number[] = [];
+      for (const l of applies) {
+        const container = String(l.container);
+        const published = publishedAt.get(container);
+        const registered = registeredAtMs.get(container);
+        if (published !== undefined) hop.push(Number(l.received_at_ms) - published);
+        if (registered !== undefined) toAgent.push(registered - Number(l.received_at_ms));
+      }
+      steps.publish_to_received_ms = round(percentile(hop, 50));
+      steps.received_to_registered_ms = round(percentile(toAgent, 50));
+    }
     out[kind] = steps;
   }
   return out;
@@ -112,6 +127,8 @@ export async function measureQuiet(natsUrl: string, agent: FastAgent, o: QuietOp
     processes.push(...handlers);
     floor = started;
     const bySpacing: Record<string, QuietSpacing> = {};
+    /** When the agent had each counted start's registration, on the machine's clock (the step timings' clock). */
+    const registeredAtMs = new Map<string, number>();
     for (const spacing of o.spacings) {
       const s = {
         start: [] as number[],
@@ -136,6 +153,7 @@ export async function measureQuiet(natsUrl: string, agent: FastAgent, o: QuietOp
         const killed = performance.now();
         await waitFor(() => agent.goneAt.has(id), { what: "the quiet container removed", ...WAIT });
         if (counted) {
+          registeredAtMs.set(id, performance.timeOrigin + agent.registeredAt.get(id)!);
           s.start.push(agent.registeredAt.get(id)! - started);
           s.kill.push(agent.goneAt.get(id)! - killed);
           s.dockerStart.push(events.seen.start.get(id)! - started);
@@ -163,7 +181,7 @@ export async function measureQuiet(natsUrl: string, agent: FastAgent, o: QuietOp
         met: verdict.met,
       };
     }
-    const steps = stepMedians(processes);
+    const steps = stepMedians(processes, registeredAtMs);
     const [emitterPeak, ...handlerPeaks] = await stopAll(processes);
     return {
       launch,

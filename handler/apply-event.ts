@@ -98,6 +98,8 @@ async function applyTraced(deps: HandlerDeps, agent: AgentClient, event: Contain
     record_ms: logMs(stored - decoded),
     apply_ms: logMs(firstApplied - decoded),
     reread_ms: logMs(performance.now() - firstApplied),
+    // The message's arrival on the machine's clock, to line up with the emitter's lines (npm run bench).
+    received_at_ms: logMs(performance.timeOrigin + received),
   };
   deps.log.debug({ ...where, type: event.type, early: outcome !== undefined, ...timing }, "apply timing");
   if (applied.warnings.length > 0) deps.log.warn({ ...where, warnings: applied.warnings }, "mapping warnings");
