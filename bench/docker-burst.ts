@@ -29,6 +29,8 @@ export function dockerEvents(engine: PrivateDockerEngine) {
   const opened = new Promise<void>((resolve, reject) => {
     const req = request({ socketPath: engine.socketPath, path: `/events?filters=${filters}` }, (res) => {
       closeStream = () => res.destroy();
+      // A reset stream (the engine stopping) ends the record; what it saw stays. Unhandled, it would end the run.
+      res.on("error", () => undefined);
       resolve();
       createInterface({ input: res }).on("line", (line) => {
         const event = JSON.parse(line) as { Action: string; Actor: { ID: string }; timeNano: number };
