@@ -2,6 +2,7 @@
 // bursts, reconciliation).
 import { spreadOf, type FloorCheck } from "./floor-check.ts";
 import { metWith, ms, perS, ratioOf, spread, times, wide, yes, type Row } from "./report-cells.ts";
+import { round } from "./measure.ts";
 import type { Results } from "./results.ts";
 import { THROUGHPUT_TARGETS } from "./targets.ts";
 
@@ -61,6 +62,18 @@ export function pipelineRows(r: Results): Row[] {
       ratioOf(cpu),
       `≤ ${THROUGHPUT_TARGETS.cpu_per_event_max_ratio}× floor`,
       metWith(t.met.cpu_per_event, cpu),
+    ]);
+    // Not a floor: the same run with tracing off, beside it (what the spans of each event cost).
+    const traced = t.tracing_on.cpu_us_per_event_one_worker;
+    rows.push([
+      "2 CPU per event, 1 worker, tracing on (spans exported over OTLP/HTTP) beside off",
+      `${traced.median} µs`,
+      spread(traced, " µs"),
+      `${cpu.berth.median} µs (tracing off)`,
+      spread(cpu.berth, " µs"),
+      times(round(traced.median / cpu.berth.median)),
+      "",
+      "",
     ]);
   }
   const b = r.docker_burst;

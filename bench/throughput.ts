@@ -15,6 +15,7 @@ import { cpuMs, round, sustainedRate, windowed } from "./measure.ts";
 import { quick } from "./quick.ts";
 import { THROUGHPUT_TARGETS } from "./targets.ts";
 import { BENCH_NODE, announceNode, containerId, inspectOf, syntheticEmitter } from "./synthetic.ts";
+import { startOtlpSink } from "./otlp-sink.ts";
 
 type Nats = { url: string; pid: number };
 
@@ -40,8 +41,9 @@ async function drain(agent: FastAgent, ids: readonly string[], workerPids: reado
   return { rate: sustainedRate(done), seconds: round((Math.max(...done) - Math.min(...done)) / 1000), cpuUsPerEvent };
 }
 
-async function berthRun(nats: Nats, agent: FastAgent, workers: number, r: number) {
-  const prefix = `btp${workers}r${r}`;
+/** `traceTo`: an OTLP/HTTP endpoint the handlers export a trace of each event to (tracing on). */
+async function berthRun(nats: Nats, agent: FastAgent, workers: number, r: number, traceTo?: string) {
+  const prefix = `btp${workers}r${r}${traceTo ? "t" : ""}`;
   const node = prefix; // a node of its own, as in latency.ts
   const ids = Array.from({ length: RUN.events }, (_, i) => containerId(`${prefix}-${i}`));
   const emitter = await syntheticEmitter(nats.url, prefix, node);
@@ -60,6 +62,7 @@ async function berthRun(nats: Nats, agent: FastAgent, workers: number, r: number
     BERTH_PREFIX: prefix,
     BERTH_CONSUL_AGENTS: `${node}=${agent.url}`,
     BERTH_HANDLER_CONCURRENCY: String(RUN.concurrency),
+    ...(traceTo ? { OTEL_EXPORTER_OTLP_ENDPOINT: traceTo } : {}),
   });
   let result: Awaited<ReturnType<typeof drain>>;
   let peaks: number[];
@@ -119,12 +122,19 @@ async function floorRun(nats: Nats, agent: FastAgent, workers: number, r: number
 type Run = Awaited<ReturnType<typeof drain>>;
 
 export async function measureThroughput(nats: Nats, agent: FastAgent) {
-  const runs = { floor1: [] as Run[], berth1: [] as Run[], floor2: [] as Run[], berth2: [] as Run[] };
+  const runs = { floor1: [] as Run[], berth1: [] as Run[], floor2: [] as Run[], berth2: [] as Run[], traced1: [] as Run[] };
   const publishRates: number[] = [];
   const peaks: number[] = [];
+  const tracedPeaks: number[] = [];
+  // Tracing on: the same one-worker run with every event's spans exported (the handler's trace of
+  // each registration, started afresh: the synthetic events carry no traceparent).
+  const sink = await startOtlpSink();
   for (let r = 0; r < RUN.rounds; r++) {
     runs.floor1.push(await floorRun(nats, agent, 1, r));
     const berth1 = await berthRun(nats, agent, 1, r);
+    const traced1 = await berthRun(nats, agent, 1, r, sink);
+    runs.traced1.push(traced1);
+    tracedPeaks.push(...traced1.peaks);
     runs.floor2.push(await floorRun(nats, agent, 2, r));
     const berth2 = await berthRun(nats, agent, 2, r);
     runs.berth1.push(berth1);
@@ -158,6 +168,12 @@ export async function measureThroughput(nats: Nats, agent: FastAgent) {
       two_workers_per_s: checks.two_workers.floor.median,
       scaling: round(checks.two_workers.floor.median / checks.one_worker.floor.median),
       cpu_us_per_event_by_round: { one_worker: split(runs.floor1), two_workers: split(runs.floor2) },
+    },
+    tracing_on: {
+      one_worker_per_s: spreadOf(rates(runs.traced1)),
+      cpu_us_per_event_one_worker: spreadOf(cpu(runs.traced1)),
+      cpu_us_per_event_by_round: split(runs.traced1),
+      handler_peak_rss_mb: tracedPeaks,
     },
     floor_checks: checks,
     target: `CPU per event (1 worker) ≤ ${THROUGHPUT_TARGETS.cpu_per_event_max_ratio}× the floor's; 2 workers ≥ ${THROUGHPUT_TARGETS.two_workers_min_ratio}× the floor's rate`,
