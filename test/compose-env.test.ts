@@ -20,22 +20,11 @@ import {
   hostNetwork,
   natsServers,
   portText,
+  readBy,
   resolved,
   stackName,
   type Service,
 } from "./compose-fixture.ts";
-
-/** The variables `load` reads from its environment (every one it asks for), and what it made of `env`. */
-function readBy<T>(load: (env: NodeJS.ProcessEnv) => T, env: Record<string, string>): { read: Set<string>; config: T } {
-  const read = new Set<string>();
-  const spy = new Proxy(env, {
-    get(target, key, receiver) {
-      if (typeof key === "string") read.add(key);
-      return Reflect.get(target, key, receiver) as unknown;
-    },
-  });
-  return { read, config: load(spy) };
-}
 
 const LOOPBACK = /\b(127\.\d+\.\d+\.\d+|localhost|\[::1\])\b/;
 /** A Consul agent's HTTP port: -http-port, else Consul's default 8500. */

@@ -55,12 +55,17 @@ export function composeConfig(
 export function resolved(env: Record<string, string>, files: readonly string[] = SINGLE): Compose {
   const r = composeConfig(env, files);
   assert.equal(r.status, 0, r.err);
+  return fromYaml(r.out) as Compose;
+}
+
+/** YAML as data, read with PyYAML (what docker-compose 1.x runs on; `available` checks it is there). */
+export function fromYaml(text: string): unknown {
   const json = spawnSync("python3", ["-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"], {
-    input: r.out,
+    input: text,
     encoding: "utf8",
   });
   assert.equal(json.status, 0, json.stderr);
-  return JSON.parse(json.stdout) as Compose;
+  return JSON.parse(json.stdout) as unknown;
 }
 
 /** A port entry as `host_ip:published:target` text, whichever form compose printed it in. */
@@ -74,12 +79,25 @@ export const PROGRAMS: Record<"emitter" | "handler", (env: NodeJS.ProcessEnv) =>
   emitter: loadEmitterConfig,
   handler: loadHandlerConfig,
 };
+/** The variables `load` reads from its environment (every one it asks for), and what it made of `env`. */
+export function readBy<T>(load: (env: NodeJS.ProcessEnv) => T, env: Record<string, string>): { read: Set<string>; config: T } {
+  const read = new Set<string>();
+  const spy = new Proxy(env, {
+    get(target, key, receiver) {
+      if (typeof key === "string") read.add(key);
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
+  return { read, config: load(spy) };
+}
+
 /** The berth services of the stack, by program: the command each runs (the `berth` CLI service runs neither). */
-const programOf = (svc: Service) => {
+type BerthLike = Pick<Service, "image" | "command" | "environment">;
+const programOf = (svc: BerthLike) => {
   const command = svc.image === "berth:dev" ? svc.command?.[0] : undefined;
   return command !== undefined && Object.hasOwn(PROGRAMS, command) ? (command as keyof typeof PROGRAMS) : undefined;
 };
-export const berthServices = (services: Record<string, Service>) =>
+export const berthServices = <S extends BerthLike>(services: Record<string, S>) =>
   Object.entries(services).flatMap(([name, svc]) => {
     const program = programOf(svc);
     return program ? [{ name, svc, program, env: svc.environment ?? {} }] : [];

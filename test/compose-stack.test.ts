@@ -7,16 +7,15 @@
 // with its volumes and network, the example container, the dockerd.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
-import { canStartDockerd, missingForDockerd, startDockerd } from "./harness/dockerd.ts";
+import { canStartDockerd, missingForDockerd } from "./harness/dockerd.ts";
 import { canConnect } from "./harness/ports.ts";
 import { requireOrSkip } from "./harness/prereq.ts";
 import { waitFor } from "./harness/wait.ts";
-import { startTimeOf } from "./harness/proc-scan.ts";
-import { ensureStandins, STANDIN_CACHE } from "./standins/index.ts";
+import { buildBerthImage, startStandinEngine } from "./standins/engine.ts";
 import { ROOT, available } from "./compose-fixture.ts";
 
 after(cleanupAll);
@@ -36,30 +35,15 @@ function quickStartLines(): string[] {
   );
 }
 
-/** One engine at a time on the kept data-root: a lock file naming its owner (pid and start time). */
-function lockDataRoot(dataRoot: string): void {
-  const lock = `${dataRoot}.lock`;
-  if (existsSync(lock)) {
-    const owner = JSON.parse(readFileSync(lock, "utf8")) as { pid: number; start: string };
-    if (startTimeOf(owner.pid) === owner.start) throw new Error(`${dataRoot} is in use by process ${owner.pid}`);
-  }
-  writeFileSync(lock, JSON.stringify({ pid: process.pid, start: startTimeOf(process.pid) }));
-  registerCleanup(`lock ${lock}`, () => {
-    rmSync(lock, { force: true });
-    return Promise.resolve();
-  });
-}
-
 test("compose - the README's quick start on the whole stack: up, every service healthy, the example registered with its check passing, berth status, down", async (t) => {
   if (!available(t)) return;
   if (!requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ") || "none"})`, canStartDockerd())) return;
   const busy = (await Promise.all(PORTS.map(async (p) => ((await canConnect("127.0.0.1", p)) ? [p] : [])))).flat();
   assert.deepEqual(busy, [], `the stack's ports are taken on this host: ${busy.join(", ")}`);
 
-  const dataRoot = join(STANDIN_CACHE, "engine");
-  lockDataRoot(dataRoot);
-  const engine = await startDockerd({ name: "compose", ip: "0.0.0.0", dataRoot });
-  await ensureStandins(engine, (text) => t.diagnostic(text));
+  const engine = await startStandinEngine("compose", "0.0.0.0", (text) => t.diagnostic(text));
+  // berth's image, its stages kept as the cache of the README's `up --build` below (and of the swarm test's build).
+  await buildBerthImage(engine, "berth:dev");
 
   // The README's lines as a user types them, against this engine: DOCKER_HOST for docker and
   // docker-compose, its socket where the README names /var/run/docker.sock (DOCKER_SOCKET for compose).

@@ -203,15 +203,16 @@ export async function startConsulDouble(opts: ConsulDoubleOptions = {}): Promise
     : createServer(onRequest);
   server.on("tlsClientError", (err: Error) => tlsClientErrors.push(err.message));
 
+  const listen = opts.listen ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
+    server.listen(opts.port ?? 0, listen, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   ownPort = port;
 
   return {
-    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://${listen}:${port}`,
     node: identity.node,
     requests,
     tlsClientErrors,

@@ -57,6 +57,8 @@ export type ConsulDoubleOptions = {
   address?: string;
   datacenter?: string;
   port?: number;
+  /** The address the API listens on: 127.0.0.1 by default; a test bridge's gateway for containers to reach. */
+  listen?: string;
   acl?: { defaultPolicy: "allow" | "deny"; tokens: Record<string, AclToken> };
   /** Serve HTTPS (PEM texts); with `requireClientCert`, only to clients whose certificate `ca` signed. */
   tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean };
