@@ -1,6 +1,7 @@
 // Shared by test/compose-*.test.ts: the stacks (compose.yaml alone, and with compose.cluster.yaml
 // over it), `docker-compose config` of each (Debian's docker-compose) and the resolved stack as data,
-// the stack's berth services (by program) and NATS servers, and the prerequisites of those tests.
+// the stack's berth services (by program) and NATS servers, what each program reads of its
+// environment (also of Swarm's tasks: test/swarm-stack.test.ts), and the prerequisites of those tests.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
@@ -55,17 +56,12 @@ export function composeConfig(
 export function resolved(env: Record<string, string>, files: readonly string[] = SINGLE): Compose {
   const r = composeConfig(env, files);
   assert.equal(r.status, 0, r.err);
-  return fromYaml(r.out) as Compose;
-}
-
-/** YAML as data, read with PyYAML (what docker-compose 1.x runs on; `available` checks it is there). */
-export function fromYaml(text: string): unknown {
   const json = spawnSync("python3", ["-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"], {
-    input: text,
+    input: r.out,
     encoding: "utf8",
   });
   assert.equal(json.status, 0, json.stderr);
-  return JSON.parse(json.stdout) as unknown;
+  return JSON.parse(json.stdout) as Compose;
 }
 
 /** A port entry as `host_ip:published:target` text, whichever form compose printed it in. */
@@ -92,12 +88,11 @@ export function readBy<T>(load: (env: NodeJS.ProcessEnv) => T, env: Record<strin
 }
 
 /** The berth services of the stack, by program: the command each runs (the `berth` CLI service runs neither). */
-type BerthLike = Pick<Service, "image" | "command" | "environment">;
-const programOf = (svc: BerthLike) => {
+const programOf = (svc: Service) => {
   const command = svc.image === "berth:dev" ? svc.command?.[0] : undefined;
   return command !== undefined && Object.hasOwn(PROGRAMS, command) ? (command as keyof typeof PROGRAMS) : undefined;
 };
-export const berthServices = <S extends BerthLike>(services: Record<string, S>) =>
+export const berthServices = (services: Record<string, Service>) =>
   Object.entries(services).flatMap(([name, svc]) => {
     const program = programOf(svc);
     return program ? [{ name, svc, program, env: svc.environment ?? {} }] : [];

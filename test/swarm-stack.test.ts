@@ -16,6 +16,8 @@ import { join, resolve } from "node:path";
 import { after, test } from "node:test";
 import { startConsulDouble } from "./consul-double/index.ts";
 import { cleanupAll, registerCleanup } from "./harness/cleanup.ts";
+import { PROGRAMS, readBy } from "./compose-fixture.ts";
+import { findBinary } from "./harness/bin.ts";
 import { docker, dockerCli } from "./harness/docker-cli.ts";
 import { canStartDockerd, missingForDockerd, type PrivateDockerEngine } from "./harness/dockerd.ts";
 import { run } from "./harness/exec.ts";
@@ -36,7 +38,7 @@ const IN_STACK = `label=com.docker.stack.namespace=${STACK}`;
 const TASKS = 4;
 
 /** `docker <args>` with the stack's variables in the CLI's environment (docker stack deploy reads them there). */
-const dockerWith = (engine: PrivateDockerEngine, env: Record<string, string>, ...args: string[]) =>
+const dockerWith = (engine: Pick<PrivateDockerEngine, "host">, env: Record<string, string>, ...args: string[]) =>
   run(dockerCli(), ["-H", engine.host, ...args], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env } });
 
 const lines = (text: string) => text.split("\n").filter(Boolean);
@@ -52,6 +54,34 @@ async function removeStack(engine: PrivateDockerEngine): Promise<void> {
   const volumes = await docker(engine, "volume", "ls", "-q", "--filter", IN_STACK);
   if (volumes !== "") await docker(engine, "volume", "rm", ...lines(volumes));
 }
+
+/** The variables the stack sets for `service`, as one of its task containers has them (Swarm's templates filled in). */
+async function taskEnv(engine: PrivateDockerEngine, service: string): Promise<Record<string, string>> {
+  const pairs = (json: string) =>
+    new Map((JSON.parse(json) as string[]).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  const set = pairs(
+    await docker(engine, "service", "inspect", "--format", "{{json .Spec.TaskTemplate.ContainerSpec.Env}}", `${STACK}_${service}`),
+  );
+  const task = lines(await docker(engine, "ps", "-q", "--filter", `label=com.docker.swarm.service.name=${STACK}_${service}`))[0]!;
+  const given = pairs(await docker(engine, "inspect", "--format", "{{json .Config.Env}}", task));
+  return Object.fromEntries([...set.keys()].map((key) => [key, given.get(key) ?? ""]));
+}
+
+test("swarm stack - docker stack deploy refuses stack.yaml without BERTH_IMAGE, BERTH_NATS_NODE or DOCKER_GID, naming the variable and what to set", async (t) => {
+  if (!requireOrSkip(t, "the docker CLI", findBinary("docker", ["/usr/bin/docker"]) !== undefined)) return;
+  const required = { BERTH_IMAGE: "berth:dev", BERTH_NATS_NODE: "node1", DOCKER_GID: "4242" };
+  // No engine answers there: a file the CLI reads, interpolates and validates gets as far as asking it.
+  const deploy = (env: Record<string, string>) =>
+    dockerWith({ host: "unix:///nonexistent/docker.sock" }, env, "stack", "deploy", "-c", STACK_FILE, STACK).then(
+      () => assert.fail("deployed without an engine"),
+      (error: unknown) => String(error),
+    );
+  assert.match(await deploy(required), /Cannot connect to the Docker daemon/);
+  for (const missing of Object.keys(required)) {
+    const refused = await deploy(Object.fromEntries(Object.entries(required).filter(([key]) => key !== missing)));
+    assert.match(refused, new RegExp(`required variable ${missing} is missing a value: set ${missing} to `));
+  }
+});
 
 test("swarm stack - stack.yaml on a single-node swarm: every task healthy, a container registered in its node's agent and removed, the stack removed", async (t) => {
   if (!requireOrSkip(t, `root and dockerd (missing: ${missingForDockerd().join(", ") || "none"})`, canStartDockerd())) return;
@@ -96,15 +126,28 @@ test("swarm stack - stack.yaml on a single-node swarm: every task healthy, a con
   took("every task healthy");
   const emitter = await docker(engine, "service", "ps", `${STACK}_emitter`, "-q");
   assert.equal(lines(emitter).length, 1, "one emitter: a global service, on the one node");
+  // What Swarm gave the tasks: every variable the stack sets is one the program reads, with a value it accepts.
+  for (const program of ["emitter", "handler"] as const) {
+    const env = await taskEnv(engine, program);
+    const { read } = readBy(PROGRAMS[program], env); // throws a ConfigError listing every bad value
+    assert.deepEqual(
+      Object.keys(env).filter((key) => !read.has(key)),
+      [],
+      `the stack sets variables ${program} never reads`,
+    );
+    if (program === "emitter") assert.equal(env["BERTH_NODE"], node, "Swarm filled {{.Node.Hostname}} in");
+  }
 
   const id = await docker(engine, "run", "-d", "--pull=never", "-e", "SERVICE_NAME=swarm-web", "-p", "8080", TEST_IMAGE);
   const name = (await docker(engine, "inspect", "--format", "{{.Name}}", id)).slice(1);
   const published = Number((await docker(engine, "port", id, "8080/tcp")).split(":").pop());
   const serviceId = `${node}:${name}:${id.slice(0, 12)}:8080`;
   const registered = await waitFor(() => agent.services()[serviceId], {
-    what: `${serviceId} in the agent of ${node}: ${Object.keys(agent.services()).join(", ") || "none"}`,
+    what: `${serviceId} in the agent of ${node}`,
     timeoutMs: 30_000,
     intervalMs: 100,
+  }).catch((error: unknown) => {
+    throw new Error(`${String(error)}; the agent holds ${Object.keys(agent.services()).join(", ") || "nothing"}`);
   });
   assert.deepEqual([registered.Service, registered.Address, registered.Port], ["swarm-web", IP, published]);
 
