@@ -152,6 +152,10 @@ test("swarm stack - stack.yaml on a single-node swarm: every task healthy, a con
   assert.deepEqual([registered.Service, registered.Address, registered.Port], ["swarm-web", IP, published]);
 
   took("registered");
+  // berth's commands, run as docs/operating.md says: in a handler's container.
+  const handler = (await tasks("--filter", `label=com.docker.swarm.service.name=${STACK}_handler`))[0]!;
+  const status = await docker(engine, "exec", handler, "berth", "status");
+  assert.match(status, new RegExp(`^${node} .* ok$`, "m"), `berth status in a handler's container: ${node}, its agent ok:\n${status}`);
   await docker(engine, "rm", "-f", id);
   await waitFor(() => !Object.hasOwn(agent.services(), serviceId), { what: `${serviceId} deregistered`, timeoutMs: 30_000 });
 
