@@ -116,7 +116,7 @@ async function main(): Promise<void> {
 
   say("1/7 latency at 100 events/s, beside the bare publish → pull → PUT floor (~25 s)");
   const latency = await measureLatency(nats.url, agent);
-  say("2/7 throughput with 1 and 2 workers, in 3 rounds alternating with the floor's (~1 min)");
+  say("2/7 throughput with 1 and 2 workers, in 3 rounds alternating with the floor's, and 1 worker traced (~1.5 min)");
   const throughput = await measureThroughput(nats, agent);
   let dockerBurst: Results["docker_burst"] | undefined = dockerdMissing();
   if (dockerBurst) say(`3/7 Docker bursts skipped: ${dockerBurst.reason}`);

@@ -44,3 +44,18 @@ test("shutdown - SIGTERM during an agent call: the call completes, is acked and 
     "the outcome was logged before exit",
   );
 });
+
+test("shutdown - SIGTERM with NATS gone: the handler stops by itself, exit 0, before a process manager's grace runs out", async (t) => {
+  const p = await startPipeline({ prefix: "shutnats", nodes: [{ name: "node1" }], bus: true });
+  if (!p.ready(t)) return;
+  const handler = p.handlers[0]!;
+  await p.nats!.stop();
+  await handler.waitForLog((l) => l.msg === "NATS disconnected: reconnecting", "the handler seeing NATS gone");
+  // The harness kills a process still there after 10 s (signal SIGKILL), as Docker does at its default grace.
+  const exit = await handler.stop("SIGTERM");
+  assert.deepEqual(exit, { code: 0, signal: null }, [...handler.logs.map((l) => l.msg), ...handler.stderr].join(" | "));
+  assert.ok(
+    handler.logs.some((l) => l.msg === "stopped"),
+    "it logged its stop",
+  );
+});

@@ -32,12 +32,16 @@ export type NatsSettings = {
   BERTH_PREFIX: string;
 };
 
+/** How long a stop waits for NATS to confirm the drain before closing the connection. */
+const DRAIN_MS = 2_000;
+
 export type Bus = {
   nc: NatsConnection;
   js: JetStreamClient;
   prefix: string;
   /** Resolves when the connection is closed for good; an Error if it closed because of one. */
   closed(): Promise<Error | undefined>;
+  /** Drains the connection (what is queued is sent, subscriptions end), or closes it when NATS does not answer within 2 s. */
   drain(): Promise<void>;
   /** Calls `listener` with each subject the server refused this connection to publish to. */
   onDenied(listener: (denial: NatsPermissionError) => void): () => void;
@@ -156,7 +160,17 @@ export async function connectBus(settings: NatsSettings, name: string, waiting: 
     js: jetstream(nc, { timeout: JETSTREAM_TIMEOUT_MS }),
     prefix: settings.BERTH_PREFIX,
     closed: async () => (await nc.closed()) ?? undefined,
-    drain: () => nc.drain(),
+    // With NATS out of reach a drain fails at once, or waits for a confirmation that never comes,
+    // while the client goes on reconnecting: then the connection is closed. What is not acknowledged
+    // is delivered again after the ack wait, so closing loses nothing.
+    drain: async () => {
+      const drained = nc.drain().then(
+        () => "drained" as const,
+        () => "failed" as const,
+      );
+      const gaveUp = new Promise<"gave up">((resolve) => setTimeout(resolve, DRAIN_MS, "gave up").unref());
+      if ((await Promise.race([drained, gaveUp])) !== "drained") await nc.close();
+    },
     onDenied(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
