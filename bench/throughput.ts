@@ -15,7 +15,8 @@ import { cpuMs, round, sustainedRate, windowed } from "./measure.ts";
 import { quick } from "./quick.ts";
 import { THROUGHPUT_TARGETS } from "./targets.ts";
 import { BENCH_NODE, announceNode, containerId, inspectOf, syntheticEmitter } from "./synthetic.ts";
-import { startOtlpSink } from "./otlp-sink.ts";
+import { spawnOtlpSink } from "./otlp-sink.ts";
+import { registerCleanup } from "../test/harness/cleanup.ts";
 
 type Nats = { url: string; pid: number };
 
@@ -128,11 +129,19 @@ export async function measureThroughput(nats: Nats, agent: FastAgent) {
   const tracedPeaks: number[] = [];
   // Tracing on: the same one-worker run with every event's spans exported (the handler's trace of
   // each registration, started afresh: the synthetic events carry no traceparent).
-  const sink = await startOtlpSink();
+  const sink = await spawnOtlpSink();
+  registerCleanup(
+    `OTLP sink (pid ${sink.pid})`,
+    () => {
+      sink.stop();
+      return Promise.resolve();
+    },
+    sink.stop,
+  );
   for (let r = 0; r < RUN.rounds; r++) {
     runs.floor1.push(await floorRun(nats, agent, 1, r));
     const berth1 = await berthRun(nats, agent, 1, r);
-    const traced1 = await berthRun(nats, agent, 1, r, sink);
+    const traced1 = await berthRun(nats, agent, 1, r, sink.url);
     runs.traced1.push(traced1);
     tracedPeaks.push(...traced1.peaks);
     runs.floor2.push(await floorRun(nats, agent, 2, r));

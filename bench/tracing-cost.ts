@@ -6,20 +6,15 @@
 // exporter-trace-otlp-http), from the node_modules folder OTEL_JS names (not a dependency of berth).
 //
 //   for w in off own otel; do OTEL_JS=/path/node_modules node --expose-gc bench/tracing-cost.ts $w; done
-import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadTracer, type Tracer } from "../common/tracing/index.ts";
+import { spawnOtlpSink } from "./otlp-sink.ts";
 
 type OneEvent = (i: number) => void;
 
-const sink = spawn(process.execPath, [
-  "-e",
-  `require("node:http").createServer((q, s) => { q.resume(); q.on("end", () => s.end("{}")); }).listen(0, "127.0.0.1", function () { console.log(this.address().port); });`,
-]);
-const port = await new Promise<string>((resolve) => sink.stdout.once("data", (d: Buffer) => resolve(d.toString().trim())));
-const url = `http://127.0.0.1:${port}`;
-const env = { OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_BSP_SCHEDULE_DELAY: "200" };
+const sink = await spawnOtlpSink();
+const env = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_BSP_SCHEDULE_DELAY: "200" };
 
 function withOwn(tracer: Tracer): OneEvent {
   return (i) => {
@@ -65,7 +60,9 @@ function loadOtel(): Otel {
   const { OTLPTraceExporter } = require("@opentelemetry/exporter-trace-otlp-http") as Record<string, new (o: unknown) => unknown>;
   const { resourceFromAttributes } = require("@opentelemetry/resources") as { resourceFromAttributes: (a: object) => unknown };
   const { W3CTraceContextPropagator } = require("@opentelemetry/core") as Record<string, new () => Otel["propagator"]>;
-  const processor = new base["BatchSpanProcessor"]!(new OTLPTraceExporter!({ url: `${url}/v1/traces` }), { scheduledDelayMillis: 200 });
+  const processor = new base["BatchSpanProcessor"]!(new OTLPTraceExporter!({ url: `${sink.url}/v1/traces` }), {
+    scheduledDelayMillis: 200,
+  });
   const provider = new base["BasicTracerProvider"]!({
     resource: resourceFromAttributes({ "service.name": "bench" }),
     spanProcessors: [processor],
@@ -121,7 +118,7 @@ for (let i = 0; i < EVENTS; i++) {
 await shutdown();
 const cpu = process.cpuUsage(cpu0);
 const peak = process.memoryUsage.rss();
-sink.kill();
+sink.stop();
 console.log(
   JSON.stringify({
     which,
